@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { CurrencyCode } from './currencies';
+import { AmountString, Metadata, Timestamp, Uuid, page, PageQuery } from './primitives';
+
+export const AccountStatus = z.enum(['active', 'frozen', 'closed']).meta({
+  id: 'AccountStatus',
+  description: 'active: moves money; frozen: neither debited nor credited until reactivated; closed: final',
+});
+
+export const CreateAccountRequest = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    currency: CurrencyCode,
+    metadata: Metadata.optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateAccountRequest' });
+
+export const UpdateAccountRequest = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    metadata: Metadata.optional(),
+    status: AccountStatus.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'name, metadata or status is required')
+  .meta({ id: 'UpdateAccountRequest' });
+
+export const Account = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    currency: CurrencyCode,
+    status: AccountStatus,
+    balance: AmountString,
+    metadata: Metadata,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Account' });
+
+export const AccountPage = page(Account).meta({ id: 'AccountPage' });
+
+export const ListAccountsQuery = PageQuery.extend({}).strict();
+
+export const BalanceQuery = z.object({ currency: CurrencyCode.optional() }).strict();
+
+export const Balance = z
+  .object({
+    account_id: Uuid,
+    balance: AmountString.meta({ description: 'In the account currency' }),
+    currency: CurrencyCode,
+    converted: z
+      .object({
+        amount: AmountString,
+        currency: CurrencyCode,
+        rate: z.string().meta({ description: 'Units of the target currency per unit of the account currency' }),
+        rounding: z.literal('half_even'),
+        rate_updated_at: Timestamp,
+      })
+      .nullable()
+      .meta({ description: 'Present when a currency was asked for: the balance converted at the current rate' }),
+  })
+  .meta({ id: 'Balance' });
+
+export const StatementQuery = PageQuery.extend({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+}).strict();
+
+export const StatementEntry = z
+  .object({
+    id: z.string().meta({ description: 'Ledger entry id, increasing within an account' }),
+    transfer_id: Uuid,
+    direction: z.enum(['debit', 'credit']),
+    amount: AmountString.meta({ description: 'Signed: negative for a debit' }),
+    currency: CurrencyCode,
+    balance_after: AmountString.meta({ description: 'Running balance right after this entry' }),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'StatementEntry' });
+
+export const StatementPage = page(StatementEntry).meta({ id: 'StatementPage' });

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { IdempotencyKey, Timestamp, Uuid } from './primitives';
+import { checkAccountsForKind, transferCommandFields } from './transfers';
+
+/** The largest encoded command the processor accepts; larger ones are dead-lettered. */
+export const COMMAND_BYTES_MAX = 16 * 1024;
+
+/**
+ * A request to move money, published to the commands topic by the API or by any producer.
+ * Kafka key: the account whose balance the command draws on (source_account_id; for a deposit,
+ * destination_account_id), so every debit of an account is processed in order on one partition.
+ * Amounts should be strings of digits; JSON integers above 2^53 - 1 are refused.
+ */
+export const TransferCommandPayloadV1 = z
+  .object({
+    transfer_id: Uuid.optional().meta({
+      description: 'Optional; when absent the id is derived from tenant_id and idempotency_key',
+    }),
+    tenant_id: Uuid,
+    idempotency_key: IdempotencyKey,
+    ...transferCommandFields,
+  })
+  .strict()
+  .superRefine(checkAccountsForKind);
+
+export const TransferCommandV1 = z
+  .object({
+    type: z.literal('transfer.requested'),
+    version: z.literal(1),
+    occurred_at: Timestamp,
+    payload: TransferCommandPayloadV1,
+  })
+  .strict()
+  .meta({
+    id: 'TransferCommandV1',
+    title: 'Transfer command, version 1',
+    description:
+      'Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit).',
+  });
+
+export type TransferCommandV1 = z.infer<typeof TransferCommandV1>;
+export type TransferCommandPayloadV1 = z.infer<typeof TransferCommandPayloadV1>;
+
+/** Headers the processor puts on a dead-lettered message. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'x-dead-letter-reason',
+  detail: 'x-dead-letter-detail',
+  sourceTopic: 'x-dead-letter-source-topic',
+  sourcePartition: 'x-dead-letter-source-partition',
+  sourceOffset: 'x-dead-letter-source-offset',
+} as const;
+
+export const DEAD_LETTER_REASONS = [
+  'malformed_json',
+  'schema_violation',
+  'oversized',
+  'unknown_tenant',
+  'idempotency_key_reused',
+  'processing_failed',
+] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

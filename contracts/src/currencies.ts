@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** ISO 4217 currencies the ledger supports, with their minor-unit exponent (also seeded by migrations). */
+export const CURRENCIES = {
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  CHF: 2,
+  JPY: 0,
+  KWD: 3,
+  INR: 2,
+  CNY: 2,
+  CAD: 2,
+  AUD: 2,
+  BRL: 2,
+  AED: 2,
+} as const;
+
+export type CurrencyCode = keyof typeof CURRENCIES;
+
+export const CurrencyCode = z
+  .enum(Object.keys(CURRENCIES) as [CurrencyCode, ...CurrencyCode[]])
+  .meta({ id: 'CurrencyCode', description: 'ISO 4217 code of a supported currency' });
+
+export const currencyExponent = (code: CurrencyCode): number => CURRENCIES[code];

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Every error code the HTTP API can answer with, and its status. Codes are stable. */
+export const HTTP_ERRORS = {
+  validation_failed: 400,
+  invalid_json: 400,
+  idempotency_key_missing: 400,
+  api_key_missing: 401,
+  api_key_invalid: 401,
+  api_key_revoked: 401,
+  admin_token_invalid: 401,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  tenant_email_taken: 409,
+  account_closed: 409,
+  idempotency_key_in_flight: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  fx_rate_unavailable: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+export const FieldError = z.object({
+  field: z.string().meta({ description: 'Dotted path of the offending field, e.g. `amount` or `metadata.order`' }),
+  reason: z.string(),
+  code: z.string().meta({ description: 'Machine-readable kind of problem, e.g. `too_big`, `invalid_type`' }),
+});
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(HTTP_ERRORS) as [HttpErrorCode, ...HttpErrorCode[]]),
+      message: z.string(),
+      details: z.array(FieldError).optional(),
+      request_id: z.string(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof ErrorBody>;

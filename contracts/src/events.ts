@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { CurrencyCode } from './currencies';
+import { AmountString, Timestamp, Uuid } from './primitives';
+import { Transfer } from './transfers';
+
+export const EVENT_TYPES = ['transfer.committed', 'transfer.rejected', 'account.debited', 'account.credited'] as const;
+export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
+export type EventType = z.infer<typeof EventType>;
+
+export const AccountMovement = z
+  .object({
+    account_id: Uuid,
+    transfer_id: Uuid,
+    entry_id: z.string(),
+    amount: AmountString.meta({ description: 'Positive amount moved, in minor units' }),
+    currency: CurrencyCode,
+    balance_after: AmountString,
+  })
+  .meta({ id: 'AccountMovement' });
+
+const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
+  z.object({
+    id: Uuid.meta({ description: 'Stable event id: redeliveries carry the same one' }),
+    type: z.literal(type),
+    version: z.literal(1),
+    occurred_at: Timestamp,
+    tenant_id: Uuid.meta({ description: 'The tenant the event concerns (owner of the account)' }),
+    payload,
+  });
+
+/**
+ * Events on ledger.events.v1, keyed by account id, written through the transactional outbox in
+ * the same transaction as the ledger rows: nothing is published for work that did not commit.
+ */
+export const LedgerEventV1 = z
+  .discriminatedUnion('type', [
+    envelope('transfer.committed', Transfer),
+    envelope('transfer.rejected', Transfer),
+    envelope('account.debited', AccountMovement),
+    envelope('account.credited', AccountMovement),
+  ])
+  .meta({ id: 'LedgerEventV1', title: 'Ledger event, version 1' });
+
+export type LedgerEventV1 = z.infer<typeof LedgerEventV1>;

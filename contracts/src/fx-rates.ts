@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { CurrencyCode } from './currencies';
+import { Timestamp } from './primitives';
+
+export const SetFxRateRequest = z
+  .object({
+    rate: z
+      .string()
+      .regex(/^[0-9]{1,12}(\.[0-9]{1,18})?$/, 'a positive decimal such as "0.92"')
+      .meta({ description: 'Units of quote per unit of base, as an exact decimal string' }),
+  })
+  .strict()
+  .meta({ id: 'SetFxRateRequest' });
+
+export const FxRate = z
+  .object({ base: CurrencyCode, quote: CurrencyCode, rate: z.string(), updated_at: Timestamp })
+  .meta({ id: 'FxRate' });

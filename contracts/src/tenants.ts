@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { Timestamp, Uuid } from './primitives';
+import { ApiKeyCreated } from './api-keys';
+
+export const CreateTenantRequest = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    email: z.email().max(320),
+  })
+  .strict()
+  .meta({ id: 'CreateTenantRequest' });
+
+export const Tenant = z
+  .object({ id: Uuid, name: z.string(), email: z.string(), created_at: Timestamp })
+  .meta({ id: 'Tenant' });
+
+export const TenantCreated = z
+  .object({ tenant: Tenant, api_key: ApiKeyCreated })
+  .meta({ id: 'TenantCreated', description: 'The tenant and its first API key; the key is shown only once' });

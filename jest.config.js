@@ -1,0 +1,11 @@
+/** Unit tests sit beside the code (*.test.ts); integration tests live in tests/ and talk to the
+ *  real Kafka, PostgreSQL and Redis that scripts/test.sh provisions. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  testMatch: ['<rootDir>/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.tools/'],
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+}
+
+/**
+ * Parses the environment once against a service's schema and freezes the result. A bad or
+ * missing value stops start-up with a message naming each variable and what it expects.
+ * @throws ConfigError
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<z.infer<S>> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const field = schema.shape[key] as z.ZodType | undefined;
+      const expects = field?.description ? ` (expects: ${field.description})` : '';
+      return `  ${key}: ${issue.message}${expects}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Common environment shapes, each with its default and a one-line description. */
+export const env = {
+  url: (description: string, fallback?: string) =>
+    (fallback === undefined ? z.url() : z.url().default(fallback)).describe(description),
+  int: (description: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(fallback).describe(description),
+  string: (description: string, fallback: string) => z.string().min(1).default(fallback).describe(description),
+  bool: (description: string, fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1')
+      .describe(description),
+  logLevel: () =>
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('pino log level'),
+};
+
+/** Settings every service shares: where the infrastructure is and how to log. */
+export const baseConfigShape = {
+  DATABASE_URL: env.url('PostgreSQL connection URL', 'postgres://postgres@127.0.0.1:15432/ledger'),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:19092')
+    .transform((s) => s.split(',').map((b) => b.trim()))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1))
+    .describe('comma-separated Kafka bootstrap brokers, host:port'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/)
+    .default('')
+    .describe('prefix of every topic name (tests isolate themselves with it)'),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.bool('human-readable logs instead of JSON', false),
+};

@@ -1,0 +1,70 @@
+import { Kafka, logLevel, type Admin, type Producer, type ITopicConfig, type logCreator } from 'kafkajs';
+import type { Logger } from './logger';
+
+export type { Kafka, Producer };
+
+export interface Topics {
+  /** Transfer commands, keyed by the account whose balance they draw on. */
+  readonly commands: string;
+  /** Commands that could not be read or were not allowed, with the reason in headers. */
+  readonly deadLetter: string;
+  /** Outcomes and per-account events, keyed by account id, relayed from the outbox. */
+  readonly events: string;
+}
+
+export const COMMAND_PARTITIONS = 8;
+export const EVENT_PARTITIONS = 8;
+
+export function topicsFor(prefix: string): Topics {
+  return {
+    commands: `${prefix}ledger.transfer-commands.v1`,
+    deadLetter: `${prefix}ledger.transfer-commands.dlq.v1`,
+    events: `${prefix}ledger.events.v1`,
+  };
+}
+
+/** kafkajs log lines through pino, at the level kafkajs chose. */
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const child = { kafka: extra };
+      if (level === logLevel.ERROR) logger.error(child, message);
+      else if (level === logLevel.WARN) logger.warn(child, message);
+      else if (level === logLevel.INFO) logger.debug(child, message);
+    };
+}
+
+export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 100, retries: 8 },
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
+  });
+}
+
+/** An idempotent producer: acks from all in-sync replicas, one request in flight (kafkajs cannot reorder more). */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+}
+
+/** Creates the topics the services need, with explicit partition counts (auto-creation is off). */
+export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted: ITopicConfig[] = [
+      { topic: topics.commands, numPartitions: COMMAND_PARTITIONS, replicationFactor: 1 },
+      { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
+      { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor: 1 },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

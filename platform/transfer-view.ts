@@ -1,0 +1,51 @@
+import type { CurrencyCode, RejectionReason, Transfer } from '../contracts/src';
+import { REJECTION_REASONS } from '../contracts/src';
+import { formatRate, type Rate } from './money';
+
+/** A transfer as the ledger holds it; money as bigint. Mapped to the wire shape by toTransferView. */
+export interface TransferRecord {
+  id: string;
+  tenantId: string;
+  kind: Transfer['kind'];
+  sourceAccountId: string | null;
+  destinationAccountId: string | null;
+  amount: bigint;
+  currency: CurrencyCode;
+  destinationAmount: bigint | null;
+  destinationCurrency: CurrencyCode | null;
+  rate: Rate | null;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  status: Transfer['status'];
+  reason: RejectionReason | null;
+  createdAt: Date;
+  finalizedAt: Date | null;
+  /** Signed: negative debits, positive credits. */
+  entries: Array<{ accountId: string; amount: bigint; currency: CurrencyCode }>;
+}
+
+export function toTransferView(t: TransferRecord): Transfer {
+  return {
+    id: t.id,
+    status: t.status,
+    kind: t.kind,
+    source_account_id: t.sourceAccountId,
+    destination_account_id: t.destinationAccountId,
+    amount: t.amount.toString(),
+    currency: t.currency,
+    destination_amount: t.destinationAmount?.toString() ?? null,
+    destination_currency: t.destinationCurrency,
+    rate: t.rate ? formatRate(t.rate) : null,
+    description: t.description,
+    metadata: t.metadata,
+    reason: t.reason ? { code: t.reason, message: REJECTION_REASONS[t.reason] } : null,
+    entries: t.entries.map((e) => ({
+      account_id: e.accountId,
+      direction: e.amount < 0n ? 'debit' : 'credit',
+      amount: (e.amount < 0n ? -e.amount : e.amount).toString(),
+      currency: e.currency,
+    })),
+    created_at: t.createdAt.toISOString(),
+    finalized_at: t.finalizedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,56 @@
+import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
+import type { Logger } from '../../platform/logger';
+import { createPool } from '../../platform/postgres';
+import type { ProcessorConfig } from './config';
+import { loadSystemAccounts } from './data-access/ledger-store';
+import { createCommandConsumer } from './entry-points/command-consumer';
+import { createOutboxRelay } from './outbox-relay';
+import { createProcessorCache } from './process-commands';
+
+/** Wires the processor from its config: used by main.ts and by the integration tests. */
+export async function createProcessor(config: ProcessorConfig, logger: Logger) {
+  const pool = createPool({ url: config.DATABASE_URL, max: config.PROCESSOR_DB_POOL_MAX, applicationName: 'processor' });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
+  const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
+  const producer = createIdempotentProducer(kafka);
+  const client = await pool.connect();
+  const systemAccounts = await loadSystemAccounts(client).finally(() => client.release());
+
+  const relay = createOutboxRelay({
+    pool,
+    producer,
+    logger: logger.child({ component: 'outbox-relay' }),
+    batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  const consumer = createCommandConsumer({
+    kafka,
+    producer,
+    commandsTopic: topics.commands,
+    deadLetterTopic: topics.deadLetter,
+    groupId: config.PROCESSOR_GROUP_ID,
+    batchSizeMax: config.PROCESSOR_BATCH_SIZE_MAX,
+    partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
+    fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
+    retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
+    processor: { pool, logger, eventsTopic: topics.events, systemAccounts, cache: createProcessorCache() },
+    logger: logger.child({ component: 'command-consumer' }),
+    onCommitted: () => relay.kick(),
+  });
+
+  return {
+    async start(): Promise<void> {
+      await producer.connect();
+      relay.start();
+      await consumer.start();
+    },
+    /** Intake first, then the relay drains, then the clients close. */
+    async stop(): Promise<void> {
+      await consumer.stop();
+      await relay.stop();
+      await producer.disconnect();
+      await pool.end();
+    },
+    consumer: consumer.consumer,
+  };
+}

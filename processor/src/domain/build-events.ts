@@ -1,0 +1,81 @@
+import type { LedgerEventV1 } from '../../../contracts/src';
+import { newId } from '../../../platform/ids';
+import { toTransferView, type TransferRecord } from '../../../platform/transfer-view';
+import type { AccountState, Outcome } from './types';
+
+export interface OutboxRow {
+  key: string;
+  event: LedgerEventV1;
+}
+
+export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
+  const c = o.command;
+  return {
+    id: c.transferId,
+    tenantId: c.tenantId,
+    kind: c.kind,
+    sourceAccountId: c.sourceAccountId,
+    destinationAccountId: c.destinationAccountId,
+    amount: c.amount,
+    currency: c.currency,
+    destinationAmount: o.destinationAmount,
+    destinationCurrency: o.destinationCurrency,
+    rate: o.rate,
+    description: c.description,
+    metadata: c.metadata,
+    status: o.status,
+    reason: o.reason,
+    createdAt: o.createdAt,
+    finalizedAt: now,
+    entries: o.entries.map((e) => ({ accountId: e.accountId, amount: e.amount, currency: e.currency })),
+  };
+}
+
+/**
+ * The events of a decided batch: one transfer.committed / transfer.rejected per outcome for the
+ * submitting tenant, and account.debited / account.credited for every customer account an entry
+ * moved, for that account's owner. `entryIds[i][j]` is the id of entry j of outcome i.
+ */
+export function buildEvents(
+  outcomes: Outcome[],
+  entryIds: string[][],
+  accounts: Map<string, AccountState>,
+  now: Date,
+): OutboxRow[] {
+  const occurredAt = now.toISOString();
+  const rows: OutboxRow[] = [];
+  outcomes.forEach((o, i) => {
+    const c = o.command;
+    const transfer = toTransferView(outcomeToRecord(o, now));
+    const key = c.sourceAccountId ?? c.destinationAccountId!;
+    const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
+    rows.push({
+      key,
+      event:
+        o.status === 'committed'
+          ? { ...base, type: 'transfer.committed', payload: transfer }
+          : { ...base, type: 'transfer.rejected', payload: transfer },
+    });
+    o.entries.forEach((entry, j) => {
+      const account = accounts.get(entry.accountId);
+      if (!account || account.kind !== 'customer') return;
+      const payload = {
+        account_id: entry.accountId,
+        transfer_id: c.transferId,
+        entry_id: entryIds[i]![j]!,
+        amount: (entry.amount < 0n ? -entry.amount : entry.amount).toString(),
+        currency: entry.currency,
+        balance_after: entry.balanceAfter.toString(),
+      };
+      const envelope = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: account.tenantId };
+      rows.push({
+        key: entry.accountId,
+        event:
+          entry.amount < 0n
+            ? { ...envelope, type: 'account.debited', payload }
+            : { ...envelope, type: 'account.credited', payload },
+      });
+    });
+  });
+  return rows;
+}

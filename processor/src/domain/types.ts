@@ -1,0 +1,74 @@
+import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
+import type { Rate } from '../../../platform/money';
+
+/** A command that passed parsing: money as bigint, ids resolved. */
+export interface Command {
+  transferId: string;
+  tenantId: string;
+  idempotencyKey: string;
+  requestHash: Buffer;
+  kind: TransferCommandPayloadV1['kind'];
+  sourceAccountId: string | null;
+  destinationAccountId: string | null;
+  amount: bigint;
+  currency: CurrencyCode;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  /** The payload as received, stored with the transfer. */
+  raw: TransferCommandPayloadV1;
+}
+
+export type AccountKind = 'customer' | 'world' | 'fx_house';
+
+export interface AccountState {
+  id: string;
+  tenantId: string;
+  kind: AccountKind;
+  currency: CurrencyCode;
+  status: 'active' | 'frozen' | 'closed';
+  balance: bigint;
+}
+
+/** A transfer already on record for a (tenant, idempotency key). */
+export interface ExistingTransfer {
+  id: string;
+  status: 'pending' | 'committed' | 'rejected';
+  requestHash: Buffer;
+  createdAt: Date;
+}
+
+export interface EntryDraft {
+  transferId: string;
+  accountId: string;
+  currency: CurrencyCode;
+  /** Signed: negative debits. */
+  amount: bigint;
+  balanceAfter: bigint;
+}
+
+export interface Outcome {
+  command: Command;
+  /** insert: a new transfer row; update: finalises the pending row the API wrote. */
+  write: 'insert' | 'update';
+  createdAt: Date;
+  status: 'committed' | 'rejected';
+  reason: RejectionReason | null;
+  destinationTenantId: string | null;
+  destinationAmount: bigint | null;
+  destinationCurrency: CurrencyCode | null;
+  rate: Rate | null;
+  entries: EntryDraft[];
+}
+
+export interface Duplicate {
+  command: Command;
+  /** same: an exact redelivery, nothing to do; conflict: the key was used with another request. */
+  kind: 'same' | 'conflict';
+}
+
+export interface BatchDecision {
+  outcomes: Outcome[];
+  duplicates: Duplicate[];
+  /** Final balance of every account an entry touched. */
+  balances: Map<string, bigint>;
+}

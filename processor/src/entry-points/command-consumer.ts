@@ -1,0 +1,167 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
+import type { Logger } from '../../../platform/logger';
+import { parseCommand } from '../domain/parse-command';
+import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
+import { isTransient } from '../domain/transient-error';
+import type { Command } from '../domain/types';
+import { processCommands, type BatchReport, type ProcessorDeps } from '../process-commands';
+
+export interface CommandConsumerOptions {
+  kafka: Kafka;
+  /** Idempotent producer for the dead-letter topic. */
+  producer: Producer;
+  commandsTopic: string;
+  deadLetterTopic: string;
+  groupId: string;
+  /** Commands per database transaction. */
+  batchSizeMax: number;
+  partitionsConsumedConcurrently: number;
+  fetchMaxWaitMs: number;
+  retryBackoffMaxMs: number;
+  processor: ProcessorDeps;
+  logger: Logger;
+  /** Called after each committed batch (wakes the outbox relay). */
+  onCommitted: () => void;
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  error: PermanentCommandError;
+}
+
+/**
+ * The Kafka entry point of the processor: per partition, batches of commands are parsed,
+ * committed to the ledger in one transaction each, dead-lettered when they never can be, and
+ * only then is the partition's offset committed. Redelivery after a crash or rebalance is safe:
+ * the ledger recognises what it already committed.
+ */
+export function createCommandConsumer(options: CommandConsumerOptions) {
+  const { logger } = options;
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: options.fetchMaxWaitMs,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+    allowAutoTopicCreation: false,
+  });
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const log = logger.child({ topic: batch.topic, partition: batch.partition });
+    for (let start = 0; start < batch.messages.length; start += options.batchSizeMax) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + options.batchSizeMax);
+      const origin = new Map<Command, KafkaMessage>();
+      const deadLetters: DeadLetter[] = [];
+      for (const message of chunk) {
+        try {
+          origin.set(parseCommand(message.value), message);
+        } catch (error) {
+          if (!(error instanceof PermanentCommandError)) throw error;
+          deadLetters.push({ message, error });
+        }
+      }
+      const report = await processWithRetry([...origin.keys()], payload, log);
+      for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });
+      if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
+
+      const last = chunk[chunk.length - 1]!.offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
+      await heartbeat();
+      options.onCommitted();
+      log.debug(
+        { offset: last, committed: report.committed, rejected: report.rejected, duplicates: report.duplicates, dead: deadLetters.length },
+        'batch committed',
+      );
+    }
+  }
+
+  /**
+   * Retries transient failures (lost connection, deadlock) with capped backoff for as long as
+   * the consumer runs; a batch failing for any other reason is split so that only the command
+   * that causes it is dead-lettered and the rest commit.
+   */
+  async function processWithRetry(commands: Command[], payload: EachBatchPayload, log: Logger): Promise<BatchReport> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await processCommands(options.processor, commands);
+      } catch (error) {
+        if (isTransient(error)) {
+          if (!payload.isRunning() || payload.isStale()) throw error;
+          const wait = Math.min(options.retryBackoffMaxMs, 50 * 2 ** attempt);
+          log.warn({ err: error, attempt, wait_ms: wait }, 'transient failure; retrying the batch');
+          await sleep(wait);
+          await payload.heartbeat();
+          continue;
+        }
+        if (commands.length === 1) {
+          log.error({ err: error, transfer_id: commands[0]!.transferId }, 'command cannot be processed; dead-lettering');
+          const reason = error instanceof LedgerInvariantError ? error.message : (error as Error).message;
+          return {
+            committed: 0,
+            rejected: 0,
+            duplicates: 0,
+            deadLetters: [{ command: commands[0]!, error: new PermanentCommandError('processing_failed', reason) }],
+          };
+        }
+        log.warn({ err: error, size: commands.length }, 'batch failed; isolating the command that fails it');
+        const total: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
+        for (const command of commands) {
+          const r = await processWithRetry([command], payload, log);
+          total.committed += r.committed;
+          total.rejected += r.rejected;
+          total.duplicates += r.duplicates;
+          total.deadLetters.push(...r.deadLetters);
+        }
+        return total;
+      }
+    }
+  }
+
+  async function sendDeadLetters(items: DeadLetter[], topic: string, partition: number, log: Logger) {
+    for (const { message, error } of items)
+      log.warn({ offset: message.offset, reason: error.reason, detail: error.detail }, 'command dead-lettered');
+    await options.producer.send({
+      topic: options.deadLetterTopic,
+      acks: -1,
+      messages: items.map(({ message, error }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          [DEAD_LETTER_HEADERS.reason]: error.reason,
+          [DEAD_LETTER_HEADERS.detail]: error.detail.slice(0, 1000),
+          [DEAD_LETTER_HEADERS.sourceTopic]: topic,
+          [DEAD_LETTER_HEADERS.sourcePartition]: String(partition),
+          [DEAD_LETTER_HEADERS.sourceOffset]: message.offset,
+        },
+      })),
+    });
+  }
+
+  return {
+    async start(): Promise<void> {
+      await consumer.connect();
+      await consumer.subscribe({ topic: options.commandsTopic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+        eachBatch,
+      });
+    },
+    /** Stops fetching, lets the batch in flight finish and commit, leaves the group. */
+    async stop(): Promise<void> {
+      await consumer.disconnect();
+    },
+    consumer,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

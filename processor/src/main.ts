@@ -1,0 +1,20 @@
+import { ensureTopics, createKafka, topicsFor } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { onShutdown } from '../../platform/shutdown';
+import { loadProcessorConfig } from './config';
+import { createProcessor } from './create-processor';
+
+async function main(): Promise<void> {
+  const config = loadProcessorConfig();
+  const logger = createLogger({ service: 'processor', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  await ensureTopics(createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }), topicsFor(config.KAFKA_TOPIC_PREFIX));
+  const processor = await createProcessor(config, logger);
+  onShutdown(logger, [() => processor.stop()]);
+  await processor.start();
+  logger.info('processor started');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Provisions and runs the local infrastructure without Docker: Apache Kafka (KRaft, single
+# node, jars from Maven Central), PostgreSQL and Redis (Debian packages) as plain processes on
+# 127.0.0.1 and non-default ports, with data under .data/ (git-ignored). Idempotent.
+#   stack.sh up      provision what is missing, start what is stopped, wait until healthy
+#   stack.sh down    stop everything this script started
+#   stack.sh status  show what runs
+#   stack.sh env     print the connection variables (for eval)
+# Where KAFKA_BROKERS / DATABASE_URL / REDIS_URL are already set, that component is external
+# and this script neither starts nor stops it.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+DATA="$ROOT/.data"
+CACHE="$ROOT/.cache"
+KAFKA_PORT="${LEDGER_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${LEDGER_KAFKA_CONTROLLER_PORT:-19093}"
+PG_PORT="${LEDGER_PG_PORT:-15432}"
+REDIS_PORT="${LEDGER_REDIS_PORT:-16379}"
+PG_DB="${LEDGER_PG_DB:-ledger}"
+KAFKA_HEAP="${LEDGER_KAFKA_HEAP:-512m}"
+READY_TIMEOUT_S=90
+
+external() { [ -n "${!1:-}" ]; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # description, command...
+  local what="$1"; shift
+  local deadline=$((SECONDS + READY_TIMEOUT_S))
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$what not ready after ${READY_TIMEOUT_S}s"
+    sleep 0.2
+  done
+}
+
+apt_install() { # packages...
+  [ "$(id -u)" = 0 ] || die "missing $*: install them (apt-get install $*) or set the *_URL variables"
+  log "installing $* from Debian packages"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+# ---------- PostgreSQL ----------
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_up() {
+  external DATABASE_URL && return
+  [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || apt_install postgresql
+  local bin; bin="$(pg_bin)"
+  local dir="$DATA/postgres" sock="$DATA/pg-socket"
+  mkdir -p "$DATA"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "initialising PostgreSQL in .data/postgres"
+    mkdir -p "$dir" "$sock"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir" "$sock"
+    chmod 700 "$dir"
+    as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$dir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$sock'
+max_connections = 200
+shared_buffers = 512MB
+wal_buffers = 16MB
+max_wal_size = 2GB
+checkpoint_timeout = 15min
+shared_preload_libraries = 'pg_stat_statements'
+CONF
+  fi
+  mkdir -p "$sock"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$sock"
+  if ! as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t "$READY_TIMEOUT_S" start >/dev/null
+  fi
+  wait_for PostgreSQL as_pg "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+  for db in "$PG_DB" "${PG_DB}_test"; do
+    if ! as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname='$db'" | grep -q 1; then
+      as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "create database $db" >/dev/null
+    fi
+  done
+  # The test database trades durability of the last commits for speed; the main one never does.
+  as_pg psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "alter database ${PG_DB}_test set synchronous_commit = off" >/dev/null
+}
+
+pg_down() {
+  external DATABASE_URL && return
+  local bin; bin="$(pg_bin)"
+  [ -n "$bin" ] && [ -f "$DATA/postgres/PG_VERSION" ] || return 0
+  as_pg "$bin/pg_ctl" -D "$DATA/postgres" status >/dev/null 2>&1 || return 0
+  log "stopping PostgreSQL"
+  as_pg "$bin/pg_ctl" -D "$DATA/postgres" -m fast -w stop >/dev/null
+}
+
+# ---------- Redis ----------
+redis_up() {
+  external REDIS_URL && return
+  command -v redis-server >/dev/null || apt_install redis-server
+  mkdir -p "$DATA/redis"
+  if ! pid_alive "$DATA/redis/redis.pid"; then
+    log "starting Redis on 127.0.0.1:$REDIS_PORT"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --dir "$DATA/redis" --pidfile "$DATA/redis/redis.pid" --logfile "$DATA/redis/redis.log"
+  fi
+  wait_for Redis port_open "$REDIS_PORT"
+}
+
+redis_down() {
+  external REDIS_URL && return
+  pid_alive "$DATA/redis/redis.pid" || return 0
+  log "stopping Redis"
+  kill "$(cat "$DATA/redis/redis.pid")"
+  wait_for "Redis shutdown" bash -c "! kill -0 $(cat "$DATA/redis/redis.pid") 2>/dev/null"
+}
+
+# ---------- Kafka ----------
+kafka_libs() {
+  local libs="$CACHE/kafka/libs" pom="$ROOT/scripts/infra/kafka-pom.xml"
+  if [ ! -f "$libs/.complete" ] || [ "$pom" -nt "$libs/.complete" ]; then
+    command -v mvn >/dev/null || apt_install maven
+    command -v java >/dev/null || apt_install openjdk-17-jre-headless
+    log "fetching Apache Kafka jars from Maven Central"
+    rm -rf "$libs"; mkdir -p "$libs"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2
+    touch "$libs/.complete"
+  fi
+  echo "$libs"
+}
+
+kafka_up() {
+  external KAFKA_BROKERS && return
+  local libs dir="$DATA/kafka"; libs="$(kafka_libs)"
+  mkdir -p "$dir/logs"
+  local props="$dir/server.properties"
+  cat >"$props" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.dedupe.buffer.size=2097152
+message.max.bytes=1048588
+PROPS
+  local java_cmd=(java "-Xms256m" "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -Djava.awt.headless=true
+    "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$ROOT/scripts/infra/log4j2.properties"
+    -cp "$libs/*")
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    log "formatting Kafka storage (KRaft)"
+    local cluster_id; cluster_id="$(cat "$dir/cluster-id" 2>/dev/null || true)"
+    if [ -z "$cluster_id" ]; then
+      cluster_id="$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+      echo "$cluster_id" >"$dir/cluster-id"
+    fi
+    "${java_cmd[@]}" kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$props" --ignore-formatted >/dev/null
+  fi
+  if ! pid_alive "$dir/kafka.pid"; then
+    log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
+    : >"$dir/logs/server.log"
+    nohup "${java_cmd[@]}" kafka.Kafka "$props" >"$dir/logs/stdout.log" 2>&1 &
+    echo $! >"$dir/kafka.pid"
+  fi
+  wait_for Kafka kafka_ready "$dir"
+}
+
+kafka_ready() {
+  pid_alive "$1/kafka.pid" || die "Kafka exited; see .data/kafka/logs/stdout.log and server.log"
+  grep -q "Kafka Server started" "$1/logs/server.log" 2>/dev/null || { port_open "$KAFKA_PORT" && ! [ -s "$1/logs/server.log" ]; }
+}
+
+kafka_down() {
+  external KAFKA_BROKERS && return
+  local pidf="$DATA/kafka/kafka.pid"
+  pid_alive "$pidf" || return 0
+  log "stopping Kafka"
+  local pid; pid="$(cat "$pidf")"
+  kill "$pid"
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || { kill -9 "$pid"; break; }
+    sleep 0.2
+  done
+  rm -f "$pidf"
+}
+
+print_env() {
+  echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  echo "export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/$PG_DB}"
+  echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+}
+
+case "${1:-up}" in
+  up)
+    started=$SECONDS
+    # Kafka is the slowest to start: launch it first and bring up the others meanwhile.
+    kafka_up & kafka_job=$!
+    pg_up
+    redis_up
+    wait "$kafka_job" || die "Kafka failed to start"
+    log "infrastructure ready in $((SECONDS - started))s"
+    print_env | sed 's/^export /  /' >&2
+    ;;
+  down) kafka_down; redis_down; pg_down ;;
+  status)
+    pid_alive "$DATA/kafka/kafka.pid" && echo "kafka: running" || echo "kafka: stopped"
+    bin="$(pg_bin)"; [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$DATA/postgres" status >/dev/null 2>&1 && echo "postgres: running" || echo "postgres: stopped"
+    pid_alive "$DATA/redis/redis.pid" && echo "redis: running" || echo "redis: stopped"
+    ;;
+  env) print_env ;;
+  *) die "usage: stack.sh up|down|status|env" ;;
+esac

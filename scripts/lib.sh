@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Shared helpers for the project's scripts: the project root, the Node 24 runtime, npm deps.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="$ROOT/.tools"
+NODE_MAJOR_WANTED=24
+NODE_MAJOR_MIN=22
+
+log() { printf '\033[1;34m[ledger]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[ledger] %s\033[0m\n' "$*" >&2; exit 1; }
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# Puts a Node >= 22 first on PATH: the system one when new enough, otherwise Node 24 from the
+# npm registry's `node` package, installed once into the git-ignored .tools folder.
+ensure_node() {
+  local local_bin="$TOOLS_DIR/node/node_modules/node/bin"
+  if [ -x "$local_bin/node" ] && [ "$(node_major "$local_bin/node")" -ge "$NODE_MAJOR_MIN" ]; then
+    export PATH="$local_bin:$PATH"
+  elif command -v node >/dev/null && [ "$(node_major node)" -ge "$NODE_MAJOR_MIN" ]; then
+    :
+  else
+    command -v npm >/dev/null || die "npm is needed to fetch Node $NODE_MAJOR_WANTED (install nodejs/npm first)"
+    log "system Node is $(node --version 2>/dev/null || echo missing); installing Node $NODE_MAJOR_WANTED into .tools/"
+    mkdir -p "$TOOLS_DIR/node"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS_DIR/node" "node@$NODE_MAJOR_WANTED" >/dev/null
+    [ -x "$local_bin/node" ] || die "installing node@$NODE_MAJOR_WANTED from the npm registry failed"
+    export PATH="$local_bin:$PATH"
+  fi
+  export KAFKAJS_NO_PARTITIONER_WARNING=1
+}
+
+# Installs npm dependencies when node_modules is missing or older than the lock file.
+ensure_deps() {
+  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "installing npm dependencies"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# Compiles the TypeScript services into dist/ when a source is newer than the last build.
+ensure_build() {
+  local stamp="$ROOT/dist/.build-stamp"
+  if [ ! -f "$stamp" ] || [ -n "$(cd "$ROOT" && find api processor webhook-dispatcher contracts platform scripts -name '*.ts' -newer "$stamp" -print -quit)" ]; then
+    log "compiling TypeScript"
+    (cd "$ROOT" && npx tsc -p tsconfig.build.json)
+    touch "$stamp"
+  fi
+}
