@@ -81,3 +81,6 @@ export const StatementEntry = z
   .meta({ id: 'StatementEntry' });
 
 export const StatementPage = page(StatementEntry).meta({ id: 'StatementPage' });
+
+export type Account = z.infer<typeof Account>;
+export type Balance = z.infer<typeof Balance>;

@@ -21,3 +21,5 @@ export const ApiKey = z
 export const ApiKeyCreated = ApiKey.extend({
   key: z.string().meta({ description: 'The secret key. Shown once: store it now.' }),
 }).meta({ id: 'ApiKeyCreated' });
+
+export type ApiKey = z.infer<typeof ApiKey>;

@@ -14,6 +14,7 @@ export const HTTP_ERRORS = {
   method_not_allowed: 405,
   tenant_email_taken: 409,
   account_closed: 409,
+  account_not_empty: 409,
   idempotency_key_in_flight: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -22,6 +23,9 @@ export const HTTP_ERRORS = {
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
+  webhook_endpoint_disabled: 409,
+  webhook_delivery_in_progress: 409,
+  webhook_endpoint_limit_reached: 409,
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -15,3 +15,5 @@ export const SetFxRateRequest = z
 export const FxRate = z
   .object({ base: CurrencyCode, quote: CurrencyCode, rate: z.string(), updated_at: Timestamp })
   .meta({ id: 'FxRate' });
+
+export type FxRate = z.infer<typeof FxRate>;

@@ -8,3 +8,4 @@ export * from './fx-rates';
 export * from './transfers';
 export * from './commands';
 export * from './events';
+export * from './webhooks';

@@ -17,3 +17,5 @@ export const Tenant = z
 export const TenantCreated = z
   .object({ tenant: Tenant, api_key: ApiKeyCreated })
   .meta({ id: 'TenantCreated', description: 'The tenant and its first API key; the key is shown only once' });
+
+export type TenantCreated = z.infer<typeof TenantCreated>;

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { baseConfigShape, env, loadConfig } from '../../platform/config';
+
+export const apiConfigSchema = z.object({
+  ...baseConfigShape,
+  REDIS_URL: env.url('Redis connection URL (rate limits, key revocation broadcasts)', 'redis://127.0.0.1:16379'),
+  API_HOST: env.string('interface to listen on', '127.0.0.1'),
+  API_PORT: env.int('TCP port to listen on (0: any free port)', 3000, 0, 65_535),
+  API_PUBLIC_URL: z.url().optional().describe('base URL clients use, for Location headers and examples'),
+  API_WORKERS: env.int('HTTP worker processes (node cluster); 1 runs in-process', 1, 1, 64),
+  API_DB_POOL_MAX: env.int('PostgreSQL connections per worker', 16, 1, 200),
+  API_BODY_BYTES_MAX: env.int('largest accepted request body, bytes', 64 * 1024, 1024, 1024 * 1024),
+  ADMIN_TOKEN: z
+    .string()
+    .min(24)
+    .optional()
+    .describe('bearer token for /v1/admin routes (FX rates); admin routes are refused when unset'),
+  AUTH_CACHE_TTL_MS: env.int('how long an API key lookup is cached, ms', 5_000, 0, 60_000),
+  RATE_LIMIT_PUBLIC_PER_MINUTE: env.int('requests per minute per IP on public routes', 60, 1, 1_000_000),
+  RATE_LIMIT_KEY_PER_SECOND: env.int('requests per second per API key on protected routes', 2_000, 1, 1_000_000),
+  RATE_LIMIT_SOFT_RATIO_PCT: env.int(
+    'percent of a limit past which requests are slowed with jittered backoff before being refused',
+    80,
+    1,
+    100,
+  ),
+  PUBLISH_LINGER_MS: env.int('how long a command waits to share a Kafka request with others, ms', 2, 0, 100),
+  PUBLISH_BATCH_SIZE_MAX: env.int('commands per Kafka request', 500, 1, 10_000),
+  SWEEP_INTERVAL_MS: env.int('how often accepted-but-unprocessed transfers are looked for, ms', 5_000, 100, 600_000),
+  SWEEP_AGE_MS: env.int('age after which a pending transfer is published again, ms', 30_000, 1_000, 86_400_000),
+});
+
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export const loadApiConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(apiConfigSchema, source);

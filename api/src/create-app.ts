@@ -1,0 +1,103 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../../platform/logger';
+import { newId } from '../../platform/ids';
+import type { Pool } from '../../platform/postgres';
+import type { Redis } from '../../platform/redis';
+import type { ApiKeyAuth } from './auth/authenticate';
+import type { ApiConfig } from './config';
+import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
+import { rateLimit } from './http/rate-limit';
+import { accountRoutes } from './routes/accounts';
+import { apiKeyRoutes } from './routes/api-keys';
+import { fxRateRoutes } from './routes/fx-rates';
+import { tenantRoutes } from './routes/tenants';
+import { transferRoutes } from './routes/transfers';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
+import type { AccountDirectory } from './transfers/account-directory';
+import type { CommandPublisher } from './transfers/command-publisher';
+
+export interface AppDeps {
+  config: ApiConfig;
+  logger: Logger;
+  pool: Pool;
+  redis: Redis;
+  auth: ApiKeyAuth;
+  accounts: AccountDirectory;
+  publisher: CommandPublisher;
+  openapi: object;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/** The HTTP entry point: request ids and logs, JSON only, limits, auth, routes, one error format. */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
+  app.use((req, res, next) => {
+    res.locals.requestId = String(req.id);
+    next();
+  });
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(deps.openapi);
+  });
+  app.use(requireJson);
+  app.use(express.json({ limit: config.API_BODY_BYTES_MAX, strict: true, type: 'application/json' }));
+
+  const softRatio = config.RATE_LIMIT_SOFT_RATIO_PCT / 100;
+  const perIp: RequestHandler = rateLimit({
+    redis: deps.redis,
+    logger: deps.logger,
+    name: 'ip',
+    points: config.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    windowSeconds: 60,
+    softRatio,
+    key: (req) => req.ip ?? 'unknown',
+  });
+  const perKey: RequestHandler = rateLimit({
+    redis: deps.redis,
+    logger: deps.logger,
+    name: 'key',
+    points: config.RATE_LIMIT_KEY_PER_SECOND,
+    windowSeconds: 1,
+    softRatio,
+    key: (_req, res) => res.locals.apiKeyId,
+  });
+
+  const publicPath = (path: string) => (config.API_PUBLIC_URL ? new URL(path, config.API_PUBLIC_URL).toString() : path);
+  app.use('/v1', fxRateRoutes({ pool: deps.pool, adminToken: config.ADMIN_TOKEN }));
+  app.use('/v1', tenantRoutes({ pool: deps.pool, rateLimit: perIp }));
+  const protectedRoutes = express.Router();
+  protectedRoutes.use(deps.auth.authenticate, perKey);
+  protectedRoutes.use(apiKeyRoutes({ pool: deps.pool, redis: deps.redis, auth: deps.auth }));
+  protectedRoutes.use(accountRoutes({ pool: deps.pool }));
+  protectedRoutes.use(
+    transferRoutes({ pool: deps.pool, accounts: deps.accounts, publisher: deps.publisher, logger: deps.logger, publicPath }),
+  );
+  protectedRoutes.use(webhookEndpointRoutes({ pool: deps.pool, config }));
+  app.use('/v1', protectedRoutes);
+
+  app.use(routeNotFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,188 @@
+import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
+import { rateOf } from '../../../platform/money';
+import type { Pool } from '../../../platform/postgres';
+import type { TransferRecord } from '../../../platform/transfer-view';
+
+interface TransferRow {
+  id: string;
+  tenant_id: string;
+  kind: TransferRecord['kind'];
+  source_account_id: string | null;
+  destination_account_id: string | null;
+  amount: string;
+  currency: CurrencyCode;
+  destination_amount: string | null;
+  destination_currency: CurrencyCode | null;
+  rate_numerator: string | null;
+  rate_denominator: string | null;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  status: TransferRecord['status'];
+  reason: RejectionReason | null;
+  created_at: Date;
+  finalized_at: Date | null;
+}
+
+const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id, amount, currency, destination_amount,
+  destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at`;
+
+export interface NewTransfer {
+  id: string;
+  tenantId: string;
+  idempotencyKey: string;
+  requestHash: Buffer;
+  command: TransferCommandPayloadV1;
+  amount: bigint;
+}
+
+export type InsertResult =
+  | { inserted: true; record: TransferRecord }
+  | { inserted: false; existingId: string; sameRequest: boolean };
+
+/**
+ * Records an accepted transfer as pending, unless the tenant used this idempotency key before:
+ * then says which transfer it was and whether the request was the same.
+ */
+export async function insertPendingTransfer(db: Pool, t: NewTransfer): Promise<InsertResult> {
+  const c = t.command;
+  const { rows } = await db.query<TransferRow>(
+    `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
+        destination_account_id, amount, currency, description, metadata, status, command)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)
+     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      t.id,
+      t.tenantId,
+      t.idempotencyKey,
+      t.requestHash,
+      c.kind,
+      c.source_account_id ?? null,
+      c.destination_account_id ?? null,
+      t.amount.toString(),
+      c.currency,
+      c.description ?? null,
+      c.metadata ? JSON.stringify(c.metadata) : null,
+      JSON.stringify(c),
+    ],
+  );
+  if (rows[0]) return { inserted: true, record: toRecord(rows[0], []) };
+  const existing = await db.query<{ id: string; request_hash: Buffer }>(
+    'SELECT id, request_hash FROM transfers WHERE tenant_id = $1 AND idempotency_key = $2',
+    [t.tenantId, t.idempotencyKey],
+  );
+  const row = existing.rows[0]!;
+  return { inserted: false, existingId: row.id, sameRequest: row.request_hash.equals(t.requestHash) };
+}
+
+const VISIBLE = '(t.tenant_id = $1 OR t.destination_tenant_id = $1)';
+
+/** A transfer the tenant sent or received, with its entries; undefined otherwise. */
+export async function findVisibleTransfer(db: Pool, tenantId: string, id: string): Promise<TransferRecord | undefined> {
+  const { rows } = await db.query<TransferRow>(`SELECT ${COLUMNS} FROM transfers t WHERE t.id = $2 AND ${VISIBLE}`, [
+    tenantId,
+    id,
+  ]);
+  if (!rows[0]) return undefined;
+  const entries = await entriesOf(db, [id]);
+  return toRecord(rows[0], entries.get(id) ?? []);
+}
+
+export interface TransferFilter {
+  accountId?: string | undefined;
+  status?: TransferRecord['status'] | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Keyset cursor: strictly older than (created_at, id). */
+  before?: { createdAt: string; id: string } | undefined;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listVisibleTransfers(db: Pool, tenantId: string, f: TransferFilter): Promise<TransferRecord[]> {
+  const { rows } = await db.query<TransferRow>(
+    `SELECT ${COLUMNS} FROM transfers t
+      WHERE ${VISIBLE}
+        AND ($2::uuid IS NULL OR t.source_account_id = $2 OR t.destination_account_id = $2)
+        AND ($3::text IS NULL OR t.status = $3)
+        AND ($4::timestamptz IS NULL OR t.created_at >= $4)
+        AND ($5::timestamptz IS NULL OR t.created_at < $5)
+        AND ($6::timestamptz IS NULL OR (t.created_at, t.id) < ($6, $7::uuid))
+      ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
+    [
+      tenantId,
+      f.accountId ?? null,
+      f.status ?? null,
+      f.from ?? null,
+      f.to ?? null,
+      f.before?.createdAt ?? null,
+      f.before?.id ?? null,
+      f.limit,
+    ],
+  );
+  const entries = await entriesOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toRecord(r, entries.get(r.id) ?? []));
+}
+
+export async function transferStatuses(db: Pool, ids: string[]): Promise<Map<string, TransferRecord['status']>> {
+  const { rows } = await db.query<{ id: string; status: TransferRecord['status'] }>(
+    'SELECT id, status FROM transfers WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** Pending transfers accepted long enough ago that their command may never have reached Kafka. */
+export async function claimStalePending(db: Pool, olderThanMs: number, limit: number) {
+  const { rows } = await db.query<{ id: string; command: TransferCommandPayloadV1 }>(
+    `UPDATE transfers SET republished_at = now()
+      WHERE id IN (SELECT id FROM transfers
+                    WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1 / 1000.0)
+                      AND (republished_at IS NULL OR republished_at < now() - make_interval(secs => $1 / 1000.0))
+                    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING id, command`,
+    [olderThanMs, limit],
+  );
+  return rows;
+}
+
+async function entriesOf(db: Pool, transferIds: string[]) {
+  const byTransfer = new Map<string, TransferRecord['entries']>();
+  if (transferIds.length === 0) return byTransfer;
+  const { rows } = await db.query<{ transfer_id: string; account_id: string; amount: string; currency: CurrencyCode }>(
+    'SELECT transfer_id, account_id, amount, currency FROM entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY id',
+    [transferIds],
+  );
+  for (const r of rows) {
+    const list = byTransfer.get(r.transfer_id) ?? [];
+    list.push({ accountId: r.account_id, amount: BigInt(r.amount), currency: r.currency });
+    byTransfer.set(r.transfer_id, list);
+  }
+  return byTransfer;
+}
+
+function toRecord(r: TransferRow, entries: TransferRecord['entries']): TransferRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    kind: r.kind,
+    sourceAccountId: r.source_account_id,
+    destinationAccountId: r.destination_account_id,
+    amount: BigInt(r.amount),
+    currency: r.currency,
+    destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
+    destinationCurrency: r.destination_currency,
+    rate:
+      r.rate_numerator && r.rate_denominator ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator)) : null,
+    description: r.description,
+    metadata: r.metadata,
+    status: r.status,
+    reason: r.reason,
+    createdAt: r.created_at,
+    finalizedAt: r.finalized_at,
+    entries,
+  };
+}

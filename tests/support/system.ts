@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { loadApiConfig } from '../../api/src/config';
+import { startApi } from '../../api/src/main';
+import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { createPool, type Pool } from '../../platform/postgres';
+import { loadProcessorConfig } from '../../processor/src/config';
+import { createProcessor } from '../../processor/src/create-processor';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface System {
+  url: string;
+  prefix: string;
+  topics: Topics;
+  pool: Pool;
+  brokers: string[];
+  /** Stops and starts the processor (a crash-and-restart between batches). */
+  restartProcessor(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The API and the processor, in this process, on real Kafka / PostgreSQL / Redis, isolated from
+ * other test files by a unique topic prefix and consumer group.
+ */
+export async function startSystem(overrides: Record<string, string> = {}): Promise<System> {
+  const prefix = `t-${randomUUID().slice(0, 8)}.`;
+  const env = {
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: prefix,
+    PROCESSOR_GROUP_ID: `${prefix}processor`,
+    API_PORT: '0',
+    ADMIN_TOKEN,
+    RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
+    RATE_LIMIT_KEY_PER_SECOND: '100000',
+    ...overrides,
+  };
+  const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
+  const processorConfig = loadProcessorConfig(env);
+  const topics = topicsFor(prefix);
+  await ensureTopics(createKafka({ brokers: processorConfig.KAFKA_BROKERS, clientId: 'test-setup', logger }), topics);
+  let processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));
+  await processor.start();
+  const api = await startApi(loadApiConfig(env), logger.child({ service: 'api' }));
+  const pool = createPool({ url: processorConfig.DATABASE_URL, max: 4, applicationName: 'test' });
+  return {
+    url: api.url,
+    prefix,
+    topics,
+    pool,
+    brokers: processorConfig.KAFKA_BROKERS,
+    async restartProcessor() {
+      await processor.stop();
+      processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));
+      await processor.start();
+    },
+    async stop() {
+      await api.stop();
+      await processor.stop();
+      await pool.end();
+    },
+  };
+}
