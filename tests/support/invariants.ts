@@ -1,0 +1,42 @@
+import type { Pool } from '../../platform/postgres';
+
+/**
+ * The ledger's books, checked from the database: every currency sums to zero, each balance
+ * equals the sum of its entries, each entry's running balance is consistent, no customer
+ * balance is negative, and every transfer's entries balance per currency.
+ * Returns the violations found (empty when the books are right).
+ */
+export async function ledgerViolations(pool: Pool, accountIds?: string[]): Promise<string[]> {
+  const scope = accountIds ? 'WHERE a.id = ANY($1::uuid[])' : '';
+  const args = accountIds ? [accountIds] : [];
+  const problems: string[] = [];
+  const currencies = await pool.query<{ currency: string; total: string }>(
+    'SELECT currency, sum(balance)::text AS total FROM accounts GROUP BY currency HAVING sum(balance) <> 0',
+  );
+  for (const r of currencies.rows) problems.push(`${r.currency} sums to ${r.total}`);
+  const balances = await pool.query<{ id: string; balance: string; entries: string }>(
+    `SELECT a.id, a.balance::text, coalesce(sum(e.amount), 0)::text AS entries
+       FROM accounts a LEFT JOIN entries e ON e.account_id = a.id ${scope}
+      GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)`,
+    args,
+  );
+  for (const r of balances.rows) problems.push(`account ${r.id} balance ${r.balance} but entries sum to ${r.entries}`);
+  const negative = await pool.query<{ id: string }>(
+    `SELECT a.id FROM accounts a ${scope ? `${scope} AND` : 'WHERE'} a.kind = 'customer' AND a.balance < 0`,
+    args,
+  );
+  for (const r of negative.rows) problems.push(`customer account ${r.id} is negative`);
+  const running = await pool.query<{ id: string }>(
+    `SELECT id FROM (
+       SELECT e.id, e.balance_after, sum(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.id) AS expected
+         FROM entries e ${accountIds ? 'WHERE e.account_id = ANY($1::uuid[])' : ''}) x
+      WHERE balance_after <> expected`,
+    args,
+  );
+  for (const r of running.rows) problems.push(`entry ${r.id} has a wrong running balance`);
+  const unbalanced = await pool.query<{ transfer_id: string }>(
+    'SELECT transfer_id FROM entries GROUP BY transfer_id, currency HAVING sum(amount) <> 0',
+  );
+  for (const r of unbalanced.rows) problems.push(`transfer ${r.transfer_id} does not balance`);
+  return problems;
+}

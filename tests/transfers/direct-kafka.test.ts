@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import { DEAD_LETTER_HEADERS, LedgerEventV1 } from '../../contracts/src';
+import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { fundedAccount, newTenant, settled } from '../support/client';
+import { startSystem, type System } from '../support/system';
+
+/** Collects every message of a topic from the beginning, to await conditions on them. */
+async function collect(kafka: Kafka, topic: string) {
+  const messages: KafkaMessage[] = [];
+  const consumer: Consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  const until = async (predicate: (all: KafkaMessage[]) => boolean, timeout_ms = 20_000) => {
+    const deadline = Date.now() + timeout_ms;
+    while (!predicate(messages)) {
+      if (Date.now() > deadline) throw new Error(`condition not met on ${topic} within ${timeout_ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return messages;
+  };
+  return { messages, until, stop: () => consumer.disconnect() };
+}
+
+const command = (payload: object) =>
+  JSON.stringify({ type: 'transfer.requested', version: 1, occurred_at: new Date().toISOString(), payload });
+
+describe('services that produce commands to Kafka directly', () => {
+  let system: System;
+  let kafka: Kafka;
+  let producer: Producer;
+  beforeAll(async () => {
+    system = await startSystem();
+    kafka = createKafka({ brokers: system.brokers, clientId: 'test-direct', logger: createLogger({ service: 'test', level: 'silent', pretty: false }) });
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await system.stop();
+  });
+
+  it('commits a command published straight to the topic, with the same semantics as REST', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'EUR', 1_000);
+    const to = await fundedAccount(api, 'EUR', 0);
+    const key = `direct-${randomUUID()}`;
+    const payload = { tenant_id: tenantId, idempotency_key: key, source_account_id: from, destination_account_id: to, amount: '250', currency: 'EUR' };
+    await producer.send({ topic: system.topics.commands, messages: [{ key: from, value: command(payload) }, { key: from, value: command(payload) }] });
+
+    const list = await api.get(`/v1/transfers?account_id=${to}&status=committed`);
+    const deadline = Date.now() + 20_000;
+    let transfers = list.body.data;
+    while (transfers.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      transfers = (await api.get(`/v1/transfers?account_id=${to}&status=committed`)).body.data;
+    }
+    expect(transfers).toHaveLength(1);
+    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('250');
+  });
+
+  it('dead-letters a poison message with its reason while the good ones after it commit', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const to = await fundedAccount(api, 'USD', 0);
+    const dlq = await collect(kafka, system.topics.deadLetter);
+    const good = (n: number) =>
+      command({ tenant_id: tenantId, idempotency_key: `good-${n}-${randomUUID()}`, source_account_id: from, destination_account_id: to, amount: '10', currency: 'USD' });
+    const poison = [
+      { value: '{not json', reason: 'malformed_json' },
+      { value: command({ tenant_id: tenantId, amount: 1.5 }), reason: 'schema_violation' },
+      { value: 'x'.repeat(20_000), reason: 'oversized' },
+      { value: command({ tenant_id: randomUUID(), idempotency_key: 'k', source_account_id: from, destination_account_id: to, amount: '1', currency: 'USD' }), reason: 'unknown_tenant' },
+    ];
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [
+        { key: from, value: good(1) },
+        ...poison.map((p) => ({ key: from, value: p.value })),
+        { key: from, value: good(2) },
+      ],
+    });
+
+    const dead = await dlq.until((all) => all.filter((m) => m.key?.toString() === from).length >= poison.length);
+    await dlq.stop();
+    const reasons = dead.filter((m) => m.key?.toString() === from).map((m) => m.headers?.[DEAD_LETTER_HEADERS.reason]?.toString());
+    expect(reasons.sort()).toEqual(poison.map((p) => p.reason).sort());
+    const marker = await api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' }, { 'idempotency-key': randomUUID() });
+    await settled(api, marker.body.id);
+    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('21');
+  });
+
+  it('publishes the outcome and per-account events through the outbox, and only for what committed', async () => {
+    const payer = await newTenant(system.url);
+    const payee = await newTenant(system.url);
+    const from = await fundedAccount(payer.api, 'USD', 100);
+    const to = await fundedAccount(payee.api, 'USD', 0);
+    const events = await collect(kafka, system.topics.events);
+    const ok = await payer.api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' }, { 'idempotency-key': randomUUID() });
+    const short = await payer.api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' }, { 'idempotency-key': randomUUID() });
+    await settled(payer.api, short.body.id);
+
+    const parse = (m: KafkaMessage) => LedgerEventV1.parse(JSON.parse(m.value!.toString()));
+    const about = (id: string) => (all: KafkaMessage[]) => all.map(parse).filter((e) => 'id' in e.payload ? e.payload.id === id : e.payload.transfer_id === id);
+    await events.until((all) => about(ok.body.id)(all).length === 3 && about(short.body.id)(all).length === 1);
+    await events.stop();
+    const okEvents = about(ok.body.id)(events.messages);
+    expect(okEvents.map((e) => e.type).sort()).toEqual(['account.credited', 'account.debited', 'transfer.committed']);
+    expect(okEvents.find((e) => e.type === 'account.credited')!.tenant_id).toBe(payee.id);
+    expect(okEvents.find((e) => e.type === 'account.debited')!.tenant_id).toBe(payer.id);
+    expect(about(short.body.id)(events.messages).map((e) => e.type)).toEqual(['transfer.rejected']);
+  });
+});
