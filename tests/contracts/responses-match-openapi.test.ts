@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { client, fundedAccount, idem, newTenant, settled, type Reply } from '../support/client';
+import { startSystem, type System } from '../support/system';
+
+interface OpenApi {
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+}
+
+describe('real responses match the served OpenAPI document', () => {
+  let system: System;
+  let ajv: Ajv2020;
+  let doc: OpenApi;
+  beforeAll(async () => {
+    system = await startSystem();
+    doc = (await client(system.url).get('/openapi.json')).body;
+    ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'openapi.json');
+  });
+  afterAll(async () => {
+    await system.stop();
+  });
+
+  /** The response schema the document declares for this path template, method and status. */
+  const schemaFor = (path: string, method: string, status: number): ValidateFunction => {
+    const operation = doc.paths[path]?.[method];
+    if (!operation) throw new Error(`the document has no ${method} ${path}`);
+    if (!operation.responses[String(status)]) throw new Error(`${method} ${path} does not declare ${status}`);
+    const pointer = `openapi.json#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${status}/content/application~1json/schema`;
+    return ajv.getSchema(pointer) ?? ajv.compile({ $ref: pointer });
+  };
+  const conforms = (reply: Reply, path: string, method: string) => {
+    const validate = schemaFor(path, method, reply.status);
+    const ok = validate(reply.body);
+    if (!ok) throw new Error(`${method} ${path} ${reply.status}: ${ajv.errorsText(validate.errors)}`);
+  };
+
+  it('for tenants, accounts, balances, statements and transfers, including errors', async () => {
+    const signup = await client(system.url).post('/v1/tenants', { name: 'Docs', email: `${randomUUID()}@example.com` });
+    conforms(signup, '/v1/tenants', 'post');
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const to = await fundedAccount(api, 'USD', 0);
+
+    const account = await api.get(`/v1/accounts/${from}`);
+    conforms(account, '/v1/accounts/{id}', 'get');
+    // The check has teeth: a balance sent as a JSON number breaks the contract.
+    expect(schemaFor('/v1/accounts/{id}', 'get', 200)({ ...account.body, balance: 1000 })).toBe(false);
+    conforms(await api.get('/v1/accounts?limit=1'), '/v1/accounts', 'get');
+    conforms(await api.get(`/v1/accounts/${from}/balance`), '/v1/accounts/{id}/balance', 'get');
+    conforms(await api.get(`/v1/accounts/${from}/entries`), '/v1/accounts/{id}/entries', 'get');
+    conforms(await api.post('/v1/api-keys', { name: 'ci' }), '/v1/api-keys', 'post');
+    conforms(await api.get('/v1/api-keys'), '/v1/api-keys', 'get');
+
+    const submitted = await api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: '10', currency: 'USD' }, idem());
+    conforms(submitted, '/v1/transfers', 'post');
+    await settled(api, submitted.body.id);
+    conforms(await api.get(`/v1/transfers/${submitted.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await api.get('/v1/transfers?limit=2'), '/v1/transfers', 'get');
+
+    conforms(await api.post('/v1/transfers', { amount: -1 }, idem()), '/v1/transfers', 'post');
+    conforms(await api.get(`/v1/transfers/${randomUUID()}`), '/v1/transfers/{id}', 'get');
+    conforms(await client(system.url).get('/v1/accounts'), '/v1/accounts', 'get');
+  });
+});

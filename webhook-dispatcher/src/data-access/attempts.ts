@@ -1,0 +1,154 @@
+import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
+import type { Decision, SendResult } from '../domain/attempt-outcome';
+
+/** A due attempt this dispatcher holds a lease on, with what it needs to send it. */
+export interface ClaimedAttempt {
+  attempt_id: string;
+  lease_token: string;
+  schedule_index: number;
+  message_id: string;
+  event_id: string;
+  body: string;
+  endpoint_id: string;
+  url: string;
+  secret_encrypted: Buffer;
+  /** Present while the previous secret still signs (24 h after a rotation). */
+  previous_secret_encrypted: Buffer | null;
+  failing_since: Date | null;
+}
+
+/**
+ * Claims up to `limit` due attempts of enabled endpoints, oldest due first, skipping rows
+ * another dispatcher has locked and endpoints this one has no room for. The lease makes the
+ * claim survive the transaction; when it runs out (the holder crashed) the attempt is due again.
+ */
+export async function claimDueAttempts(
+  pool: Pool,
+  q: { limit: number; excludeEndpointIds: string[]; lease_ms: number; leaseToken: string },
+): Promise<ClaimedAttempt[]> {
+  const { rows } = await pool.query<ClaimedAttempt>(
+    `WITH picked AS (
+       SELECT a.id FROM webhook_attempts a
+         JOIN webhook_endpoints e ON e.id = a.endpoint_id AND e.status = 'enabled'
+        WHERE a.status = 'scheduled' AND a.due_at <= now()
+          AND (a.lease_until IS NULL OR a.lease_until <= now())
+          AND NOT (a.endpoint_id = ANY($2::uuid[]))
+        ORDER BY a.due_at
+        LIMIT $1
+        FOR UPDATE OF a SKIP LOCKED
+     )
+     UPDATE webhook_attempts a
+        SET lease_until = now() + $3 * interval '1 millisecond', lease_token = $4, started_at = now()
+       FROM picked, webhook_messages m, webhook_endpoints e
+      WHERE a.id = picked.id AND m.id = a.message_id AND e.id = a.endpoint_id
+     RETURNING a.id AS attempt_id, a.lease_token, a.schedule_index, m.id AS message_id, m.event_id, m.body,
+               e.id AS endpoint_id, e.url, e.secret_encrypted,
+               CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_encrypted END AS previous_secret_encrypted,
+               e.failing_since`,
+    [q.limit, q.excludeEndpointIds, q.lease_ms, q.leaseToken],
+  );
+  return rows;
+}
+
+/** Gives claimed attempts back at once (this dispatcher took more than it has room for). */
+export async function releaseAttempts(pool: Pool, ids: string[], leaseToken: string): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE webhook_attempts SET lease_until = NULL, lease_token = NULL, started_at = NULL
+      WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'scheduled'`,
+    [ids, leaseToken],
+  );
+}
+
+const RESPONSE_BODY_CHARS_MAX = 4096;
+
+/**
+ * Writes the outcome of an attempt and its consequence (the next attempt, the message's final
+ * state, the endpoint disabled) in one transaction. Returns false when the lease was lost (it
+ * expired and another dispatcher took the attempt over, or the endpoint was deleted or
+ * disabled meanwhile): then nothing is written.
+ */
+export async function recordOutcome(
+  pool: Pool,
+  claimed: ClaimedAttempt,
+  result: SendResult,
+  decision: Decision,
+  error: string | null,
+): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const updated = await client.query(
+      `UPDATE webhook_attempts
+          SET status = $3, finished_at = now(), lease_until = NULL, response_status = $4, response_body = $5,
+              latency_ms = $6, error = $7
+        WHERE id = $1 AND lease_token = $2 AND status = 'scheduled'`,
+      [
+        claimed.attempt_id,
+        claimed.lease_token,
+        decision.kind === 'delivered' ? 'succeeded' : 'failed',
+        result.kind === 'response' ? result.status : null,
+        result.kind === 'response' ? result.body.slice(0, RESPONSE_BODY_CHARS_MAX) : null,
+        Math.min(result.latency_ms, 2_147_483_647),
+        error?.slice(0, 1000) ?? null,
+      ],
+    );
+    if (updated.rowCount !== 1) return false;
+    switch (decision.kind) {
+      case 'delivered':
+        await setMessageStatus(client, claimed.message_id, 'delivered');
+        await client.query(
+          'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL',
+          [claimed.endpoint_id],
+        );
+        break;
+      case 'retry':
+        await client.query(
+          `INSERT INTO webhook_attempts (message_id, endpoint_id, schedule_index, trigger, due_at)
+           VALUES ($1, $2, $3, 'retry', now() + $4 * interval '1 millisecond')`,
+          [claimed.message_id, claimed.endpoint_id, claimed.schedule_index + 1, decision.delay_ms],
+        );
+        await markFailing(client, claimed.endpoint_id);
+        break;
+      case 'give_up':
+        await setMessageStatus(client, claimed.message_id, 'failed');
+        await markFailing(client, claimed.endpoint_id);
+        break;
+      case 'disable_endpoint':
+        await setMessageStatus(client, claimed.message_id, 'failed');
+        await disableEndpoint(client, claimed.endpoint_id, decision.reason);
+        break;
+    }
+    return true;
+  });
+}
+
+async function setMessageStatus(client: PoolClient, messageId: string, status: 'delivered' | 'failed') {
+  await client.query('UPDATE webhook_messages SET status = $2, updated_at = now() WHERE id = $1', [messageId, status]);
+}
+
+async function markFailing(client: PoolClient, endpointId: string) {
+  await client.query(
+    'UPDATE webhook_endpoints SET failing_since = now() WHERE id = $1 AND failing_since IS NULL',
+    [endpointId],
+  );
+}
+
+/**
+ * Disables the endpoint and cancels its scheduled attempts (their messages fail and can be
+ * recovered once the endpoint is fixed and enabled again).
+ */
+async function disableEndpoint(client: PoolClient, endpointId: string, reason: 'gone' | 'failing') {
+  await client.query(
+    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
+      WHERE id = $1 AND status = 'enabled'`,
+    [endpointId, reason],
+  );
+  await client.query(
+    `UPDATE webhook_attempts SET status = 'cancelled', finished_at = now(), lease_until = NULL, error = 'endpoint disabled'
+      WHERE endpoint_id = $1 AND status = 'scheduled'`,
+    [endpointId],
+  );
+  await client.query(
+    `UPDATE webhook_messages SET status = 'failed', updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`,
+    [endpointId],
+  );
+}

@@ -1,0 +1,52 @@
+import type { PoolClient } from '../../../platform/postgres';
+
+export interface SubscribedEndpoint {
+  id: string;
+  tenant_id: string;
+  event_types: string[];
+}
+
+/** The enabled endpoints of these tenants. */
+export async function enabledEndpointsOf(client: PoolClient, tenantIds: string[]): Promise<SubscribedEndpoint[]> {
+  const { rows } = await client.query<SubscribedEndpoint>(
+    `SELECT id, tenant_id, event_types FROM webhook_endpoints WHERE tenant_id = ANY($1::uuid[]) AND status = 'enabled'`,
+    [tenantIds],
+  );
+  return rows;
+}
+
+export interface NewMessage {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  body: string;
+}
+
+/**
+ * Inserts the messages that do not exist yet (one per endpoint and event: a redelivered event
+ * adds nothing) and a first attempt for each, due after firstDelay_ms. Returns how many were new.
+ */
+export async function insertMessages(client: PoolClient, messages: NewMessage[], firstDelay_ms: number): Promise<number> {
+  if (messages.length === 0) return 0;
+  const { rows } = await client.query<{ id: string; endpoint_id: string }>(
+    `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+     ON CONFLICT (endpoint_id, event_id) DO NOTHING
+     RETURNING id, endpoint_id`,
+    [
+      messages.map((m) => m.id),
+      messages.map((m) => m.endpointId),
+      messages.map((m) => m.eventId),
+      messages.map((m) => m.eventType),
+      messages.map((m) => m.body),
+    ],
+  );
+  if (rows.length === 0) return 0;
+  await client.query(
+    `INSERT INTO webhook_attempts (message_id, endpoint_id, schedule_index, trigger, due_at)
+     SELECT m, e, 0, 'event', now() + $3 * interval '1 millisecond' FROM unnest($1::uuid[], $2::uuid[]) AS t (m, e)`,
+    [rows.map((r) => r.id), rows.map((r) => r.endpoint_id), firstDelay_ms],
+  );
+  return rows.length;
+}

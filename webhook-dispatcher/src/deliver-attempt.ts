@@ -1,0 +1,62 @@
+import type { Logger } from '../../platform/logger';
+import type { Pool } from '../../platform/postgres';
+import { recordOutcome, type ClaimedAttempt } from './data-access/attempts';
+import { decideAfterAttempt, describeFailure, type Decision, type SendResult } from './domain/attempt-outcome';
+import type { Random, RetryPolicy } from './domain/retry-schedule';
+import { decryptSecret } from './domain/secret-box';
+import { secretKey, signedHeaders } from './domain/signing';
+import type { WebhookClient } from './transport/post-webhook';
+
+export interface DeliverDeps {
+  pool: Pool;
+  client: WebhookClient;
+  logger: Logger;
+  secretsKey: Buffer;
+  policy: RetryPolicy;
+  disableAfterFailing_ms: number;
+  random: Random;
+  now?: () => Date;
+}
+
+/**
+ * Sends one claimed attempt, signed with the endpoint's secret (and the previous one while it is
+ * still valid), and records the outcome with what follows from it. Never throws for a failed
+ * delivery; a database failure while recording is thrown (the lease then expires and the
+ * attempt is sent again: at least once).
+ */
+export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt): Promise<Decision> {
+  const now = deps.now ?? (() => new Date());
+  const result = await send(deps, claimed);
+  const decision = decideAfterAttempt(result, {
+    scheduleIndex: claimed.schedule_index,
+    failingSince: claimed.failing_since,
+    now: now(),
+    policy: deps.policy,
+    disableAfterFailing_ms: deps.disableAfterFailing_ms,
+    random: deps.random,
+  });
+  const recorded = await recordOutcome(deps.pool, claimed, result, decision, describeFailure(result));
+  const log = deps.logger.child({ endpoint_id: claimed.endpoint_id, message_id: claimed.message_id, attempt_id: claimed.attempt_id });
+  if (!recorded) log.warn('attempt lease lost before its outcome was recorded; outcome dropped');
+  else if (decision.kind === 'disable_endpoint') log.warn({ reason: decision.reason }, 'webhook endpoint disabled');
+  else if (decision.kind !== 'delivered')
+    log.debug({ decision, status: result.kind === 'response' ? result.status : undefined }, 'webhook attempt failed');
+  return decision;
+}
+
+async function send(deps: DeliverDeps, claimed: ClaimedAttempt): Promise<SendResult> {
+  let keys: Buffer[];
+  try {
+    const sealed = [claimed.secret_encrypted, claimed.previous_secret_encrypted].filter((s): s is Buffer => s !== null);
+    keys = sealed.map((s) => secretKey(decryptSecret(deps.secretsKey, claimed.endpoint_id, s)));
+  } catch (error) {
+    deps.logger.error({ endpoint_id: claimed.endpoint_id, err: (error as Error).message }, 'cannot read the endpoint secret');
+    return { kind: 'no_response', latency_ms: 0, error: 'the endpoint secret cannot be read' };
+  }
+  const timestamp_s = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
+  return deps.client.post({
+    url: claimed.url,
+    headers: { ...signedHeaders(keys, claimed.event_id, timestamp_s, claimed.body) },
+    body: claimed.body,
+  });
+}
