@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import type { CurrencyCode } from '../../../contracts/src';
+import { rateOf } from '../../../platform/money';
+import { decideBatch, idempotencyScope, type BatchState } from './decide-batch';
+import type { AccountState, Command } from './types';
+
+const TENANT = 'tenant-a';
+const OTHER = 'tenant-b';
+
+const account = (id: string, balance: bigint, over: Partial<AccountState> = {}): AccountState => ({
+  id,
+  tenantId: TENANT,
+  kind: 'customer',
+  currency: 'USD',
+  status: 'active',
+  balance,
+  ...over,
+});
+
+let seq = 0;
+const command = (over: Partial<Command>): Command => {
+  const key = `k${seq++}`;
+  return {
+    transferId: `t-${key}`,
+    tenantId: TENANT,
+    idempotencyKey: key,
+    requestHash: Buffer.from(key),
+    kind: 'transfer',
+    sourceAccountId: 'a',
+    destinationAccountId: 'b',
+    amount: 1n,
+    currency: 'USD',
+    description: null,
+    metadata: null,
+    raw: {} as Command['raw'],
+    ...over,
+  };
+};
+
+function state(accounts: AccountState[], over: Partial<BatchState> = {}): BatchState {
+  const system = (['USD', 'EUR'] as CurrencyCode[]).flatMap((c) => [
+    account(`world:${c}`, 0n, { kind: 'world', currency: c, tenantId: 'system' }),
+    account(`fx_house:${c}`, 0n, { kind: 'fx_house', currency: c, tenantId: 'system' }),
+  ]);
+  return {
+    existing: new Map(),
+    accounts: new Map([...accounts, ...system].map((a) => [a.id, a])),
+    systemAccountId: (kind, currency) => `${kind}:${currency}`,
+    rate: (base, quote) => (base === 'USD' && quote === 'EUR' ? rateOf(9n, 10n) : undefined),
+    now: new Date(0),
+    ...over,
+  };
+}
+
+describe('deciding a batch of commands in partition order', () => {
+  it('checks funds against the running balance, so a later command sees the earlier debits', () => {
+    const d = decideBatch(
+      [command({ amount: 60n }), command({ amount: 60n }), command({ amount: 40n })],
+      state([account('a', 100n), account('b', 0n)]),
+    );
+    expect(d.outcomes.map((o) => o.reason)).toEqual([null, 'insufficient_funds', null]);
+    expect(d.balances.get('a')).toBe(0n);
+    expect(d.balances.get('b')).toBe(100n);
+    expect(d.outcomes[2]!.entries.map((e) => e.balanceAfter)).toEqual([0n, 100n]);
+  });
+
+  it('treats an exact redelivery as a duplicate and the same key with another request as a conflict', () => {
+    const first = command({ amount: 10n });
+    const redelivered = { ...first };
+    const conflicting = { ...first, requestHash: Buffer.from('other') };
+    const d = decideBatch([first, redelivered, conflicting], state([account('a', 100n), account('b', 0n)]));
+    expect(d.outcomes).toHaveLength(1);
+    expect(d.duplicates.map((x) => x.kind)).toEqual(['same', 'conflict']);
+  });
+
+  it('skips commands already final in the ledger, and finalises a pending one the API recorded', () => {
+    const done = command({});
+    const pending = command({ amount: 5n });
+    const existing = new Map([
+      [idempotencyScope(TENANT, done.idempotencyKey), { id: done.transferId, status: 'committed' as const, requestHash: done.requestHash, createdAt: new Date(0) }],
+      [idempotencyScope(TENANT, pending.idempotencyKey), { id: pending.transferId, status: 'pending' as const, requestHash: pending.requestHash, createdAt: new Date(1) }],
+    ]);
+    const d = decideBatch([done, pending], state([account('a', 100n), account('b', 0n)], { existing }));
+    expect(d.duplicates.map((x) => x.kind)).toEqual(['same']);
+    expect(d.outcomes.map((o) => [o.write, o.status])).toEqual([['update', 'committed']]);
+  });
+
+  it('refuses to debit another tenant and to deposit into another tenant', () => {
+    const s = state([account('a', 100n, { tenantId: OTHER }), account('b', 0n, { tenantId: OTHER })]);
+    const d = decideBatch(
+      [command({}), command({ kind: 'deposit', sourceAccountId: null, destinationAccountId: 'b' })],
+      s,
+    );
+    expect(d.outcomes.map((o) => o.reason)).toEqual(['account_not_owned', 'account_not_owned']);
+  });
+
+  it('converts through both FX house accounts so each currency balances', () => {
+    const d = decideBatch(
+      [command({ amount: 1_005n, destinationAccountId: 'e' })],
+      state([account('a', 10_000n), account('e', 0n, { currency: 'EUR' })]),
+    );
+    const o = d.outcomes[0]!;
+    expect(o.destinationAmount).toBe(904n); // 10.05 * 0.9 = 9.045 -> 9.04 (half to even)
+    expect(o.entries.map((e) => [e.accountId, e.amount])).toEqual([
+      ['a', -1_005n],
+      ['fx_house:USD', 1_005n],
+      ['fx_house:EUR', -904n],
+      ['e', 904n],
+    ]);
+  });
+
+  it('never overdraws a customer account and balances every currency, whatever the commands (property)', () => {
+    const ids = ['a', 'b', 'c', 'e'];
+    const arbCommand = fc.record({
+      kind: fc.constantFrom('transfer', 'deposit', 'withdrawal') as fc.Arbitrary<Command['kind']>,
+      from: fc.constantFrom(...ids),
+      to: fc.constantFrom(...ids),
+      amount: fc.bigInt({ min: 0n, max: 500n }),
+      currency: fc.constantFrom('USD', 'EUR') as fc.Arbitrary<CurrencyCode>,
+    });
+    fc.assert(
+      fc.property(fc.array(arbCommand, { maxLength: 60 }), fc.array(fc.bigInt({ min: 0n, max: 1_000n }), { minLength: 4, maxLength: 4 }), (specs, funds) => {
+        const accounts = ids.map((id, i) => account(id, funds[i]!, { currency: id === 'e' ? 'EUR' : 'USD' }));
+        const s = state(accounts);
+        const commands = specs.map((x) =>
+          command({
+            kind: x.kind,
+            sourceAccountId: x.kind === 'deposit' ? null : x.from,
+            destinationAccountId: x.kind === 'withdrawal' ? null : x.to,
+            amount: x.amount,
+            currency: x.currency,
+          }),
+        );
+        const d = decideBatch(commands, s);
+        const net = new Map<string, bigint>();
+        for (const o of d.outcomes)
+          for (const e of o.entries) {
+            net.set(e.currency, (net.get(e.currency) ?? 0n) + e.amount);
+          }
+        for (const sum of net.values()) expect(sum).toBe(0n);
+        for (const a of accounts) {
+          const final = d.balances.get(a.id) ?? a.balance;
+          expect(final >= 0n).toBe(true);
+          const moved = d.outcomes.flatMap((o) => o.entries).filter((e) => e.accountId === a.id).reduce((n, e) => n + e.amount, 0n);
+          expect(final).toBe(a.balance + moved);
+        }
+        expect(d.outcomes.length + d.duplicates.length).toBe(commands.length);
+      }),
+    );
+  });
+});
