@@ -32,7 +32,8 @@ export const env = {
     (fallback === undefined ? z.url() : z.url().default(fallback)).describe(description),
   int: (description: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z.coerce.number().int().min(min).max(max).default(fallback).describe(description),
-  string: (description: string, fallback: string) => z.string().min(1).default(fallback).describe(description),
+  string: (description: string, fallback: string) =>
+    z.string().min(1).default(fallback).describe(description),
   bool: (description: string, fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

@@ -31,7 +31,7 @@ export async function migrate(pool: Pool, logger: Logger, dir = resolveDir()): P
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${file} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${file} failed: ${(error as Error).message}`, { cause: error });
       }
       logger.info({ migration: file }, 'migration applied');
       applied.push(file);

@@ -27,7 +27,9 @@ async function call(url: string, method: string, path: string, key: string | und
 async function main(url: string, file: string): Promise<void> {
   if (existsSync(file)) {
     const demo = JSON.parse(readFileSync(file, 'utf8')) as Demo;
-    const res = await fetch(`${url}/v1/accounts/${demo.source}`, { headers: { authorization: `Bearer ${demo.key}` } });
+    const res = await fetch(`${url}/v1/accounts/${demo.source}`, {
+      headers: { authorization: `Bearer ${demo.key}` },
+    });
     if (res.ok) return;
   }
   const tenant = await call(url, 'POST', '/v1/tenants', undefined, {
@@ -35,8 +37,10 @@ async function main(url: string, file: string): Promise<void> {
     email: `demo-${randomUUID().slice(0, 8)}@example.com`,
   });
   const key = (tenant.api_key as { key: string }).key;
-  const source = (await call(url, 'POST', '/v1/accounts', key, { name: 'Operating', currency: 'USD' })).id as string;
-  const destination = (await call(url, 'POST', '/v1/accounts', key, { name: 'Payouts', currency: 'USD' })).id as string;
+  const source = (await call(url, 'POST', '/v1/accounts', key, { name: 'Operating', currency: 'USD' }))
+    .id as string;
+  const destination = (await call(url, 'POST', '/v1/accounts', key, { name: 'Payouts', currency: 'USD' }))
+    .id as string;
   const deposit = await call(url, 'POST', '/v1/transfers', key, {
     kind: 'deposit',
     destination_account_id: source,

@@ -84,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
     key: (_req, res) => res.locals.apiKeyId,
   });
 
-  const publicPath = (path: string) => (config.API_PUBLIC_URL ? new URL(path, config.API_PUBLIC_URL).toString() : path);
+  const publicPath = (path: string) =>
+    config.API_PUBLIC_URL ? new URL(path, config.API_PUBLIC_URL).toString() : path;
   app.use('/v1', fxRateRoutes({ pool: deps.pool, adminToken: config.ADMIN_TOKEN }));
   app.use('/v1', tenantRoutes({ pool: deps.pool, rateLimit: perIp }));
   const protectedRoutes = express.Router();
@@ -92,7 +93,13 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(apiKeyRoutes({ pool: deps.pool, redis: deps.redis, auth: deps.auth }));
   protectedRoutes.use(accountRoutes({ pool: deps.pool }));
   protectedRoutes.use(
-    transferRoutes({ pool: deps.pool, accounts: deps.accounts, publisher: deps.publisher, logger: deps.logger, publicPath }),
+    transferRoutes({
+      pool: deps.pool,
+      accounts: deps.accounts,
+      publisher: deps.publisher,
+      logger: deps.logger,
+      publicPath,
+    }),
   );
   protectedRoutes.use(webhookEndpointRoutes({ pool: deps.pool, config }));
   app.use('/v1', protectedRoutes);

@@ -83,7 +83,10 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ service: 'api', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   if (cluster.isPrimary) {
-    await ensureTopics(createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }), topicsFor(config.KAFKA_TOPIC_PREFIX));
+    await ensureTopics(
+      createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
+      topicsFor(config.KAFKA_TOPIC_PREFIX),
+    );
   }
   if (cluster.isPrimary && config.API_WORKERS > 1) {
     // Workers share the listening socket; the primary only supervises.
@@ -94,10 +97,15 @@ async function main(): Promise<void> {
     onShutdown(logger, [
       async () => {
         for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-        await new Promise<void>((resolve) => cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()));
+        await new Promise<void>((resolve) =>
+          cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()),
+        );
       },
     ]);
-    logger.info({ url: `http://${config.API_HOST}:${config.API_PORT}`, workers: config.API_WORKERS }, 'API started');
+    logger.info(
+      { url: `http://${config.API_HOST}:${config.API_PORT}`, workers: config.API_WORKERS },
+      'API started',
+    );
     return;
   }
   const api = await startApi(config, logger);

@@ -54,12 +54,16 @@ export const Balance = z
       .object({
         amount: AmountString,
         currency: CurrencyCode,
-        rate: z.string().meta({ description: 'Units of the target currency per unit of the account currency' }),
+        rate: z
+          .string()
+          .meta({ description: 'Units of the target currency per unit of the account currency' }),
         rounding: z.literal('half_even'),
         rate_updated_at: Timestamp,
       })
       .nullable()
-      .meta({ description: 'Present when a currency was asked for: the balance converted at the current rate' }),
+      .meta({
+        description: 'Present when a currency was asked for: the balance converted at the current rate',
+      }),
   })
   .meta({ id: 'Balance' });
 

@@ -3,7 +3,12 @@ import { CurrencyCode } from './currencies';
 import { AmountString, Timestamp, Uuid } from './primitives';
 import { Transfer } from './transfers';
 
-export const EVENT_TYPES = ['transfer.committed', 'transfer.rejected', 'account.debited', 'account.credited'] as const;
+export const EVENT_TYPES = [
+  'transfer.committed',
+  'transfer.rejected',
+  'account.debited',
+  'account.credited',
+] as const;
 export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 export type EventType = z.infer<typeof EventType>;
 

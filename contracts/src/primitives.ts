@@ -20,7 +20,11 @@ export const AmountInput = z
 export const AmountString = z
   .string()
   .regex(/^-?[0-9]+$/)
-  .meta({ id: 'AmountString', description: 'Integer amount in minor units, as a string', examples: ['1250'] });
+  .meta({
+    id: 'AmountString',
+    description: 'Integer amount in minor units, as a string',
+    examples: ['1250'],
+  });
 
 export const Timestamp = z.iso.datetime({ offset: true });
 
@@ -28,7 +32,10 @@ export const Timestamp = z.iso.datetime({ offset: true });
 export const Metadata = z
   .record(z.string().min(1).max(40), z.string().max(500))
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys')
-  .meta({ id: 'Metadata', description: 'At most 50 string keys (1-40 chars) with string values (at most 500 chars)' });
+  .meta({
+    id: 'Metadata',
+    description: 'At most 50 string keys (1-40 chars) with string values (at most 500 chars)',
+  });
 
 export const IdempotencyKey = z
   .string()
@@ -47,5 +54,8 @@ export const PageQuery = z.object({
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({
     data: z.array(item),
-    next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
   });

@@ -30,12 +30,17 @@ export const RejectionReason = z
 
 export const TransferStatus = z
   .enum(['pending', 'committed', 'rejected'])
-  .meta({ id: 'TransferStatus', description: 'pending until the processor commits or rejects it; both are final' });
+  .meta({
+    id: 'TransferStatus',
+    description: 'pending until the processor commits or rejects it; both are final',
+  });
 
 /** The fields of a transfer request, shared by the REST body and the Kafka command. */
 const transferFields = {
   kind: TransferKind.default('transfer'),
-  source_account_id: Uuid.optional().meta({ description: 'Debited account; required for transfer and withdrawal' }),
+  source_account_id: Uuid.optional().meta({
+    description: 'Debited account; required for transfer and withdrawal',
+  }),
   destination_account_id: Uuid.optional().meta({
     description: 'Credited account; required for transfer and deposit',
   }),
@@ -96,7 +101,9 @@ export const Transfer = z
     destination_account_id: Uuid.nullable(),
     amount: AmountString,
     currency: CurrencyCode,
-    destination_amount: AmountString.nullable().meta({ description: 'Credited amount, in destination_currency' }),
+    destination_amount: AmountString.nullable().meta({
+      description: 'Credited amount, in destination_currency',
+    }),
     destination_currency: CurrencyCode.nullable(),
     rate: z
       .string()

@@ -7,7 +7,12 @@ export const processorConfigSchema = z.object({
   PROCESSOR_BATCH_SIZE_MAX: env.int('commands committed per database transaction', 1000, 1, 10_000),
   PROCESSOR_PARTITIONS_CONCURRENCY: env.int('partitions processed at once by one process', 4, 1, 64),
   PROCESSOR_FETCH_MAX_WAIT_MS: env.int('longest a fetch waits for data, ms', 20, 0, 5_000),
-  PROCESSOR_RETRY_BACKOFF_MAX_MS: env.int('longest pause between retries of a failed batch, ms', 5_000, 10, 60_000),
+  PROCESSOR_RETRY_BACKOFF_MAX_MS: env.int(
+    'longest pause between retries of a failed batch, ms',
+    5_000,
+    10,
+    60_000,
+  ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
   OUTBOX_BATCH_SIZE_MAX: env.int('outbox rows relayed to Kafka per send', 2000, 1, 50_000),
   OUTBOX_POLL_INTERVAL_MS: env.int('how often the relay looks for rows when idle, ms', 200, 10, 60_000),
@@ -15,4 +20,5 @@ export const processorConfigSchema = z.object({
 
 export type ProcessorConfig = z.infer<typeof processorConfigSchema>;
 
-export const loadProcessorConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(processorConfigSchema, source);
+export const loadProcessorConfig = (source: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(processorConfigSchema, source);

@@ -9,7 +9,11 @@ import { createProcessorCache } from './process-commands';
 
 /** Wires the processor from its config: used by main.ts and by the integration tests. */
 export async function createProcessor(config: ProcessorConfig, logger: Logger) {
-  const pool = createPool({ url: config.DATABASE_URL, max: config.PROCESSOR_DB_POOL_MAX, applicationName: 'processor' });
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.PROCESSOR_DB_POOL_MAX,
+    applicationName: 'processor',
+  });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);

@@ -7,7 +7,10 @@ import { createProcessor } from './create-processor';
 async function main(): Promise<void> {
   const config = loadProcessorConfig();
   const logger = createLogger({ service: 'processor', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-  await ensureTopics(createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }), topicsFor(config.KAFKA_TOPIC_PREFIX));
+  await ensureTopics(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
+    topicsFor(config.KAFKA_TOPIC_PREFIX),
+  );
   const processor = await createProcessor(config, logger);
   onShutdown(logger, [() => processor.stop()]);
   await processor.start();

@@ -34,7 +34,14 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     });
 
   async function relayOnce(client: PoolClient): Promise<number> {
-    const { rows } = await client.query<{ id: string; topic: string; key: string; type: string; event_id: string; payload: string }>(
+    const { rows } = await client.query<{
+      id: string;
+      topic: string;
+      key: string;
+      type: string;
+      event_id: string;
+      payload: string;
+    }>(
       `SELECT id, topic, key, payload->>'type' AS type, payload->>'id' AS event_id, payload::text AS payload
          FROM outbox ORDER BY id LIMIT $1`,
       [options.batchSizeMax],
@@ -62,7 +69,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       let client: PoolClient | undefined;
       try {
         client = await options.pool.connect();
-        const { rows } = await client.query<{ leader: boolean }>('SELECT pg_try_advisory_lock($1) AS leader', [LEADER_LOCK_KEY]);
+        const { rows } = await client.query<{ leader: boolean }>(
+          'SELECT pg_try_advisory_lock($1) AS leader',
+          [LEADER_LOCK_KEY],
+        );
         if (!rows[0]?.leader) {
           client.release();
           client = undefined;

@@ -50,7 +50,9 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   const { outcomes, duplicates } = await withTransaction(deps.pool, async (client) => {
     const existing = await store.lockExistingTransfers(client, accepted);
     const customerIds = [
-      ...new Set(accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null)),
+      ...new Set(
+        accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null),
+      ),
     ];
     const currencies = await currenciesOf(deps.cache, client, customerIds);
     const systemId = (kind: 'world' | 'fx_house', currency: CurrencyCode) => {
@@ -84,23 +86,40 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
     let next = 0;
     const entryIds = decision.outcomes.map((o) => o.entries.map(() => ids[next++]!));
     const events = buildEvents(decision.outcomes, entryIds, accounts, now);
-    await store.writeBatch(client, decision.outcomes, entryIds, decision.balances, { topic: deps.eventsTopic, rows: events }, now);
+    await store.writeBatch(
+      client,
+      decision.outcomes,
+      entryIds,
+      decision.balances,
+      { topic: deps.eventsTopic, rows: events },
+      now,
+    );
     return decision;
   });
 
-  for (const o of outcomes) o.status === 'committed' ? report.committed++ : report.rejected++;
+  for (const o of outcomes) {
+    if (o.status === 'committed') report.committed++;
+    else report.rejected++;
+  }
   for (const d of duplicates) {
     if (d.kind === 'same') report.duplicates++;
     else
       report.deadLetters.push({
         command: d.command,
-        error: new PermanentCommandError('idempotency_key_reused', `key ${d.command.idempotencyKey} was used with another request`),
+        error: new PermanentCommandError(
+          'idempotency_key_reused',
+          `key ${d.command.idempotencyKey} was used with another request`,
+        ),
       });
   }
   return report;
 }
 
-async function dropUnknownTenants(deps: ProcessorDeps, commands: Command[], report: BatchReport): Promise<Command[]> {
+async function dropUnknownTenants(
+  deps: ProcessorDeps,
+  commands: Command[],
+  report: BatchReport,
+): Promise<Command[]> {
   const knownTenants = deps.cache.tenants;
   const unknown = [...new Set(commands.map((c) => c.tenantId).filter((id) => !knownTenants.has(id)))];
   if (unknown.length > 0) {
@@ -113,7 +132,10 @@ async function dropUnknownTenants(deps: ProcessorDeps, commands: Command[], repo
   }
   return commands.filter((c) => {
     if (knownTenants.has(c.tenantId)) return true;
-    report.deadLetters.push({ command: c, error: new PermanentCommandError('unknown_tenant', `tenant ${c.tenantId}`) });
+    report.deadLetters.push({
+      command: c,
+      error: new PermanentCommandError('unknown_tenant', `tenant ${c.tenantId}`),
+    });
     return false;
   });
 }
@@ -127,7 +149,8 @@ async function currenciesOf(
   const missing = ids.filter((id) => !currencyCache.has(id));
   if (missing.length > 0) {
     if (currencyCache.size > CACHE_ENTRIES_MAX) currencyCache.clear();
-    for (const [id, currency] of await store.accountCurrencies(client, missing)) currencyCache.set(id, currency);
+    for (const [id, currency] of await store.accountCurrencies(client, missing))
+      currencyCache.set(id, currency);
   }
   return new Map(ids.filter((id) => currencyCache.has(id)).map((id) => [id, currencyCache.get(id)!]));
 }

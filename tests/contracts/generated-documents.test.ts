@@ -7,15 +7,20 @@ import { contractArtifacts, serialize } from '../../scripts/contract-artifacts';
 const dir = path.resolve(__dirname, '..', '..', 'contracts', 'generated');
 
 describe('the documents generated from the zod contracts', () => {
-  it.each(Object.keys(contractArtifacts()))('%s is checked in as generated (run npm run contracts:generate)', (name) => {
-    const checkedIn = readFileSync(path.join(dir, name), 'utf8');
-    expect(checkedIn).toBe(serialize(contractArtifacts()[name]));
-  });
+  it.each(Object.keys(contractArtifacts()))(
+    '%s is checked in as generated (run npm run contracts:generate)',
+    (name) => {
+      const checkedIn = readFileSync(path.join(dir, name), 'utf8');
+      expect(checkedIn).toBe(serialize(contractArtifacts()[name]));
+    },
+  );
 
   it('lets a producer in another language validate a command with the JSON Schema alone', () => {
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
-    const validate = ajv.compile(JSON.parse(readFileSync(path.join(dir, 'transfer-command.v1.schema.json'), 'utf8')));
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(path.join(dir, 'transfer-command.v1.schema.json'), 'utf8')),
+    );
     const command = {
       type: 'transfer.requested',
       version: 1,

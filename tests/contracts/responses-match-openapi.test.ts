@@ -5,7 +5,10 @@ import { client, fundedAccount, idem, newTenant, settled, type Reply } from '../
 import { startSystem, type System } from '../support/system';
 
 interface OpenApi {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
 }
 
 describe('real responses match the served OpenAPI document', () => {
@@ -38,7 +41,10 @@ describe('real responses match the served OpenAPI document', () => {
   };
 
   it('for tenants, accounts, balances, statements and transfers, including errors', async () => {
-    const signup = await client(system.url).post('/v1/tenants', { name: 'Docs', email: `${randomUUID()}@example.com` });
+    const signup = await client(system.url).post('/v1/tenants', {
+      name: 'Docs',
+      email: `${randomUUID()}@example.com`,
+    });
     conforms(signup, '/v1/tenants', 'post');
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 1_000);
@@ -54,7 +60,11 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await api.post('/v1/api-keys', { name: 'ci' }), '/v1/api-keys', 'post');
     conforms(await api.get('/v1/api-keys'), '/v1/api-keys', 'get');
 
-    const submitted = await api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: '10', currency: 'USD' }, idem());
+    const submitted = await api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: '10', currency: 'USD' },
+      idem(),
+    );
     conforms(submitted, '/v1/transfers', 'post');
     await settled(api, submitted.body.id);
     conforms(await api.get(`/v1/transfers/${submitted.body.id}`), '/v1/transfers/{id}', 'get');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-export interface Reply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test helper: bodies are asserted field by field
+export interface Reply<T = any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any -- test helper: bodies are asserted field by field
   status: number;
   headers: Headers;
   body: T;
@@ -8,7 +9,12 @@ export interface Reply<T = any> { // eslint-disable-line @typescript-eslint/no-e
 
 /** A small HTTP client for tests: JSON in, JSON out, over real HTTP. */
 export function client(baseUrl: string, apiKey?: string) {
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
     const res = await fetch(baseUrl + path, {
       method,
       headers: {
@@ -23,7 +29,8 @@ export function client(baseUrl: string, apiKey?: string) {
   };
   return {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
-    post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) =>
+      call('POST', path, body, headers),
     patch: (path: string, body?: unknown) => call('PATCH', path, body),
     put: (path: string, body?: unknown, headers?: Record<string, string>) => call('PUT', path, body, headers),
     delete: (path: string) => call('DELETE', path),
@@ -36,8 +43,13 @@ export type Client = ReturnType<typeof client>;
 /** Signs up a new tenant; returns its id and a client authenticated with its first key. */
 export async function newTenant(baseUrl: string, name = 'Acme') {
   const res = await client(baseUrl).post('/v1/tenants', { name, email: `${randomUUID()}@example.com` });
-  if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.tenant.id as string, key: res.body.api_key.key as string, api: client(baseUrl, res.body.api_key.key) };
+  if (res.status !== 201)
+    throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return {
+    id: res.body.tenant.id as string,
+    key: res.body.api_key.key as string,
+    api: client(baseUrl, res.body.api_key.key),
+  };
 }
 
 /** Opens an account and funds it with a deposit, waiting until the deposit commits. */

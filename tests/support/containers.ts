@@ -32,6 +32,6 @@ export async function startContainers(): Promise<Record<string, string>> {
   return {
     DATABASE_URL: `postgres://postgres:postgres@${postgres.getHost()}:${postgres.getMappedPort(5432)}/ledger_test`,
     REDIS_URL: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
-    KAFKA_BROKERS: '127.0.0.1:19192',
+    KAFKA_BROKERS: `${kafka.getHost()}:19192`,
   };
 }

@@ -18,7 +18,9 @@ export default async function globalSetup(): Promise<void> {
     if (started) Object.assign(process.env, started);
     else {
       execFileSync('bash', [path.join(ROOT, 'scripts/infra/stack.sh'), 'up'], { stdio: 'inherit' });
-      const env = execFileSync('bash', [path.join(ROOT, 'scripts/infra/stack.sh'), 'env'], { encoding: 'utf8' });
+      const env = execFileSync('bash', [path.join(ROOT, 'scripts/infra/stack.sh'), 'env'], {
+        encoding: 'utf8',
+      });
       for (const [, key, value] of env.matchAll(/^export (\w+)=(.*)$/gm)) process.env[key!] ??= value;
       process.env.DATABASE_URL = process.env.DATABASE_URL!.replace(/\/ledger$/, '/ledger_test');
     }

@@ -20,7 +20,8 @@ export async function ledgerViolations(pool: Pool, accountIds?: string[]): Promi
       GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)`,
     args,
   );
-  for (const r of balances.rows) problems.push(`account ${r.id} balance ${r.balance} but entries sum to ${r.entries}`);
+  for (const r of balances.rows)
+    problems.push(`account ${r.id} balance ${r.balance} but entries sum to ${r.entries}`);
   const negative = await pool.query<{ id: string }>(
     `SELECT a.id FROM accounts a ${scope ? `${scope} AND` : 'WHERE'} a.kind = 'customer' AND a.balance < 0`,
     args,

@@ -39,7 +39,10 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
   const processorConfig = loadProcessorConfig(env);
   const topics = topicsFor(prefix);
-  await ensureTopics(createKafka({ brokers: processorConfig.KAFKA_BROKERS, clientId: 'test-setup', logger }), topics);
+  await ensureTopics(
+    createKafka({ brokers: processorConfig.KAFKA_BROKERS, clientId: 'test-setup', logger }),
+    topics,
+  );
   let processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));
   await processor.start();
   const api = await startApi(loadApiConfig(env), logger.child({ service: 'api' }));

@@ -53,7 +53,8 @@ describe('many transfers at once among a few accounts, one of them hot', () => {
       expected.set(t.source_account_id, expected.get(t.source_account_id)! - 100n);
       expected.set(t.destination_account_id, expected.get(t.destination_account_id)! + 100n);
     }
-    for (const id of all) expect((await api.get(`/v1/accounts/${id}`)).body.balance).toBe(expected.get(id)!.toString());
+    for (const id of all)
+      expect((await api.get(`/v1/accounts/${id}`)).body.balance).toBe(expected.get(id)!.toString());
     expect(await ledgerViolations(system.pool, all)).toEqual([]);
   });
 });

@@ -33,7 +33,11 @@ describe('services that produce commands to Kafka directly', () => {
   let producer: Producer;
   beforeAll(async () => {
     system = await startSystem();
-    kafka = createKafka({ brokers: system.brokers, clientId: 'test-direct', logger: createLogger({ service: 'test', level: 'silent', pretty: false }) });
+    kafka = createKafka({
+      brokers: system.brokers,
+      clientId: 'test-direct',
+      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
+    });
     producer = createIdempotentProducer(kafka);
     await producer.connect();
   });
@@ -47,8 +51,21 @@ describe('services that produce commands to Kafka directly', () => {
     const from = await fundedAccount(api, 'EUR', 1_000);
     const to = await fundedAccount(api, 'EUR', 0);
     const key = `direct-${randomUUID()}`;
-    const payload = { tenant_id: tenantId, idempotency_key: key, source_account_id: from, destination_account_id: to, amount: '250', currency: 'EUR' };
-    await producer.send({ topic: system.topics.commands, messages: [{ key: from, value: command(payload) }, { key: from, value: command(payload) }] });
+    const payload = {
+      tenant_id: tenantId,
+      idempotency_key: key,
+      source_account_id: from,
+      destination_account_id: to,
+      amount: '250',
+      currency: 'EUR',
+    };
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [
+        { key: from, value: command(payload) },
+        { key: from, value: command(payload) },
+      ],
+    });
 
     const list = await api.get(`/v1/transfers?account_id=${to}&status=committed`);
     const deadline = Date.now() + 20_000;
@@ -67,12 +84,29 @@ describe('services that produce commands to Kafka directly', () => {
     const to = await fundedAccount(api, 'USD', 0);
     const dlq = await collect(kafka, system.topics.deadLetter);
     const good = (n: number) =>
-      command({ tenant_id: tenantId, idempotency_key: `good-${n}-${randomUUID()}`, source_account_id: from, destination_account_id: to, amount: '10', currency: 'USD' });
+      command({
+        tenant_id: tenantId,
+        idempotency_key: `good-${n}-${randomUUID()}`,
+        source_account_id: from,
+        destination_account_id: to,
+        amount: '10',
+        currency: 'USD',
+      });
     const poison = [
       { value: '{not json', reason: 'malformed_json' },
       { value: command({ tenant_id: tenantId, amount: 1.5 }), reason: 'schema_violation' },
       { value: 'x'.repeat(20_000), reason: 'oversized' },
-      { value: command({ tenant_id: randomUUID(), idempotency_key: 'k', source_account_id: from, destination_account_id: to, amount: '1', currency: 'USD' }), reason: 'unknown_tenant' },
+      {
+        value: command({
+          tenant_id: randomUUID(),
+          idempotency_key: 'k',
+          source_account_id: from,
+          destination_account_id: to,
+          amount: '1',
+          currency: 'USD',
+        }),
+        reason: 'unknown_tenant',
+      },
     ];
     await producer.send({
       topic: system.topics.commands,
@@ -83,11 +117,19 @@ describe('services that produce commands to Kafka directly', () => {
       ],
     });
 
-    const dead = await dlq.until((all) => all.filter((m) => m.key?.toString() === from).length >= poison.length);
+    const dead = await dlq.until(
+      (all) => all.filter((m) => m.key?.toString() === from).length >= poison.length,
+    );
     await dlq.stop();
-    const reasons = dead.filter((m) => m.key?.toString() === from).map((m) => m.headers?.[DEAD_LETTER_HEADERS.reason]?.toString());
+    const reasons = dead
+      .filter((m) => m.key?.toString() === from)
+      .map((m) => m.headers?.[DEAD_LETTER_HEADERS.reason]?.toString());
     expect(reasons.sort()).toEqual(poison.map((p) => p.reason).sort());
-    const marker = await api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' }, { 'idempotency-key': randomUUID() });
+    const marker = await api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' },
+      { 'idempotency-key': randomUUID() },
+    );
     await settled(api, marker.body.id);
     expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('21');
   });
@@ -98,16 +140,31 @@ describe('services that produce commands to Kafka directly', () => {
     const from = await fundedAccount(payer.api, 'USD', 100);
     const to = await fundedAccount(payee.api, 'USD', 0);
     const events = await collect(kafka, system.topics.events);
-    const ok = await payer.api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' }, { 'idempotency-key': randomUUID() });
-    const short = await payer.api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' }, { 'idempotency-key': randomUUID() });
+    const ok = await payer.api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' },
+      { 'idempotency-key': randomUUID() },
+    );
+    const short = await payer.api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 60, currency: 'USD' },
+      { 'idempotency-key': randomUUID() },
+    );
     await settled(payer.api, short.body.id);
 
     const parse = (m: KafkaMessage) => LedgerEventV1.parse(JSON.parse(m.value!.toString()));
-    const about = (id: string) => (all: KafkaMessage[]) => all.map(parse).filter((e) => 'id' in e.payload ? e.payload.id === id : e.payload.transfer_id === id);
-    await events.until((all) => about(ok.body.id)(all).length === 3 && about(short.body.id)(all).length === 1);
+    const about = (id: string) => (all: KafkaMessage[]) =>
+      all.map(parse).filter((e) => ('id' in e.payload ? e.payload.id === id : e.payload.transfer_id === id));
+    await events.until(
+      (all) => about(ok.body.id)(all).length === 3 && about(short.body.id)(all).length === 1,
+    );
     await events.stop();
     const okEvents = about(ok.body.id)(events.messages);
-    expect(okEvents.map((e) => e.type).sort()).toEqual(['account.credited', 'account.debited', 'transfer.committed']);
+    expect(okEvents.map((e) => e.type).sort()).toEqual([
+      'account.credited',
+      'account.debited',
+      'transfer.committed',
+    ]);
     expect(okEvents.find((e) => e.type === 'account.credited')!.tenant_id).toBe(payee.id);
     expect(okEvents.find((e) => e.type === 'account.debited')!.tenant_id).toBe(payer.id);
     expect(about(short.body.id)(events.messages).map((e) => e.type)).toEqual(['transfer.rejected']);

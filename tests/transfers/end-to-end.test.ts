@@ -47,9 +47,10 @@ describe('a transfer travels end to end through HTTP, Kafka and PostgreSQL', () 
       idem(),
     );
     await settled(api, submitted.body.id);
-    const { rows } = await system.pool.query<{ command: object }>('SELECT command FROM transfers WHERE id = $1', [
-      submitted.body.id,
-    ]);
+    const { rows } = await system.pool.query<{ command: object }>(
+      'SELECT command FROM transfers WHERE id = $1',
+      [submitted.body.id],
+    );
     const command = JSON.stringify({
       type: 'transfer.requested',
       version: 1,
@@ -64,7 +65,10 @@ describe('a transfer travels end to end through HTTP, Kafka and PostgreSQL', () 
     });
     const producer = createIdempotentProducer(kafka);
     await producer.connect();
-    await producer.send({ topic: system.topics.commands, messages: [1, 2, 3].map(() => ({ key: from, value: command })) });
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [1, 2, 3].map(() => ({ key: from, value: command })),
+    });
     // A marker on the same partition (same key) commits only after the redeliveries were handled.
     const marker = await api.post(
       '/v1/transfers',

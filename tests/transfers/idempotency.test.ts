@@ -14,7 +14,12 @@ describe('idempotency of transfer submissions', () => {
   it('answers 400 idempotency_key_missing when the header is absent', async () => {
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 0);
-    const res = await api.post('/v1/transfers', { kind: 'withdrawal', source_account_id: from, amount: 1, currency: 'USD' });
+    const res = await api.post('/v1/transfers', {
+      kind: 'withdrawal',
+      source_account_id: from,
+      amount: 1,
+      currency: 'USD',
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('idempotency_key_missing');
   });
@@ -42,7 +47,11 @@ describe('idempotency of transfer submissions', () => {
     const from = await fundedAccount(api, 'USD', 1_000);
     const to = await fundedAccount(api, 'USD', 0);
     const key = { 'idempotency-key': randomUUID() };
-    await api.post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' }, key);
+    await api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' },
+      key,
+    );
     const reused = await api.post(
       '/v1/transfers',
       { source_account_id: from, destination_account_id: to, amount: 2, currency: 'USD' },
@@ -73,8 +82,16 @@ describe('idempotency of transfer submissions', () => {
     const key = { 'idempotency-key': `shared-${randomUUID()}` };
     const aFrom = await fundedAccount(a.api, 'EUR', 100);
     const bFrom = await fundedAccount(b.api, 'EUR', 100);
-    const ra = await a.api.post('/v1/transfers', { kind: 'withdrawal', source_account_id: aFrom, amount: 10, currency: 'EUR' }, key);
-    const rb = await b.api.post('/v1/transfers', { kind: 'withdrawal', source_account_id: bFrom, amount: 20, currency: 'EUR' }, key);
+    const ra = await a.api.post(
+      '/v1/transfers',
+      { kind: 'withdrawal', source_account_id: aFrom, amount: 10, currency: 'EUR' },
+      key,
+    );
+    const rb = await b.api.post(
+      '/v1/transfers',
+      { kind: 'withdrawal', source_account_id: bFrom, amount: 20, currency: 'EUR' },
+      key,
+    );
     expect(ra.status).toBe(202);
     expect(rb.status).toBe(202);
     expect(ra.body.id).not.toBe(rb.body.id);

@@ -19,7 +19,12 @@ describe('what a transfer ends as', () => {
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 100);
     const to = await fundedAccount(api, 'USD', 0);
-    const res = await submit(api, { source_account_id: from, destination_account_id: to, amount: 101, currency: 'USD' });
+    const res = await submit(api, {
+      source_account_id: from,
+      destination_account_id: to,
+      amount: 101,
+      currency: 'USD',
+    });
     const final = await settled(api, res.body.id);
     expect(final.status).toBe('rejected');
     expect(final.reason.code).toBe('insufficient_funds');
@@ -28,8 +33,19 @@ describe('what a transfer ends as', () => {
   });
 
   it.each([
-    ['same_account', (a: string) => ({ source_account_id: a, destination_account_id: a, amount: 1, currency: 'USD' })],
-    ['currency_mismatch', (a: string, b: string) => ({ source_account_id: a, destination_account_id: b, amount: 1, currency: 'EUR' })],
+    [
+      'same_account',
+      (a: string) => ({ source_account_id: a, destination_account_id: a, amount: 1, currency: 'USD' }),
+    ],
+    [
+      'currency_mismatch',
+      (a: string, b: string) => ({
+        source_account_id: a,
+        destination_account_id: b,
+        amount: 1,
+        currency: 'EUR',
+      }),
+    ],
   ])('rejects with %s', async (reason, body) => {
     const { api } = await newTenant(system.url);
     const a = await fundedAccount(api, 'USD', 100);
@@ -46,8 +62,28 @@ describe('what a transfer ends as', () => {
     const closed = await fundedAccount(api, 'USD', 0);
     await api.patch(`/v1/accounts/${frozen}`, { status: 'frozen' });
     await api.patch(`/v1/accounts/${closed}`, { status: 'closed' });
-    const toFrozen = await settled(api, (await submit(api, { source_account_id: from, destination_account_id: frozen, amount: 1, currency: 'USD' })).body.id);
-    const toClosed = await settled(api, (await submit(api, { source_account_id: from, destination_account_id: closed, amount: 1, currency: 'USD' })).body.id);
+    const toFrozen = await settled(
+      api,
+      (
+        await submit(api, {
+          source_account_id: from,
+          destination_account_id: frozen,
+          amount: 1,
+          currency: 'USD',
+        })
+      ).body.id,
+    );
+    const toClosed = await settled(
+      api,
+      (
+        await submit(api, {
+          source_account_id: from,
+          destination_account_id: closed,
+          amount: 1,
+          currency: 'USD',
+        })
+      ).body.id,
+    );
     expect(toFrozen.reason.code).toBe('account_frozen');
     expect(toClosed.reason.code).toBe('account_closed');
   });
@@ -64,7 +100,9 @@ describe('what a transfer ends as', () => {
       currency: 'USD',
     });
     expect(res.status).toBe(404);
-    expect(res.body.error.details).toEqual([{ field: 'source_account_id', reason: 'no such account', code: 'account_not_found' }]);
+    expect(res.body.error.details).toEqual([
+      { field: 'source_account_id', reason: 'no such account', code: 'account_not_found' },
+    ]);
     expect((await victim.api.get(`/v1/accounts/${victimAccount}`)).body.balance).toBe('1000');
   });
 
@@ -73,7 +111,12 @@ describe('what a transfer ends as', () => {
     const payee = await newTenant(system.url);
     const from = await fundedAccount(payer.api, 'GBP', 5_000);
     const to = await fundedAccount(payee.api, 'GBP', 0);
-    const res = await submit(payer.api, { source_account_id: from, destination_account_id: to, amount: 1_234, currency: 'GBP' });
+    const res = await submit(payer.api, {
+      source_account_id: from,
+      destination_account_id: to,
+      amount: 1_234,
+      currency: 'GBP',
+    });
     expect((await settled(payer.api, res.body.id)).status).toBe('committed');
 
     expect((await payee.api.get(`/v1/accounts/${to}`)).body.balance).toBe('1234');
@@ -86,11 +129,17 @@ describe('what a transfer ends as', () => {
   it('moves deposits and withdrawals through the currency world account, so the currency sums to zero', async () => {
     const { api } = await newTenant(system.url);
     const account = await fundedAccount(api, 'CHF', 10_000);
-    const out = await settled(api, (await submit(api, { kind: 'withdrawal', source_account_id: account, amount: 4_000, currency: 'CHF' })).body.id);
+    const out = await settled(
+      api,
+      (await submit(api, { kind: 'withdrawal', source_account_id: account, amount: 4_000, currency: 'CHF' }))
+        .body.id,
+    );
     expect(out.status).toBe('committed');
     expect(out.entries.map((e: { direction: string }) => e.direction)).toEqual(['debit', 'credit']);
     expect((await api.get(`/v1/accounts/${account}`)).body.balance).toBe('6000');
-    const sums = await system.pool.query("SELECT sum(balance)::text AS s FROM accounts WHERE currency = 'CHF'");
+    const sums = await system.pool.query(
+      "SELECT sum(balance)::text AS s FROM accounts WHERE currency = 'CHF'",
+    );
     expect(sums.rows[0].s).toBe('0');
   });
 
@@ -99,7 +148,17 @@ describe('what a transfer ends as', () => {
     const big = '9007199254740993'; // 2^53 + 1
     const from = await fundedAccount(api, 'JPY', big);
     const to = await fundedAccount(api, 'JPY', 0);
-    const ok = await settled(api, (await submit(api, { source_account_id: from, destination_account_id: to, amount: big, currency: 'JPY' })).body.id);
+    const ok = await settled(
+      api,
+      (
+        await submit(api, {
+          source_account_id: from,
+          destination_account_id: to,
+          amount: big,
+          currency: 'JPY',
+        })
+      ).body.id,
+    );
     expect(ok.status).toBe('committed');
     expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe(big);
 
@@ -120,7 +179,17 @@ describe('what a transfer ends as', () => {
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'KWD', 10_000);
     const to = await fundedAccount(api, 'USD', 0);
-    const final = await settled(api, (await submit(api, { source_account_id: from, destination_account_id: to, amount: 1_005, currency: 'KWD' })).body.id);
+    const final = await settled(
+      api,
+      (
+        await submit(api, {
+          source_account_id: from,
+          destination_account_id: to,
+          amount: 1_005,
+          currency: 'KWD',
+        })
+      ).body.id,
+    );
 
     expect(final.status).toBe('committed');
     expect(final.rate).toBe('3.25');
@@ -129,7 +198,10 @@ describe('what a transfer ends as', () => {
     expect(final.entries).toHaveLength(4);
     expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('327');
     for (const currency of ['KWD', 'USD']) {
-      const sums = await system.pool.query('SELECT sum(balance)::text AS s FROM accounts WHERE currency = $1', [currency]);
+      const sums = await system.pool.query(
+        'SELECT sum(balance)::text AS s FROM accounts WHERE currency = $1',
+        [currency],
+      );
       expect(sums.rows[0].s).toBe('0');
     }
   });
@@ -139,7 +211,17 @@ describe('what a transfer ends as', () => {
     const from = await fundedAccount(api, 'BRL', 100);
     const to = await fundedAccount(api, 'AED', 0);
     await system.pool.query("DELETE FROM fx_rates WHERE (base, quote) IN (('BRL','AED'), ('AED','BRL'))");
-    const final = await settled(api, (await submit(api, { source_account_id: from, destination_account_id: to, amount: 10, currency: 'BRL' })).body.id);
+    const final = await settled(
+      api,
+      (
+        await submit(api, {
+          source_account_id: from,
+          destination_account_id: to,
+          amount: 10,
+          currency: 'BRL',
+        })
+      ).body.id,
+    );
     expect(final.reason.code).toBe('fx_rate_unavailable');
   });
 
@@ -148,7 +230,11 @@ describe('what a transfer ends as', () => {
     const from = await fundedAccount(api, 'CAD', 1_000);
     const to = await fundedAccount(api, 'CAD', 0);
     const ids: string[] = [];
-    for (const amount of [1, 2, 3, 5_000]) ids.push((await submit(api, { source_account_id: from, destination_account_id: to, amount, currency: 'CAD' })).body.id);
+    for (const amount of [1, 2, 3, 5_000])
+      ids.push(
+        (await submit(api, { source_account_id: from, destination_account_id: to, amount, currency: 'CAD' }))
+          .body.id,
+      );
     const waited = await api.get(`/v1/transfers/${ids[3]}`, { prefer: 'wait=10' });
     expect(waited.body.status).not.toBe('pending');
     for (const id of ids) await settled(api, id);

@@ -82,7 +82,10 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
     async revoked(publisher: Redis, hash: Buffer): Promise<void> {
       cache.delete(hash.toString('hex'));
       await publisher.publish(REVOCATION_CHANNEL, hash.toString('hex')).catch((error: unknown) => {
-        options.logger.warn({ err: error }, 'could not broadcast a revocation; other processes see it within the TTL');
+        options.logger.warn(
+          { err: error },
+          'could not broadcast a revocation; other processes see it within the TTL',
+        );
       });
     },
   };

@@ -28,7 +28,11 @@ export async function insertAccount(
 }
 
 /** A customer account of the tenant, or undefined (also for other tenants' accounts). */
-export async function findOwnAccount(db: Pool, tenantId: string, id: string): Promise<AccountRow | undefined> {
+export async function findOwnAccount(
+  db: Pool,
+  tenantId: string,
+  id: string,
+): Promise<AccountRow | undefined> {
   const { rows } = await db.query<AccountRow>(
     `SELECT ${COLUMNS} FROM accounts WHERE id = $1 AND tenant_id = $2 AND kind = 'customer'`,
     [id, tenantId],
@@ -45,7 +49,11 @@ export async function listOwnAccounts(db: Pool, tenantId: string, after: string 
   return rows;
 }
 
-export type AccountChanges = { name?: string | undefined; metadata?: Record<string, string> | undefined; status?: AccountRow['status'] | undefined };
+export type AccountChanges = {
+  name?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  status?: AccountRow['status'] | undefined;
+};
 
 /**
  * Applies the changes under the row lock the processor also takes, so a status change and a
@@ -70,7 +78,12 @@ export async function updateOwnAccount(
       `UPDATE accounts SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata),
               status = COALESCE($4, status), updated_at = now()
         WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, changes.name ?? null, changes.metadata ? JSON.stringify(changes.metadata) : null, changes.status ?? null],
+      [
+        id,
+        changes.name ?? null,
+        changes.metadata ? JSON.stringify(changes.metadata) : null,
+        changes.status ?? null,
+      ],
     );
     return { row: updated.rows[0]! };
   });
@@ -78,10 +91,12 @@ export async function updateOwnAccount(
 
 /** Owner and currency of accounts: both immutable, so callers may cache them indefinitely. */
 export async function accountOwners(db: Pool, ids: string[]) {
-  const { rows } = await db.query<{ id: string; tenant_id: string; kind: AccountRow['kind']; currency: CurrencyCode }>(
-    'SELECT id, tenant_id, kind, currency FROM accounts WHERE id = ANY($1::uuid[])',
-    [ids],
-  );
+  const { rows } = await db.query<{
+    id: string;
+    tenant_id: string;
+    kind: AccountRow['kind'];
+    currency: CurrencyCode;
+  }>('SELECT id, tenant_id, kind, currency FROM accounts WHERE id = ANY($1::uuid[])', [ids]);
   return rows;
 }
 
@@ -96,7 +111,13 @@ export interface StatementRow {
 
 export async function statement(
   db: Pool,
-  q: { accountId: string; afterId: string | undefined; from: string | undefined; to: string | undefined; limit: number },
+  q: {
+    accountId: string;
+    afterId: string | undefined;
+    from: string | undefined;
+    to: string | undefined;
+    limit: number;
+  },
 ) {
   const { rows } = await db.query<StatementRow>(
     `SELECT id, transfer_id, currency, amount, balance_after, created_at FROM entries

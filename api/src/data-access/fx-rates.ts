@@ -30,8 +30,17 @@ export async function upsertRate(db: Pool, base: CurrencyCode, quote: CurrencyCo
 }
 
 export async function listRates(db: Pool) {
-  const { rows } = await db.query<{ base: CurrencyCode; quote: CurrencyCode; numerator: string; denominator: string; updated_at: Date }>(
-    'SELECT base, quote, numerator, denominator, updated_at FROM fx_rates ORDER BY base, quote',
-  );
-  return rows.map((r) => ({ base: r.base, quote: r.quote, rate: rateOf(BigInt(r.numerator), BigInt(r.denominator)), updatedAt: r.updated_at }));
+  const { rows } = await db.query<{
+    base: CurrencyCode;
+    quote: CurrencyCode;
+    numerator: string;
+    denominator: string;
+    updated_at: Date;
+  }>('SELECT base, quote, numerator, denominator, updated_at FROM fx_rates ORDER BY base, quote');
+  return rows.map((r) => ({
+    base: r.base,
+    quote: r.quote,
+    rate: rateOf(BigInt(r.numerator), BigInt(r.denominator)),
+    updatedAt: r.updated_at,
+  }));
 }

@@ -36,8 +36,7 @@ export interface NewTransfer {
 }
 
 export type InsertResult =
-  | { inserted: true; record: TransferRecord }
-  | { inserted: false; existingId: string; sameRequest: boolean };
+  { inserted: true; record: TransferRecord } | { inserted: false; existingId: string; sameRequest: boolean };
 
 /**
  * Records an accepted transfer as pending, unless the tenant used this idempotency key before:
@@ -78,11 +77,15 @@ export async function insertPendingTransfer(db: Pool, t: NewTransfer): Promise<I
 const VISIBLE = '(t.tenant_id = $1 OR t.destination_tenant_id = $1)';
 
 /** A transfer the tenant sent or received, with its entries; undefined otherwise. */
-export async function findVisibleTransfer(db: Pool, tenantId: string, id: string): Promise<TransferRecord | undefined> {
-  const { rows } = await db.query<TransferRow>(`SELECT ${COLUMNS} FROM transfers t WHERE t.id = $2 AND ${VISIBLE}`, [
-    tenantId,
-    id,
-  ]);
+export async function findVisibleTransfer(
+  db: Pool,
+  tenantId: string,
+  id: string,
+): Promise<TransferRecord | undefined> {
+  const { rows } = await db.query<TransferRow>(
+    `SELECT ${COLUMNS} FROM transfers t WHERE t.id = $2 AND ${VISIBLE}`,
+    [tenantId, id],
+  );
   if (!rows[0]) return undefined;
   const entries = await entriesOf(db, [id]);
   return toRecord(rows[0], entries.get(id) ?? []);
@@ -99,7 +102,11 @@ export interface TransferFilter {
 }
 
 /** Newest first. */
-export async function listVisibleTransfers(db: Pool, tenantId: string, f: TransferFilter): Promise<TransferRecord[]> {
+export async function listVisibleTransfers(
+  db: Pool,
+  tenantId: string,
+  f: TransferFilter,
+): Promise<TransferRecord[]> {
   const { rows } = await db.query<TransferRow>(
     `SELECT ${COLUMNS} FROM transfers t
       WHERE ${VISIBLE}
@@ -127,7 +134,10 @@ export async function listVisibleTransfers(db: Pool, tenantId: string, f: Transf
   return rows.map((r) => toRecord(r, entries.get(r.id) ?? []));
 }
 
-export async function transferStatuses(db: Pool, ids: string[]): Promise<Map<string, TransferRecord['status']>> {
+export async function transferStatuses(
+  db: Pool,
+  ids: string[],
+): Promise<Map<string, TransferRecord['status']>> {
   const { rows } = await db.query<{ id: string; status: TransferRecord['status'] }>(
     'SELECT id, status FROM transfers WHERE id = ANY($1::uuid[])',
     [ids],
@@ -152,7 +162,12 @@ export async function claimStalePending(db: Pool, olderThanMs: number, limit: nu
 async function entriesOf(db: Pool, transferIds: string[]) {
   const byTransfer = new Map<string, TransferRecord['entries']>();
   if (transferIds.length === 0) return byTransfer;
-  const { rows } = await db.query<{ transfer_id: string; account_id: string; amount: string; currency: CurrencyCode }>(
+  const { rows } = await db.query<{
+    transfer_id: string;
+    account_id: string;
+    amount: string;
+    currency: CurrencyCode;
+  }>(
     'SELECT transfer_id, account_id, amount, currency FROM entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY id',
     [transferIds],
   );
@@ -176,7 +191,9 @@ function toRecord(r: TransferRow, entries: TransferRecord['entries']): TransferR
     destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
     destinationCurrency: r.destination_currency,
     rate:
-      r.rate_numerator && r.rate_denominator ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator)) : null,
+      r.rate_numerator && r.rate_denominator
+        ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
+        : null,
     description: r.description,
     metadata: r.metadata,
     status: r.status,

@@ -39,7 +39,10 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     return;
   }
   req.log.error({ err: error }, 'unhandled error');
-  sendError(res, new ApiError('internal_error', 'an internal error occurred; quote the request id when reporting it'));
+  sendError(
+    res,
+    new ApiError('internal_error', 'an internal error occurred; quote the request id when reporting it'),
+  );
 };
 
 export const routeNotFound: RequestHandler = (req, _res, next) => {
@@ -48,7 +51,9 @@ export const routeNotFound: RequestHandler = (req, _res, next) => {
 
 /** POST/PUT/PATCH bodies must be JSON. */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding']);
+  const hasBody =
+    req.headers['content-length'] !== '0' &&
+    (req.headers['content-length'] || req.headers['transfer-encoding']);
   if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !req.is('application/json')) {
     next(new ApiError('unsupported_media_type', 'send the body as application/json'));
     return;

@@ -8,7 +8,8 @@ export function decodeCursor(cursor: string | undefined, arity: number): string[
   if (cursor === undefined) return undefined;
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string')) return parts;
+    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string'))
+      return parts;
   } catch {
     // fall through to the error below
   }

@@ -46,12 +46,20 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       }
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       res.set({ 'RateLimit-Policy': policy, RateLimit: `"${options.name}";r=0;t=${retryAfter}` });
-      throw new ApiError('rate_limited', 'too many requests; retry after the time in Retry-After', undefined, {
-        'Retry-After': String(retryAfter),
-      });
+      throw new ApiError(
+        'rate_limited',
+        'too many requests; retry after the time in Retry-After',
+        undefined,
+        {
+          'Retry-After': String(retryAfter),
+        },
+      );
     }
     const reset = Math.max(0, Math.ceil(state.msBeforeNext / 1000));
-    res.set({ 'RateLimit-Policy': policy, RateLimit: `"${options.name}";r=${state.remainingPoints};t=${reset}` });
+    res.set({
+      'RateLimit-Policy': policy,
+      RateLimit: `"${options.name}";r=${state.remainingPoints};t=${reset}`,
+    });
     if (state.consumedPoints > softAt) {
       const excess = state.consumedPoints - softAt;
       const ceiling = Math.min(SOFT_DELAY_MAX_MS, 10 * 2 ** Math.min(excess, 16));

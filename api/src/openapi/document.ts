@@ -57,7 +57,10 @@ export function buildOpenApiDocument() {
           requestBody: json(c.CreateApiKeyRequest),
           responses: { '201': { description: 'Created', ...json(c.ApiKeyCreated) } },
         }),
-        get: op({ summary: 'List live API keys', responses: { '200': { description: 'OK', ...json(c.page(c.ApiKey)) } } }),
+        get: op({
+          summary: 'List live API keys',
+          responses: { '200': { description: 'OK', ...json(c.page(c.ApiKey)) } },
+        }),
       },
       '/v1/api-keys/{id}': {
         delete: op({
@@ -110,7 +113,10 @@ export function buildOpenApiDocument() {
         get: op({
           summary: 'Statement: ledger entries with running balance',
           requestParams: { ...idPath, query: c.StatementQuery },
-          responses: { '200': { description: 'OK', ...json(c.StatementPage) }, '404': error('No such account') },
+          responses: {
+            '200': { description: 'OK', ...json(c.StatementPage) },
+            '404': error('No such account'),
+          },
         }),
       },
       '/v1/transfers': {

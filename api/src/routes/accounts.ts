@@ -12,7 +12,14 @@ import {
 import { newId } from '../../../platform/ids';
 import { convertMinor, formatRate } from '../../../platform/money';
 import type { Pool } from '../../../platform/postgres';
-import { findOwnAccount, insertAccount, listOwnAccounts, statement, updateOwnAccount, type AccountRow } from '../data-access/accounts';
+import {
+  findOwnAccount,
+  insertAccount,
+  listOwnAccounts,
+  statement,
+  updateOwnAccount,
+  type AccountRow,
+} from '../data-access/accounts';
 import { currentRate } from '../data-access/fx-rates';
 import { ApiError, notFound } from '../http/api-error';
 import { decodeCursor, encodeCursor } from '../http/pagination';
@@ -71,7 +78,8 @@ export function accountRoutes(deps: { pool: Pool }): Router {
     const result = await updateOwnAccount(deps.pool, res.locals.tenantId, id, changes);
     if ('refused' in result) {
       if (result.refused === 'not_found') throw notFound('account');
-      if (result.refused === 'closed') throw new ApiError('account_closed', 'a closed account cannot be changed');
+      if (result.refused === 'closed')
+        throw new ApiError('account_closed', 'a closed account cannot be changed');
       throw new ApiError('account_not_empty', 'only an account with a zero balance can be closed', [
         { field: 'status', reason: 'the balance is not zero', code: 'account_not_empty' },
       ]);
@@ -83,14 +91,26 @@ export function accountRoutes(deps: { pool: Pool }): Router {
     const id = idParam(req);
     const q = validate(BalanceQuery, req.query, 'query');
     const account = await own(res.locals.tenantId, id);
-    const body: Balance = { account_id: id, balance: account.balance, currency: account.currency, converted: null };
+    const body: Balance = {
+      account_id: id,
+      balance: account.balance,
+      currency: account.currency,
+      converted: null,
+    };
     if (q.currency && q.currency !== account.currency) {
       const rate = await currentRate(deps.pool, account.currency, q.currency);
       if (!rate)
-        throw new ApiError('fx_rate_unavailable', `no exchange rate from ${account.currency} to ${q.currency}`, [
-          { field: 'currency', reason: 'no rate set for this pair', code: 'fx_rate_unavailable' },
-        ]);
-      const amount = convertMinor(BigInt(account.balance), currencyExponent(account.currency), currencyExponent(q.currency), rate.rate);
+        throw new ApiError(
+          'fx_rate_unavailable',
+          `no exchange rate from ${account.currency} to ${q.currency}`,
+          [{ field: 'currency', reason: 'no rate set for this pair', code: 'fx_rate_unavailable' }],
+        );
+      const amount = convertMinor(
+        BigInt(account.balance),
+        currencyExponent(account.currency),
+        currencyExponent(q.currency),
+        rate.rate,
+      );
       body.converted = {
         amount: amount.toString(),
         currency: q.currency,
@@ -107,7 +127,13 @@ export function accountRoutes(deps: { pool: Pool }): Router {
     const q = validate(StatementQuery, req.query, 'query');
     await own(res.locals.tenantId, id);
     const afterId = decodeCursor(q.cursor, 1)?.[0];
-    const rows = await statement(deps.pool, { accountId: id, afterId, from: q.from, to: q.to, limit: q.limit + 1 });
+    const rows = await statement(deps.pool, {
+      accountId: id,
+      afterId,
+      from: q.from,
+      to: q.to,
+      limit: q.limit + 1,
+    });
     const page = rows.slice(0, q.limit);
     res.json({
       data: page.map((e) => ({

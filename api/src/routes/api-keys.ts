@@ -24,8 +24,16 @@ export function apiKeyRoutes(deps: { pool: Pool; redis: Redis; auth: ApiKeyAuth 
   router.post('/api-keys', async (req, res) => {
     const body = validate(CreateApiKeyRequest, req.body ?? {});
     const key = generateApiKey();
-    const row = await insertApiKey(deps.pool, { id: newId(), tenantId: res.locals.tenantId, name: body.name, ...key });
-    res.status(201).set('Cache-Control', 'no-store').json({ ...apiKeyView(row), key: key.key });
+    const row = await insertApiKey(deps.pool, {
+      id: newId(),
+      tenantId: res.locals.tenantId,
+      name: body.name,
+      ...key,
+    });
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({ ...apiKeyView(row), key: key.key });
   });
 
   router.get('/api-keys', async (_req, res) => {

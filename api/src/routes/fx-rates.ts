@@ -36,7 +36,12 @@ export function fxRateRoutes(deps: { pool: Pool; adminToken: string | undefined 
   router.get('/admin/fx-rates', requireAdmin, async (_req, res) => {
     const rates = await listRates(deps.pool);
     res.json({
-      data: rates.map((r) => ({ base: r.base, quote: r.quote, rate: formatRate(r.rate), updated_at: r.updatedAt.toISOString() })),
+      data: rates.map((r) => ({
+        base: r.base,
+        quote: r.quote,
+        rate: formatRate(r.rate),
+        updated_at: r.updatedAt.toISOString(),
+      })),
       next_cursor: null,
     });
   });

@@ -1,5 +1,11 @@
 import { Router, type Request } from 'express';
-import { CreateTransferRequest, GetTransferQuery, IdempotencyKey, ListTransfersQuery, WAIT_MAX_S } from '../../../contracts/src';
+import {
+  CreateTransferRequest,
+  GetTransferQuery,
+  IdempotencyKey,
+  ListTransfersQuery,
+  WAIT_MAX_S,
+} from '../../../contracts/src';
 import type { Pool } from '../../../platform/postgres';
 import { toTransferView, type TransferRecord } from '../../../platform/transfer-view';
 import { findVisibleTransfer, listVisibleTransfers } from '../data-access/transfers';
@@ -11,7 +17,9 @@ import { submitTransfer, type SubmitDeps } from '../transfers/submit-transfer';
 
 const WAIT_POLL_MS = [20, 40, 80, 150, 250];
 
-export function transferRoutes(deps: SubmitDeps & { pool: Pool; publicPath: (path: string) => string }): Router {
+export function transferRoutes(
+  deps: SubmitDeps & { pool: Pool; publicPath: (path: string) => string },
+): Router {
   const router = Router();
 
   router.post('/transfers', async (req, res) => {
@@ -22,7 +30,10 @@ export function transferRoutes(deps: SubmitDeps & { pool: Pool; publicPath: (pat
     const body = validate(CreateTransferRequest, req.body);
     const { transfer, replayed } = await submitTransfer(deps, res.locals.tenantId, idempotencyKey, body);
     if (replayed) res.set('Idempotency-Replayed', 'true');
-    res.status(202).location(deps.publicPath(`/v1/transfers/${transfer.id}`)).json(transfer);
+    res
+      .status(202)
+      .location(deps.publicPath(`/v1/transfers/${transfer.id}`))
+      .json(transfer);
   });
 
   router.get('/transfers/:id', async (req, res) => {
@@ -55,7 +66,8 @@ export function transferRoutes(deps: SubmitDeps & { pool: Pool; publicPath: (pat
     const last = page[page.length - 1];
     res.json({
       data: page.map(toTransferView),
-      next_cursor: rows.length > q.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      next_cursor:
+        rows.length > q.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
     });
   });
   return router;

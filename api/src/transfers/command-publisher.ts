@@ -30,7 +30,11 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
     if (batch.length === 0) return;
     sending = sending.then(async () => {
       try {
-        await options.producer.send({ topic: options.topic, acks: -1, messages: batch.map((w) => w.message) });
+        await options.producer.send({
+          topic: options.topic,
+          acks: -1,
+          messages: batch.map((w) => w.message),
+        });
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);
@@ -62,5 +66,8 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
 export type CommandPublisher = ReturnType<typeof createCommandPublisher>;
 
 /** The Kafka key of a command: the account whose balance it draws on. */
-export const partitionKey = (c: { kind: string; source_account_id?: string | undefined; destination_account_id?: string | undefined }) =>
-  (c.kind === 'deposit' ? c.destination_account_id : c.source_account_id)!;
+export const partitionKey = (c: {
+  kind: string;
+  source_account_id?: string | undefined;
+  destination_account_id?: string | undefined;
+}) => (c.kind === 'deposit' ? c.destination_account_id : c.source_account_id)!;

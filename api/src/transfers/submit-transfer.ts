@@ -46,7 +46,13 @@ export async function submitTransfer(
     type: 'transfer.requested',
     version: 1,
     occurred_at: new Date().toISOString(),
-    payload: { transfer_id: id, tenant_id: tenantId, idempotency_key: idempotencyKey, ...body, amount: amount.toString() },
+    payload: {
+      transfer_id: id,
+      tenant_id: tenantId,
+      idempotency_key: idempotencyKey,
+      ...body,
+      amount: amount.toString(),
+    },
   };
   const requestHash = requestFingerprint({
     kind: body.kind,
@@ -74,7 +80,10 @@ export async function submitTransfer(
   try {
     await deps.publisher.publish({ key: partitionKey(command.payload), value: JSON.stringify(command) });
   } catch (error) {
-    deps.logger.warn({ err: error, transfer_id: id }, 'publish failed; the sweeper will re-publish the command');
+    deps.logger.warn(
+      { err: error, transfer_id: id },
+      'publish failed; the sweeper will re-publish the command',
+    );
   }
   return { transfer: toTransferView(result.record), replayed: false };
 }

@@ -18,7 +18,9 @@ export async function loadSystemAccounts(client: PoolClient): Promise<Map<string
 
 /** Which of these tenants exist. */
 export async function existingTenants(client: PoolClient, ids: string[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ id: string }>('SELECT id FROM tenants WHERE id = ANY($1::uuid[])', [ids]);
+  const { rows } = await client.query<{ id: string }>('SELECT id FROM tenants WHERE id = ANY($1::uuid[])', [
+    ids,
+  ]);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -52,7 +54,10 @@ export async function lockExistingTransfers(
 }
 
 /** Currencies of accounts (immutable), to know which system accounts a batch needs before locking. */
-export async function accountCurrencies(client: PoolClient, ids: string[]): Promise<Map<string, CurrencyCode>> {
+export async function accountCurrencies(
+  client: PoolClient,
+  ids: string[],
+): Promise<Map<string, CurrencyCode>> {
   const { rows } = await client.query<{ id: string; currency: CurrencyCode }>(
     'SELECT id, currency FROM accounts WHERE id = ANY($1::uuid[])',
     [ids],
@@ -98,11 +103,18 @@ export async function loadRates(
   pairs: Array<[CurrencyCode, CurrencyCode]>,
 ): Promise<Map<string, Rate>> {
   if (pairs.length === 0) return new Map();
-  const { rows } = await client.query<{ base: CurrencyCode; quote: CurrencyCode; numerator: string; denominator: string }>(
+  const { rows } = await client.query<{
+    base: CurrencyCode;
+    quote: CurrencyCode;
+    numerator: string;
+    denominator: string;
+  }>(
     'SELECT base, quote, numerator, denominator FROM fx_rates WHERE base = ANY($1::text[]) AND quote = ANY($1::text[])',
     [[...new Set(pairs.flat())]],
   );
-  const direct = new Map(rows.map((r) => [`${r.base}:${r.quote}`, rateOf(BigInt(r.numerator), BigInt(r.denominator))]));
+  const direct = new Map(
+    rows.map((r) => [`${r.base}:${r.quote}`, rateOf(BigInt(r.numerator), BigInt(r.denominator))]),
+  );
   const rates = new Map<string, Rate>();
   for (const [base, quote] of pairs) {
     const rate = direct.get(`${base}:${quote}`);

@@ -67,7 +67,12 @@ export function buildEvents(
         currency: entry.currency,
         balance_after: entry.balanceAfter.toString(),
       };
-      const envelope = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: account.tenantId };
+      const envelope = {
+        id: newId(),
+        version: 1 as const,
+        occurred_at: occurredAt,
+        tenant_id: account.tenantId,
+      };
       rows.push({
         key: entry.accountId,
         event:

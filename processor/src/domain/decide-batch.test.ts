@@ -77,8 +77,24 @@ describe('deciding a batch of commands in partition order', () => {
     const done = command({});
     const pending = command({ amount: 5n });
     const existing = new Map([
-      [idempotencyScope(TENANT, done.idempotencyKey), { id: done.transferId, status: 'committed' as const, requestHash: done.requestHash, createdAt: new Date(0) }],
-      [idempotencyScope(TENANT, pending.idempotencyKey), { id: pending.transferId, status: 'pending' as const, requestHash: pending.requestHash, createdAt: new Date(1) }],
+      [
+        idempotencyScope(TENANT, done.idempotencyKey),
+        {
+          id: done.transferId,
+          status: 'committed' as const,
+          requestHash: done.requestHash,
+          createdAt: new Date(0),
+        },
+      ],
+      [
+        idempotencyScope(TENANT, pending.idempotencyKey),
+        {
+          id: pending.transferId,
+          status: 'pending' as const,
+          requestHash: pending.requestHash,
+          createdAt: new Date(1),
+        },
+      ],
     ]);
     const d = decideBatch([done, pending], state([account('a', 100n), account('b', 0n)], { existing }));
     expect(d.duplicates.map((x) => x.kind)).toEqual(['same']);
@@ -119,33 +135,42 @@ describe('deciding a batch of commands in partition order', () => {
       currency: fc.constantFrom('USD', 'EUR') as fc.Arbitrary<CurrencyCode>,
     });
     fc.assert(
-      fc.property(fc.array(arbCommand, { maxLength: 60 }), fc.array(fc.bigInt({ min: 0n, max: 1_000n }), { minLength: 4, maxLength: 4 }), (specs, funds) => {
-        const accounts = ids.map((id, i) => account(id, funds[i]!, { currency: id === 'e' ? 'EUR' : 'USD' }));
-        const s = state(accounts);
-        const commands = specs.map((x) =>
-          command({
-            kind: x.kind,
-            sourceAccountId: x.kind === 'deposit' ? null : x.from,
-            destinationAccountId: x.kind === 'withdrawal' ? null : x.to,
-            amount: x.amount,
-            currency: x.currency,
-          }),
-        );
-        const d = decideBatch(commands, s);
-        const net = new Map<string, bigint>();
-        for (const o of d.outcomes)
-          for (const e of o.entries) {
-            net.set(e.currency, (net.get(e.currency) ?? 0n) + e.amount);
+      fc.property(
+        fc.array(arbCommand, { maxLength: 60 }),
+        fc.array(fc.bigInt({ min: 0n, max: 1_000n }), { minLength: 4, maxLength: 4 }),
+        (specs, funds) => {
+          const accounts = ids.map((id, i) =>
+            account(id, funds[i]!, { currency: id === 'e' ? 'EUR' : 'USD' }),
+          );
+          const s = state(accounts);
+          const commands = specs.map((x) =>
+            command({
+              kind: x.kind,
+              sourceAccountId: x.kind === 'deposit' ? null : x.from,
+              destinationAccountId: x.kind === 'withdrawal' ? null : x.to,
+              amount: x.amount,
+              currency: x.currency,
+            }),
+          );
+          const d = decideBatch(commands, s);
+          const net = new Map<string, bigint>();
+          for (const o of d.outcomes)
+            for (const e of o.entries) {
+              net.set(e.currency, (net.get(e.currency) ?? 0n) + e.amount);
+            }
+          for (const sum of net.values()) expect(sum).toBe(0n);
+          for (const a of accounts) {
+            const final = d.balances.get(a.id) ?? a.balance;
+            expect(final >= 0n).toBe(true);
+            const moved = d.outcomes
+              .flatMap((o) => o.entries)
+              .filter((e) => e.accountId === a.id)
+              .reduce((n, e) => n + e.amount, 0n);
+            expect(final).toBe(a.balance + moved);
           }
-        for (const sum of net.values()) expect(sum).toBe(0n);
-        for (const a of accounts) {
-          const final = d.balances.get(a.id) ?? a.balance;
-          expect(final >= 0n).toBe(true);
-          const moved = d.outcomes.flatMap((o) => o.entries).filter((e) => e.accountId === a.id).reduce((n, e) => n + e.amount, 0n);
-          expect(final).toBe(a.balance + moved);
-        }
-        expect(d.outcomes.length + d.duplicates.length).toBe(commands.length);
-      }),
+          expect(d.outcomes.length + d.duplicates.length).toBe(commands.length);
+        },
+      ),
     );
   });
 });

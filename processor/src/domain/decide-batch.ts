@@ -188,6 +188,7 @@ function assertBalanced(transferId: string, legs: Leg[]): void {
   const sums = new Map<string, bigint>();
   for (const leg of legs) sums.set(leg.account.currency, (sums.get(leg.account.currency) ?? 0n) + leg.amount);
   for (const [currency, sum] of sums) {
-    if (sum !== 0n) throw new LedgerInvariantError(`transfer ${transferId} leaves ${sum} ${currency} unbalanced`);
+    if (sum !== 0n)
+      throw new LedgerInvariantError(`transfer ${transferId} leaves ${sum} ${currency} unbalanced`);
   }
 }

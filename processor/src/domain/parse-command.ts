@@ -32,7 +32,8 @@ export function parseCommand(value: Buffer | null): Command {
   try {
     amount = parseAmount(p.amount);
   } catch (error) {
-    if (error instanceof InvalidAmountError) throw new PermanentCommandError('schema_violation', `amount: ${error.reason}`);
+    if (error instanceof InvalidAmountError)
+      throw new PermanentCommandError('schema_violation', `amount: ${error.reason}`);
     throw error;
   }
   const fields = {

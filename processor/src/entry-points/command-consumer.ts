@@ -65,7 +65,8 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
         }
       }
       const report = await processWithRetry([...origin.keys()], payload, log);
-      for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });
+      for (const d of report.deadLetters)
+        deadLetters.push({ message: origin.get(d.command)!, error: d.error });
       if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
 
       const last = chunk[chunk.length - 1]!.offset;
@@ -76,7 +77,13 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
       await heartbeat();
       options.onCommitted();
       log.debug(
-        { offset: last, committed: report.committed, rejected: report.rejected, duplicates: report.duplicates, dead: deadLetters.length },
+        {
+          offset: last,
+          committed: report.committed,
+          rejected: report.rejected,
+          duplicates: report.duplicates,
+          dead: deadLetters.length,
+        },
         'batch committed',
       );
     }
@@ -87,7 +94,11 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
    * the consumer runs; a batch failing for any other reason is split so that only the command
    * that causes it is dead-lettered and the rest commit.
    */
-  async function processWithRetry(commands: Command[], payload: EachBatchPayload, log: Logger): Promise<BatchReport> {
+  async function processWithRetry(
+    commands: Command[],
+    payload: EachBatchPayload,
+    log: Logger,
+  ): Promise<BatchReport> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await processCommands(options.processor, commands);
@@ -101,13 +112,18 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
           continue;
         }
         if (commands.length === 1) {
-          log.error({ err: error, transfer_id: commands[0]!.transferId }, 'command cannot be processed; dead-lettering');
+          log.error(
+            { err: error, transfer_id: commands[0]!.transferId },
+            'command cannot be processed; dead-lettering',
+          );
           const reason = error instanceof LedgerInvariantError ? error.message : (error as Error).message;
           return {
             committed: 0,
             rejected: 0,
             duplicates: 0,
-            deadLetters: [{ command: commands[0]!, error: new PermanentCommandError('processing_failed', reason) }],
+            deadLetters: [
+              { command: commands[0]!, error: new PermanentCommandError('processing_failed', reason) },
+            ],
           };
         }
         log.warn({ err: error, size: commands.length }, 'batch failed; isolating the command that fails it');
@@ -126,7 +142,10 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
 
   async function sendDeadLetters(items: DeadLetter[], topic: string, partition: number, log: Logger) {
     for (const { message, error } of items)
-      log.warn({ offset: message.offset, reason: error.reason, detail: error.detail }, 'command dead-lettered');
+      log.warn(
+        { offset: message.offset, reason: error.reason, detail: error.detail },
+        'command dead-lettered',
+      );
     await options.producer.send({
       topic: options.deadLetterTopic,
       acks: -1,
