@@ -10,6 +10,15 @@ NODE_MAJOR_MIN=22
 log() { printf '\033[1;34m[ledger]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[ledger] %s\033[0m\n' "$*" >&2; exit 1; }
 
+apt_install() { # packages...
+  [ "$(id -u)" = 0 ] || die "missing $*: install them (apt-get install $*) or set the *_URL variables"
+  log "installing $* from Debian packages"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 # Puts a Node >= 22 first on PATH: the system one when new enough, otherwise Node 24 from the

@@ -9,6 +9,8 @@ cd "$ROOT"
 
 test_db_given="${DATABASE_URL:-}"
 bash scripts/infra/stack.sh up
+# The compose-file test validates docker-compose.yml with Debian's docker-compose (no engine needed).
+command -v docker-compose >/dev/null || apt_install docker-compose
 eval "$(bash scripts/infra/stack.sh env)"
 [ -n "$test_db_given" ] || export DATABASE_URL="${DATABASE_URL%/*}/ledger_test"
 export LOG_LEVEL="${LOG_LEVEL:-silent}"

@@ -33,15 +33,6 @@ wait_for() { # description, command...
   done
 }
 
-apt_install() { # packages...
-  [ "$(id -u)" = 0 ] || die "missing $*: install them (apt-get install $*) or set the *_URL variables"
-  log "installing $* from Debian packages"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
-
 # ---------- PostgreSQL ----------
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** `docker-compose config` validates the file without a Docker engine (Debian's docker-compose). */
+function composeConfig(): string {
+  return execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config'], {
+    encoding: 'utf8',
+    env: { ...process.env, ADMIN_TOKEN: 'x'.repeat(32) },
+  });
+}
+
+describe('docker-compose.yml', () => {
+  it('is a valid Compose file declaring the infrastructure and the three services with health checks', () => {
+    const config = composeConfig();
+    for (const service of ['kafka', 'postgres', 'redis', 'jaeger', 'api', 'processor', 'webhook-dispatcher']) {
+      const block = new RegExp(`\\n  ${service}:\\n(?:    .*\\n|      .*\\n)*?    healthcheck:`);
+      expect(config).toMatch(block);
+    }
+    expect(config).toContain('image: apache/kafka:4.1.1');
+  });
+});
