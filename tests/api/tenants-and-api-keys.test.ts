@@ -63,9 +63,10 @@ describe('tenants sign up and manage their API keys', () => {
       ]);
       expect(JSON.stringify(listed.body)).not.toContain(key);
 
-      const stored = await system.pool.query('SELECT to_jsonb(k)::text AS row FROM api_keys k WHERE id = $1', [
-        res.body.api_key.id,
-      ]);
+      const stored = await system.pool.query(
+        'SELECT to_jsonb(k)::text AS row FROM api_keys k WHERE id = $1',
+        [res.body.api_key.id],
+      );
       expect(stored.rows).toHaveLength(1);
       expect(stored.rows[0].row).not.toContain(key);
       expect(stored.rows[0].row).not.toContain(key.slice(res.body.api_key.prefix.length));
@@ -97,7 +98,10 @@ describe('tenants sign up and manage their API keys', () => {
 
     it('when the email is already registered in another letter case, answers 409 tenant_email_taken', async () => {
       const local = `owner-${randomUUID()}`;
-      const first = await client(system.url).post('/v1/tenants', { name: 'Acme', email: `${local}@example.com` });
+      const first = await client(system.url).post('/v1/tenants', {
+        name: 'Acme',
+        email: `${local}@example.com`,
+      });
       expect(first.status).toBe(201);
 
       const again = await client(system.url).post('/v1/tenants', {

@@ -22,7 +22,7 @@ import {
 } from '../data-access/accounts';
 import { currentRate } from '../data-access/fx-rates';
 import { ApiError, notFound } from '../http/api-error';
-import { decodeCursor, encodeCursor } from '../http/pagination';
+import { cursorPart, decodeCursor, encodeCursor } from '../http/pagination';
 import { idParam } from '../http/params';
 import { validate } from '../http/validate';
 
@@ -59,7 +59,7 @@ export function accountRoutes(deps: { pool: Pool }): Router {
 
   router.get('/accounts', async (req, res) => {
     const q = validate(ListAccountsQuery, req.query, 'query');
-    const after = decodeCursor(q.cursor, 1)?.[0];
+    const after = decodeCursor(q.cursor, [cursorPart.uuid])?.[0];
     const rows = await listOwnAccounts(deps.pool, res.locals.tenantId, after, q.limit + 1);
     const page = rows.slice(0, q.limit);
     res.json({
@@ -126,7 +126,7 @@ export function accountRoutes(deps: { pool: Pool }): Router {
     const id = idParam(req);
     const q = validate(StatementQuery, req.query, 'query');
     await own(res.locals.tenantId, id);
-    const afterId = decodeCursor(q.cursor, 1)?.[0];
+    const afterId = decodeCursor(q.cursor, [cursorPart.serial])?.[0];
     const rows = await statement(deps.pool, {
       accountId: id,
       afterId,

@@ -10,7 +10,7 @@ import type { Pool } from '../../../platform/postgres';
 import { toTransferView, type TransferRecord } from '../../../platform/transfer-view';
 import { findVisibleTransfer, listVisibleTransfers } from '../data-access/transfers';
 import { ApiError, notFound } from '../http/api-error';
-import { decodeCursor, encodeCursor } from '../http/pagination';
+import { cursorPart, decodeCursor, encodeCursor } from '../http/pagination';
 import { idParam } from '../http/params';
 import { validate } from '../http/validate';
 import { submitTransfer, type SubmitDeps } from '../transfers/submit-transfer';
@@ -53,7 +53,7 @@ export function transferRoutes(
 
   router.get('/transfers', async (req, res) => {
     const q = validate(ListTransfersQuery, req.query, 'query');
-    const cursor = decodeCursor(q.cursor, 2);
+    const cursor = decodeCursor(q.cursor, [cursorPart.timestamp, cursorPart.uuid]);
     const rows: TransferRecord[] = await listVisibleTransfers(deps.pool, res.locals.tenantId, {
       accountId: q.account_id,
       status: q.status,
