@@ -49,7 +49,7 @@ CREATE TABLE accounts (
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT customer_balance_not_negative CHECK (kind <> 'customer' OR balance >= 0)
-);
+) WITH (fillfactor = 70); -- balances change constantly: leave room for in-page (HOT) updates
 CREATE INDEX accounts_tenant ON accounts (tenant_id, id);
 CREATE UNIQUE INDEX accounts_system_per_currency ON accounts (kind, currency) WHERE kind <> 'customer';
 
@@ -91,8 +91,9 @@ CREATE TABLE transfers (
   status                  text        NOT NULL CHECK (status IN ('pending', 'committed', 'rejected')),
   reason                  text,
   reason_message          text,
-  -- The command exactly as published, so an accepted-but-unpublished transfer can be re-sent.
-  command                 jsonb       NOT NULL,
+  -- The command as the API published it, so an accepted-but-unpublished transfer can be re-sent.
+  -- Commands that arrive straight from Kafka are final when first written and carry none.
+  command                 jsonb,
   created_at              timestamptz NOT NULL DEFAULT now(),
   finalized_at            timestamptz,
   republished_at          timestamptz,
@@ -100,10 +101,11 @@ CREATE TABLE transfers (
   CHECK ((status = 'pending') = (finalized_at IS NULL)),
   CHECK ((status = 'rejected') = (reason IS NOT NULL))
 );
-CREATE INDEX transfers_tenant ON transfers (tenant_id, id);
-CREATE INDEX transfers_destination_tenant ON transfers (destination_tenant_id, id) WHERE destination_tenant_id IS NOT NULL;
-CREATE INDEX transfers_source_account ON transfers (source_account_id, id);
-CREATE INDEX transfers_destination_account ON transfers (destination_account_id, id);
+CREATE INDEX transfers_tenant ON transfers (tenant_id, created_at, id);
+CREATE INDEX transfers_destination_tenant ON transfers (destination_tenant_id, created_at, id)
+  WHERE destination_tenant_id IS NOT NULL;
+CREATE INDEX transfers_source_account ON transfers (source_account_id, created_at, id);
+CREATE INDEX transfers_destination_account ON transfers (destination_account_id, created_at, id);
 CREATE INDEX transfers_pending ON transfers (created_at) WHERE status = 'pending';
 
 -- Signed amounts: a debit is negative, a credit positive; the entries of a transfer sum to zero
@@ -120,11 +122,14 @@ CREATE TABLE entries (
 CREATE INDEX entries_account ON entries (account_id, id);
 CREATE INDEX entries_transfer ON entries (transfer_id);
 
--- Transactional outbox: events written in the same transaction as the ledger rows, relayed to Kafka.
+-- Transactional outbox: events written in the same transaction as the ledger rows, relayed to
+-- Kafka. The payload is the serialized event, kept as text: it is only ever passed through.
 CREATE TABLE outbox (
   id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   topic       text        NOT NULL,
   key         text        NOT NULL,
-  payload     jsonb       NOT NULL,
+  event_id    uuid        NOT NULL,
+  event_type  text        NOT NULL,
+  payload     text        NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -33,6 +33,10 @@ CREATE TABLE webhook_messages (
   endpoint_id  uuid        NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
   event_id     uuid        NOT NULL,
   event_type   text        NOT NULL,
+  -- The events topic the message came from. A dispatcher claims only the attempts of the topic it
+  -- consumes, so environments that share a database under different topic prefixes (test files,
+  -- preview stacks) never deliver each other's messages.
+  source_topic text        NOT NULL,
   body         text        NOT NULL,
   -- pending: an attempt is scheduled or under way; delivered: a 2xx came back; failed: retries ran out
   -- or the endpoint was disabled (recoverable).
@@ -52,6 +56,7 @@ CREATE TABLE webhook_attempts (
   id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   message_id       uuid        NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
   endpoint_id      uuid        NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+  source_topic     text        NOT NULL, -- copied from the message: the claim filters on it
   -- Position in the retry schedule of the current round (0: the first try). Manual retries and
   -- recoveries start a new round at 0.
   schedule_index   smallint    NOT NULL CHECK (schedule_index >= 0),
@@ -70,7 +75,7 @@ CREATE TABLE webhook_attempts (
   created_at       timestamptz NOT NULL DEFAULT now(),
   CHECK ((status = 'scheduled') = (finished_at IS NULL))
 );
-CREATE INDEX webhook_attempts_due ON webhook_attempts (due_at) WHERE status = 'scheduled';
+CREATE INDEX webhook_attempts_due ON webhook_attempts (source_topic, due_at) WHERE status = 'scheduled';
 CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, id);
 -- At most one scheduled attempt per message: a message is retried by one chain at a time.
 CREATE UNIQUE INDEX webhook_attempts_one_scheduled ON webhook_attempts (message_id) WHERE status = 'scheduled';

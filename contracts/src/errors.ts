@@ -31,7 +31,9 @@ export const HTTP_ERRORS = {
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 export const FieldError = z.object({
-  field: z.string().meta({ description: 'Dotted path of the offending field, e.g. `amount` or `metadata.order`' }),
+  field: z
+    .string()
+    .meta({ description: 'Dotted path of the offending field, e.g. `amount` or `metadata.order`' }),
   reason: z.string(),
   code: z.string().meta({ description: 'Machine-readable kind of problem, e.g. `too_big`, `invalid_type`' }),
 });

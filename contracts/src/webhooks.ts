@@ -69,7 +69,8 @@ export const WebhookSecret = z
   .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/)
   .meta({
     id: 'WebhookSecret',
-    description: 'Signing secret, `whsec_` + base64 of 24 to 64 random bytes; shown only at creation and rotation',
+    description:
+      'Signing secret, `whsec_` + base64 of 24 to 64 random bytes; shown only at creation and rotation',
   });
 
 export const WebhookEndpointWithSecret = WebhookEndpoint.extend({ secret: WebhookSecret }).meta({
@@ -96,7 +97,8 @@ export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
 
 export const WebhookDeliveryStatus = z.enum(['pending', 'delivered', 'failed']).meta({
   id: 'WebhookDeliveryStatus',
-  description: 'pending: an attempt is scheduled; delivered: a 2xx came back; failed: retries ran out or the endpoint was disabled',
+  description:
+    'pending: an attempt is scheduled; delivered: a 2xx came back; failed: retries ran out or the endpoint was disabled',
 });
 
 export const WebhookDelivery = z
@@ -114,15 +116,21 @@ export const WebhookDelivery = z
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
 export const WebhookDeliveryPage = page(WebhookDelivery).meta({ id: 'WebhookDeliveryPage' });
-export const ListWebhookDeliveriesQuery = PageQuery.extend({ status: WebhookDeliveryStatus.optional() }).strict();
+export const ListWebhookDeliveriesQuery = PageQuery.extend({
+  status: WebhookDeliveryStatus.optional(),
+}).strict();
 
 export const RecoverWebhookEndpointRequest = z
-  .object({ since: Timestamp.meta({ description: 'Failed deliveries created at or after this time are sent again' }) })
+  .object({
+    since: Timestamp.meta({ description: 'Failed deliveries created at or after this time are sent again' }),
+  })
   .strict()
   .meta({ id: 'RecoverWebhookEndpointRequest' });
 
 export const RecoverWebhookEndpointResponse = z
-  .object({ recovered: z.int().min(0).meta({ description: 'How many failed deliveries were scheduled again' }) })
+  .object({
+    recovered: z.int().min(0).meta({ description: 'How many failed deliveries were scheduled again' }),
+  })
   .meta({ id: 'RecoverWebhookEndpointResponse' });
 
 /** The largest webhook body the dispatcher sends; a larger event is not delivered (and logged). */

@@ -25,6 +25,7 @@ export async function createProcessor(config: ProcessorConfig, logger: Logger) {
     producer,
     logger: logger.child({ component: 'outbox-relay' }),
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
+    requestBytesMax: config.OUTBOX_REQUEST_BYTES_MAX,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
   const consumer = createCommandConsumer({

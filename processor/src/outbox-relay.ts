@@ -7,6 +7,8 @@ export interface OutboxRelayOptions {
   producer: Producer;
   logger: Logger;
   batchSizeMax: number;
+  /** Bytes per Kafka request; the broker refuses record batches over its message.max.bytes. */
+  requestBytesMax: number;
   /** How often to look for rows when nobody kicked the relay (other processes write too). */
   pollIntervalMs: number;
 }
@@ -42,24 +44,25 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       event_id: string;
       payload: string;
     }>(
-      `SELECT id, topic, key, payload->>'type' AS type, payload->>'id' AS event_id, payload::text AS payload
-         FROM outbox ORDER BY id LIMIT $1`,
+      'SELECT id, topic, key, event_type AS type, event_id, payload FROM outbox ORDER BY id LIMIT $1',
       [options.batchSizeMax],
     );
     if (rows.length === 0) return 0;
-    const byTopic = new Map<string, typeof rows>();
-    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    await options.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({
-          key: r.key,
-          value: r.payload,
-          headers: { 'content-type': 'application/json', 'event-type': r.type, 'event-id': r.event_id },
+    for (const chunk of chunksByBytes(rows, options.requestBytesMax)) {
+      const byTopic = new Map<string, typeof rows>();
+      for (const row of chunk) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+      await options.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({
+            key: r.key,
+            value: r.payload,
+            headers: { 'content-type': 'application/json', 'event-type': r.type, 'event-id': r.event_id },
+          })),
         })),
-      })),
-    });
+      });
+    }
     await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     return rows.length;
   }
@@ -111,4 +114,23 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       await loop;
     },
   };
+}
+
+/** Splits rows so that no request carries more than `bytesMax` of payload (at least one row each). */
+function chunksByBytes<T extends { payload: string; key: string }>(rows: T[], bytesMax: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = Buffer.byteLength(row.payload) + row.key.length + 100;
+    if (current.length > 0 && bytes + size > bytesMax) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

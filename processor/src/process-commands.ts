@@ -5,6 +5,7 @@ import { buildEvents } from './domain/build-events';
 import { decideBatch } from './domain/decide-batch';
 import type { Command } from './domain/types';
 import { PermanentCommandError } from './domain/errors';
+import { netDeltas, reconcileBalances } from './domain/reconcile-balances';
 import * as store from './data-access/ledger-store';
 
 export interface ProcessorDeps {
@@ -36,10 +37,11 @@ const CACHE_ENTRIES_MAX = 200_000;
 
 /**
  * Commits a batch of commands (in partition order) in one PostgreSQL transaction: deduplicates
- * on (tenant, idempotency key), decides every command against locked balances, writes transfers,
- * entries, netted balances and outbox events with set-based statements. Safe to call again with
+ * on (tenant, idempotency key), decides every command in memory against the balances read,
+ * writes transfers, netted balances (row locks taken last, in id order), entries and outbox
+ * events with set-based statements. Safe to call again with
  * the same commands: what committed before is recognised and skipped.
- * @throws LedgerInvariantError (a bug), or database errors (see isTransient)
+ * @throws LedgerInvariantError (a bug), StaleBalanceError, or database errors (see classifyFailure)
  */
 export async function processCommands(deps: ProcessorDeps, commands: Command[]): Promise<BatchReport> {
   const report: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
@@ -50,9 +52,7 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   const { outcomes, duplicates } = await withTransaction(deps.pool, async (client) => {
     const existing = await store.lockExistingTransfers(client, accepted);
     const customerIds = [
-      ...new Set(
-        accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null),
-      ),
+      ...new Set(accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null)),
     ];
     const currencies = await currenciesOf(deps.cache, client, customerIds);
     const systemId = (kind: 'world' | 'fx_house', currency: CurrencyCode) => {
@@ -70,7 +70,7 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
         pairs.push([c.currency, to]);
       }
     }
-    const accounts = await store.lockAccounts(client, [...needed]);
+    const accounts = await store.readAccounts(client, [...needed]);
     const rates = await store.loadRates(client, pairs);
     const decision = decideBatch(accepted, {
       existing,
@@ -79,21 +79,13 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
       rate: (base, quote) => rates.get(`${base}:${quote}`),
       now,
     });
-    const ids = await store.reserveEntryIds(
-      client,
-      decision.outcomes.reduce((n, o) => n + o.entries.length, 0),
-    );
-    let next = 0;
-    const entryIds = decision.outcomes.map((o) => o.entries.map(() => ids[next++]!));
-    const events = buildEvents(decision.outcomes, entryIds, accounts, now);
-    await store.writeBatch(
-      client,
-      decision.outcomes,
-      entryIds,
-      decision.balances,
-      { topic: deps.eventsTopic, rows: events },
-      now,
-    );
+    await store.writeTransfers(client, decision.outcomes, now);
+    // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
+    const deltas = netDeltas(decision.outcomes);
+    const locked = await store.applyBalanceDeltas(client, deltas, now);
+    reconcileBalances(decision.outcomes, accounts, deltas, locked);
+    const entryIds = await store.insertEntries(client, decision.outcomes, now);
+    await store.insertOutbox(client, deps.eventsTopic, buildEvents(decision.outcomes, entryIds, accounts, now), now);
     return decision;
   });
 

@@ -1,7 +1,12 @@
 import type { Logger } from '../../platform/logger';
 import type { Pool } from '../../platform/postgres';
 import { recordOutcome, type ClaimedAttempt } from './data-access/attempts';
-import { decideAfterAttempt, describeFailure, type Decision, type SendResult } from './domain/attempt-outcome';
+import {
+  decideAfterAttempt,
+  describeFailure,
+  type Decision,
+  type SendResult,
+} from './domain/attempt-outcome';
 import type { Random, RetryPolicy } from './domain/retry-schedule';
 import { decryptSecret } from './domain/secret-box';
 import { secretKey, signedHeaders } from './domain/signing';
@@ -36,21 +41,34 @@ export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt)
     random: deps.random,
   });
   const recorded = await recordOutcome(deps.pool, claimed, result, decision, describeFailure(result));
-  const log = deps.logger.child({ endpoint_id: claimed.endpoint_id, message_id: claimed.message_id, attempt_id: claimed.attempt_id });
+  const log = deps.logger.child({
+    endpoint_id: claimed.endpoint_id,
+    message_id: claimed.message_id,
+    attempt_id: claimed.attempt_id,
+  });
   if (!recorded) log.warn('attempt lease lost before its outcome was recorded; outcome dropped');
-  else if (decision.kind === 'disable_endpoint') log.warn({ reason: decision.reason }, 'webhook endpoint disabled');
+  else if (decision.kind === 'disable_endpoint')
+    log.warn({ reason: decision.reason }, 'webhook endpoint disabled');
   else if (decision.kind !== 'delivered')
-    log.debug({ decision, status: result.kind === 'response' ? result.status : undefined }, 'webhook attempt failed');
+    log.debug(
+      { decision, status: result.kind === 'response' ? result.status : undefined },
+      'webhook attempt failed',
+    );
   return decision;
 }
 
 async function send(deps: DeliverDeps, claimed: ClaimedAttempt): Promise<SendResult> {
   let keys: Buffer[];
   try {
-    const sealed = [claimed.secret_encrypted, claimed.previous_secret_encrypted].filter((s): s is Buffer => s !== null);
+    const sealed = [claimed.secret_encrypted, claimed.previous_secret_encrypted].filter(
+      (s): s is Buffer => s !== null,
+    );
     keys = sealed.map((s) => secretKey(decryptSecret(deps.secretsKey, claimed.endpoint_id, s)));
   } catch (error) {
-    deps.logger.error({ endpoint_id: claimed.endpoint_id, err: (error as Error).message }, 'cannot read the endpoint secret');
+    deps.logger.error(
+      { endpoint_id: claimed.endpoint_id, err: (error as Error).message },
+      'cannot read the endpoint secret',
+    );
     return { kind: 'no_response', latency_ms: 0, error: 'the endpoint secret cannot be read' };
   }
   const timestamp_s = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);

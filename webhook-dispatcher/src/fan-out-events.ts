@@ -11,6 +11,8 @@ export interface FanOutDeps {
   payloadBytesMax: number;
   /** Delay of the first attempt (the retry schedule's first entry), ms. */
   firstDelay_ms: number;
+  /** The events topic: messages and their attempts are stamped with it (see the migration). */
+  sourceTopic: string;
 }
 
 /**
@@ -27,7 +29,10 @@ export async function fanOutEvents(deps: FanOutDeps, events: LedgerEventV1[]): P
       bodies.set(event, webhookBody(event, deps.payloadBytesMax));
     } catch (error) {
       if (!(error instanceof PayloadTooLargeError)) throw error;
-      deps.logger.error({ event_id: error.eventId, bytes: error.bytes }, 'webhook body too large; event not delivered');
+      deps.logger.error(
+        { event_id: error.eventId, bytes: error.bytes },
+        'webhook body too large; event not delivered',
+      );
     }
   }
   return withTransaction(deps.pool, async (client) => {
@@ -38,9 +43,18 @@ export async function fanOutEvents(deps: FanOutDeps, events: LedgerEventV1[]): P
     for (const [event, body] of bodies) {
       for (const endpoint of endpoints) {
         if (endpoint.tenant_id !== event.tenant_id || !endpoint.event_types.includes(event.type)) continue;
-        messages.push({ id: newId(), endpointId: endpoint.id, eventId: event.id, eventType: event.type, body });
+        messages.push({
+          id: newId(),
+          endpointId: endpoint.id,
+          eventId: event.id,
+          eventType: event.type,
+          body,
+        });
       }
     }
-    return insertMessages(client, messages, deps.firstDelay_ms);
+    return insertMessages(client, messages, {
+      sourceTopic: deps.sourceTopic,
+      firstDelay_ms: deps.firstDelay_ms,
+    });
   });
 }

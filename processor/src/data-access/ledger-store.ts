@@ -24,7 +24,10 @@ export async function existingTenants(client: PoolClient, ids: string[]): Promis
   return new Set(rows.map((r) => r.id));
 }
 
-/** Transfers already recorded for the commands' idempotency keys, locked so concurrent duplicates wait. */
+/**
+ * Transfers already recorded for the commands' idempotency keys, locked so that a concurrent
+ * duplicate waits. `= ANY` on both columns walks the unique index; exact pairs are kept in memory.
+ */
 export async function lockExistingTransfers(
   client: PoolClient,
   commands: Command[],
@@ -37,19 +40,17 @@ export async function lockExistingTransfers(
     request_hash: Buffer;
     created_at: Date;
   }>(
-    `SELECT t.id, t.tenant_id, t.idempotency_key, t.status, t.request_hash, t.created_at
-       FROM transfers t
-       JOIN unnest($1::uuid[], $2::text[]) AS k (tenant_id, idempotency_key)
-         ON t.tenant_id = k.tenant_id AND t.idempotency_key = k.idempotency_key
-      ORDER BY t.id
-        FOR UPDATE OF t`,
-    [commands.map((c) => c.tenantId), commands.map((c) => c.idempotencyKey)],
+    `SELECT id, tenant_id, idempotency_key, status, request_hash, created_at FROM transfers
+      WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])
+      ORDER BY id FOR UPDATE`,
+    [[...new Set(commands.map((c) => c.tenantId))], commands.map((c) => c.idempotencyKey)],
   );
+  const wanted = new Set(commands.map((c) => idempotencyScope(c.tenantId, c.idempotencyKey)));
   return new Map(
-    rows.map((r) => [
-      idempotencyScope(r.tenant_id, r.idempotency_key),
-      { id: r.id, status: r.status, requestHash: r.request_hash, createdAt: r.created_at },
-    ]),
+    rows
+      .map((r) => [idempotencyScope(r.tenant_id, r.idempotency_key), r] as const)
+      .filter(([scope]) => wanted.has(scope))
+      .map(([scope, r]) => [scope, { id: r.id, status: r.status, requestHash: r.request_hash, createdAt: r.created_at }]),
   );
 }
 
@@ -65,11 +66,8 @@ export async function accountCurrencies(
   return new Map(rows.map((r) => [r.id, r.currency]));
 }
 
-/**
- * Locks the accounts in id order (one order for every batch, so concurrent partitions never
- * deadlock) and returns their state.
- */
-export async function lockAccounts(client: PoolClient, ids: string[]): Promise<Map<string, AccountState>> {
+/** State of the accounts as last committed, without locks: the batch is decided on these. */
+export async function readAccounts(client: PoolClient, ids: string[]): Promise<Map<string, AccountState>> {
   const { rows } = await client.query<{
     id: string;
     tenant_id: string;
@@ -77,24 +75,34 @@ export async function lockAccounts(client: PoolClient, ids: string[]): Promise<M
     currency: CurrencyCode;
     status: AccountState['status'];
     balance: string;
-  }>(
-    `SELECT id, tenant_id, kind, currency, status, balance FROM accounts
-      WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-    [ids],
-  );
+  }>('SELECT id, tenant_id, kind, currency, status, balance FROM accounts WHERE id = ANY($1::uuid[])', [ids]);
   return new Map(
     rows.map((r) => [
       r.id,
-      {
-        id: r.id,
-        tenantId: r.tenant_id,
-        kind: r.kind,
-        currency: r.currency,
-        status: r.status,
-        balance: BigInt(r.balance),
-      },
+      { id: r.id, tenantId: r.tenant_id, kind: r.kind, currency: r.currency, status: r.status, balance: BigInt(r.balance) },
     ]),
   );
+}
+
+/**
+ * Applies the batch's netted balance changes, taking the row locks late (held only until commit)
+ * and in id order (one order for every batch, so concurrent partitions never deadlock).
+ * FOR NO KEY UPDATE leaves other transactions' foreign-key checks on these rows unblocked.
+ * Returns each account's balance and status after the change.
+ */
+export async function applyBalanceDeltas(client: PoolClient, deltas: Map<string, bigint>, now: Date) {
+  const ids = [...deltas.keys()].sort();
+  const locked = new Map<string, { balance: bigint; status: AccountState['status'] }>();
+  if (ids.length === 0) return locked;
+  await client.query('SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [ids]);
+  const { rows } = await client.query<{ id: string; balance: string; status: AccountState['status'] }>(
+    `UPDATE accounts a SET balance = a.balance + u.delta, updated_at = $3
+       FROM unnest($1::uuid[], $2::bigint[]) AS u (id, delta) WHERE a.id = u.id
+     RETURNING a.id, a.balance, a.status`,
+    [ids, ids.map((id) => deltas.get(id)!.toString()), now],
+  );
+  for (const r of rows) locked.set(r.id, { balance: BigInt(r.balance), status: r.status });
+  return locked;
 }
 
 /** Rates for the pairs asked; a missing direct rate falls back to the inverse of the reverse one. */
@@ -125,25 +133,8 @@ export async function loadRates(
   return rates;
 }
 
-/** Reserves ids for the batch's entries, so events can name them before the rows exist. */
-export async function reserveEntryIds(client: PoolClient, count: number): Promise<string[]> {
-  if (count === 0) return [];
-  const { rows } = await client.query<{ id: string }>(
-    "SELECT nextval(pg_get_serial_sequence('entries', 'id'))::text AS id FROM generate_series(1, $1)",
-    [count],
-  );
-  return rows.map((r) => r.id);
-}
-
-/** Writes a decided batch with set-based statements: one per table, whatever the batch size. */
-export async function writeBatch(
-  client: PoolClient,
-  outcomes: Outcome[],
-  entryIds: string[][],
-  balances: Map<string, bigint>,
-  outbox: { topic: string; rows: OutboxRow[] },
-  now: Date,
-): Promise<void> {
+/** Records the outcomes: new transfers inserted, pending ones (written by the API) finalised. */
+export async function writeTransfers(client: PoolClient, outcomes: Outcome[], now: Date): Promise<void> {
   const inserts = outcomes.filter((o) => o.write === 'insert');
   const updates = outcomes.filter((o) => o.write === 'update');
   if (inserts.length > 0) {
@@ -152,10 +143,10 @@ export async function writeBatch(
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
          destination_account_id, destination_tenant_id, amount, currency, destination_amount,
          destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason,
-         command, created_at, finalized_at)
-       SELECT u.*, $20::timestamptz, $20::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
+         created_at, finalized_at)
+       SELECT u.*, $19::timestamptz, $19::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
          $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
-         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::jsonb[]) AS u`,
+         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[]) AS u`,
       [
         col((o) => o.command.transferId),
         col((o) => o.command.tenantId),
@@ -175,7 +166,6 @@ export async function writeBatch(
         col((o) => (o.command.metadata ? JSON.stringify(o.command.metadata) : null)),
         col((o) => o.status),
         col((o) => o.reason),
-        col((o) => JSON.stringify(o.command.raw)),
         now,
       ],
     );
@@ -185,8 +175,8 @@ export async function writeBatch(
     const updated = await client.query(
       `UPDATE transfers t SET status = u.status, reason = u.reason, destination_tenant_id = u.destination_tenant_id,
               destination_amount = u.destination_amount, destination_currency = u.destination_currency,
-              rate_numerator = u.rate_numerator, rate_denominator = u.rate_denominator, finalized_at = $8
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::numeric[], $9::numeric[])
+              rate_numerator = u.rate_numerator, rate_denominator = u.rate_denominator, finalized_at = $9
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::numeric[], $8::numeric[])
            AS u (id, status, reason, destination_tenant_id, destination_amount, destination_currency, rate_numerator, rate_denominator)
         WHERE t.id = u.id AND t.status = 'pending'`,
       [
@@ -197,44 +187,57 @@ export async function writeBatch(
         col((o) => o.destinationAmount?.toString() ?? null),
         col((o) => o.destinationCurrency),
         col((o) => o.rate?.numerator.toString() ?? null),
-        now,
         col((o) => o.rate?.denominator.toString() ?? null),
+        now,
       ],
     );
     if (updated.rowCount !== updates.length)
       throw new LedgerInvariantError(`finalised ${updated.rowCount} of ${updates.length} pending transfers`);
   }
-  const entries = outcomes.flatMap((o, i) => o.entries.map((e, j) => ({ ...e, id: entryIds[i]![j]! })));
-  if (entries.length > 0) {
-    await client.query(
-      `INSERT INTO entries (id, transfer_id, account_id, currency, amount, balance_after, created_at)
-       OVERRIDING SYSTEM VALUE
-       SELECT u.*, $7::timestamptz FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[]) AS u`,
-      [
-        entries.map((e) => e.id),
-        entries.map((e) => e.transferId),
-        entries.map((e) => e.accountId),
-        entries.map((e) => e.currency),
-        entries.map((e) => e.amount.toString()),
-        entries.map((e) => e.balanceAfter.toString()),
-        now,
-      ],
-    );
-  }
-  if (balances.size > 0) {
-    // Netted: one row update per touched account, however many transfers moved it.
-    const ids = [...balances.keys()].sort();
-    await client.query(
-      `UPDATE accounts a SET balance = u.balance, updated_at = $3
-         FROM unnest($1::uuid[], $2::bigint[]) AS u (id, balance) WHERE a.id = u.id`,
-      [ids, ids.map((id) => balances.get(id)!.toString()), now],
-    );
-  }
-  if (outbox.rows.length > 0) {
-    await client.query(
-      `INSERT INTO outbox (topic, key, payload, created_at)
-       SELECT $1, u.key, u.payload, $4 FROM unnest($2::text[], $3::jsonb[]) AS u (key, payload)`,
-      [outbox.topic, outbox.rows.map((r) => r.key), outbox.rows.map((r) => JSON.stringify(r.event)), now],
-    );
-  }
+}
+
+/**
+ * Inserts the entries; returns their ids by position (`ids[i][j]` is entry j of outcome i). An
+ * entry is identified by (transfer, account): a transfer never moves one account twice.
+ */
+export async function insertEntries(client: PoolClient, outcomes: Outcome[], now: Date): Promise<string[][]> {
+  const entries = outcomes.flatMap((o) => o.entries);
+  if (entries.length === 0) return outcomes.map(() => []);
+  const { rows } = await client.query<{ id: string; transfer_id: string; account_id: string }>(
+    `INSERT INTO entries (transfer_id, account_id, currency, amount, balance_after, created_at)
+     SELECT u.*, $6::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u
+     RETURNING id, transfer_id, account_id`,
+    [
+      entries.map((e) => e.transferId),
+      entries.map((e) => e.accountId),
+      entries.map((e) => e.currency),
+      entries.map((e) => e.amount.toString()),
+      entries.map((e) => e.balanceAfter.toString()),
+      now,
+    ],
+  );
+  const ids = new Map(rows.map((r) => [`${r.transfer_id}/${r.account_id}`, r.id]));
+  return outcomes.map((o) =>
+    o.entries.map((e) => {
+      const id = ids.get(`${e.transferId}/${e.accountId}`);
+      if (!id) throw new LedgerInvariantError(`entry of ${e.transferId} on ${e.accountId} was not inserted`);
+      return id;
+    }),
+  );
+}
+
+export async function insertOutbox(client: PoolClient, topic: string, rows: OutboxRow[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO outbox (topic, key, event_id, event_type, payload, created_at)
+     SELECT $1, u.*, $6 FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[]) AS u`,
+    [
+      topic,
+      rows.map((r) => r.key),
+      rows.map((r) => r.event.id),
+      rows.map((r) => r.event.type),
+      rows.map((r) => JSON.stringify(r.event)),
+      now,
+    ],
+  );
 }

@@ -3,7 +3,7 @@ import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
 import type { Logger } from '../../../platform/logger';
 import { parseCommand } from '../domain/parse-command';
 import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
-import { isTransient } from '../domain/transient-error';
+import { classifyFailure } from '../domain/transient-error';
 import type { Command } from '../domain/types';
 import { processCommands, type BatchReport, type ProcessorDeps } from '../process-commands';
 
@@ -90,9 +90,9 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
   }
 
   /**
-   * Retries transient failures (lost connection, deadlock) with capped backoff for as long as
-   * the consumer runs; a batch failing for any other reason is split so that only the command
-   * that causes it is dead-lettered and the rest commit.
+   * Retries a batch while the database is unreachable (for as long as the consumer runs) and,
+   * a bounded number of times, when it raced another transaction; a batch failing for any other
+   * reason is split so that only the command that causes it is dead-lettered and the rest commit.
    */
   async function processWithRetry(
     commands: Command[],
@@ -103,10 +103,11 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
       try {
         return await processCommands(options.processor, commands);
       } catch (error) {
-        if (isTransient(error)) {
+        const kind = classifyFailure(error);
+        if (kind === 'unavailable' || (kind === 'conflict' && attempt < CONFLICT_RETRIES_MAX)) {
           if (!payload.isRunning() || payload.isStale()) throw error;
-          const wait = Math.min(options.retryBackoffMaxMs, 50 * 2 ** attempt);
-          log.warn({ err: error, attempt, wait_ms: wait }, 'transient failure; retrying the batch');
+          const wait = Math.min(options.retryBackoffMaxMs, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
+          log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
           await sleep(wait);
           await payload.heartbeat();
           continue;
@@ -182,5 +183,7 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     consumer,
   };
 }
+
+const CONFLICT_RETRIES_MAX = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -18,19 +18,25 @@ export interface ClaimedAttempt {
 }
 
 /**
- * Claims up to `limit` due attempts of enabled endpoints, oldest due first, skipping rows
+ * Claims up to `limit` due attempts of enabled endpoints, of messages from sourceTopic, oldest due first, skipping rows
  * another dispatcher has locked and endpoints this one has no room for. The lease makes the
  * claim survive the transaction; when it runs out (the holder crashed) the attempt is due again.
  */
 export async function claimDueAttempts(
   pool: Pool,
-  q: { limit: number; excludeEndpointIds: string[]; lease_ms: number; leaseToken: string },
+  q: {
+    sourceTopic: string;
+    limit: number;
+    excludeEndpointIds: string[];
+    lease_ms: number;
+    leaseToken: string;
+  },
 ): Promise<ClaimedAttempt[]> {
   const { rows } = await pool.query<ClaimedAttempt>(
     `WITH picked AS (
        SELECT a.id FROM webhook_attempts a
          JOIN webhook_endpoints e ON e.id = a.endpoint_id AND e.status = 'enabled'
-        WHERE a.status = 'scheduled' AND a.due_at <= now()
+        WHERE a.source_topic = $5 AND a.status = 'scheduled' AND a.due_at <= now()
           AND (a.lease_until IS NULL OR a.lease_until <= now())
           AND NOT (a.endpoint_id = ANY($2::uuid[]))
         ORDER BY a.due_at
@@ -45,7 +51,7 @@ export async function claimDueAttempts(
                e.id AS endpoint_id, e.url, e.secret_encrypted,
                CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_encrypted END AS previous_secret_encrypted,
                e.failing_since`,
-    [q.limit, q.excludeEndpointIds, q.lease_ms, q.leaseToken],
+    [q.limit, q.excludeEndpointIds, q.lease_ms, q.leaseToken, q.sourceTopic],
   );
   return rows;
 }
@@ -102,8 +108,8 @@ export async function recordOutcome(
         break;
       case 'retry':
         await client.query(
-          `INSERT INTO webhook_attempts (message_id, endpoint_id, schedule_index, trigger, due_at)
-           VALUES ($1, $2, $3, 'retry', now() + $4 * interval '1 millisecond')`,
+          `INSERT INTO webhook_attempts (message_id, endpoint_id, source_topic, schedule_index, trigger, due_at)
+           SELECT $1, $2, source_topic, $3, 'retry', now() + $4 * interval '1 millisecond' FROM webhook_messages WHERE id = $1`,
           [claimed.message_id, claimed.endpoint_id, claimed.schedule_index + 1, decision.delay_ms],
         );
         await markFailing(client, claimed.endpoint_id);
@@ -122,7 +128,10 @@ export async function recordOutcome(
 }
 
 async function setMessageStatus(client: PoolClient, messageId: string, status: 'delivered' | 'failed') {
-  await client.query('UPDATE webhook_messages SET status = $2, updated_at = now() WHERE id = $1', [messageId, status]);
+  await client.query('UPDATE webhook_messages SET status = $2, updated_at = now() WHERE id = $1', [
+    messageId,
+    status,
+  ]);
 }
 
 async function markFailing(client: PoolClient, endpointId: string) {

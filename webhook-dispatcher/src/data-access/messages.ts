@@ -7,7 +7,10 @@ export interface SubscribedEndpoint {
 }
 
 /** The enabled endpoints of these tenants. */
-export async function enabledEndpointsOf(client: PoolClient, tenantIds: string[]): Promise<SubscribedEndpoint[]> {
+export async function enabledEndpointsOf(
+  client: PoolClient,
+  tenantIds: string[],
+): Promise<SubscribedEndpoint[]> {
   const { rows } = await client.query<SubscribedEndpoint>(
     `SELECT id, tenant_id, event_types FROM webhook_endpoints WHERE tenant_id = ANY($1::uuid[]) AND status = 'enabled'`,
     [tenantIds],
@@ -27,11 +30,15 @@ export interface NewMessage {
  * Inserts the messages that do not exist yet (one per endpoint and event: a redelivered event
  * adds nothing) and a first attempt for each, due after firstDelay_ms. Returns how many were new.
  */
-export async function insertMessages(client: PoolClient, messages: NewMessage[], firstDelay_ms: number): Promise<number> {
+export async function insertMessages(
+  client: PoolClient,
+  messages: NewMessage[],
+  q: { sourceTopic: string; firstDelay_ms: number },
+): Promise<number> {
   if (messages.length === 0) return 0;
   const { rows } = await client.query<{ id: string; endpoint_id: string }>(
-    `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+    `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body, source_topic)
+     SELECT *, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
      ON CONFLICT (endpoint_id, event_id) DO NOTHING
      RETURNING id, endpoint_id`,
     [
@@ -40,13 +47,14 @@ export async function insertMessages(client: PoolClient, messages: NewMessage[],
       messages.map((m) => m.eventId),
       messages.map((m) => m.eventType),
       messages.map((m) => m.body),
+      q.sourceTopic,
     ],
   );
   if (rows.length === 0) return 0;
   await client.query(
-    `INSERT INTO webhook_attempts (message_id, endpoint_id, schedule_index, trigger, due_at)
-     SELECT m, e, 0, 'event', now() + $3 * interval '1 millisecond' FROM unnest($1::uuid[], $2::uuid[]) AS t (m, e)`,
-    [rows.map((r) => r.id), rows.map((r) => r.endpoint_id), firstDelay_ms],
+    `INSERT INTO webhook_attempts (message_id, endpoint_id, source_topic, schedule_index, trigger, due_at)
+     SELECT m, e, $3, 0, 'event', now() + $4 * interval '1 millisecond' FROM unnest($1::uuid[], $2::uuid[]) AS t (m, e)`,
+    [rows.map((r) => r.id), rows.map((r) => r.endpoint_id), q.sourceTopic, q.firstDelay_ms],
   );
   return rows.length;
 }

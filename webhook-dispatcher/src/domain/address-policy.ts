@@ -67,7 +67,8 @@ export function parseCidr(text: string): Cidr {
   const ip = parseIp(address);
   const bits = ip?.family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? bits : Number(prefixText);
-  if (!ip || !/^\d{1,3}$/.test(prefixText ?? '0') || prefix > bits) throw new RangeError(`not a CIDR range: ${text}`);
+  if (!ip || !/^\d{1,3}$/.test(prefixText ?? '0') || prefix > bits)
+    throw new RangeError(`not a CIDR range: ${text}`);
   const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
   return { family: ip.family, network: ip.value & mask, prefix };
 }
@@ -80,7 +81,8 @@ function contains(range: Cidr, ip: Ip): boolean {
   return (ip.value & mask) === range.network;
 }
 
-const table = (rows: Array<[string, AddressKind]>) => rows.map(([cidr, kind]) => ({ range: parseCidr(cidr), kind }));
+const table = (rows: Array<[string, AddressKind]>) =>
+  rows.map(([cidr, kind]) => ({ range: parseCidr(cidr), kind }));
 
 const IPV4_RANGES = table([
   ['0.0.0.0/8', 'unspecified'],
@@ -139,6 +141,9 @@ export function isAddressAllowed(address: string, allowlist: readonly Cidr[]): b
   const ip = parseIp(address);
   if (!ip) return false;
   if (classifyAddress(address) === 'public') return true;
-  const mapped = ip.family === 6 && contains(EMBEDDING_V4[0]!, ip) ? { family: 4 as const, value: ip.value & 0xffffffffn } : ip;
+  const mapped =
+    ip.family === 6 && contains(EMBEDDING_V4[0]!, ip)
+      ? { family: 4 as const, value: ip.value & 0xffffffffn }
+      : ip;
   return allowlist.some((range) => contains(range, ip) || contains(range, mapped));
 }

@@ -37,7 +37,8 @@ export interface AttemptContext {
   random: Random;
 }
 
-export const isSuccess = (r: SendResult): boolean => r.kind === 'response' && r.status >= 200 && r.status <= 299;
+export const isSuccess = (r: SendResult): boolean =>
+  r.kind === 'response' && r.status >= 200 && r.status <= 299;
 
 /**
  * What to do after an attempt: only a 2xx delivers; 410 Gone disables the endpoint; an
@@ -46,7 +47,8 @@ export const isSuccess = (r: SendResult): boolean => r.kind === 'response' && r.
  */
 export function decideAfterAttempt(result: SendResult, ctx: AttemptContext): Decision {
   if (isSuccess(result)) return { kind: 'delivered' };
-  if (result.kind === 'response' && result.status === 410) return { kind: 'disable_endpoint', reason: 'gone' };
+  if (result.kind === 'response' && result.status === 410)
+    return { kind: 'disable_endpoint', reason: 'gone' };
   const failingSince = ctx.failingSince ?? ctx.now;
   if (ctx.now.getTime() - failingSince.getTime() >= ctx.disableAfterFailing_ms)
     return { kind: 'disable_endpoint', reason: 'failing' };

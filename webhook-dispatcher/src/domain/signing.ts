@@ -23,7 +23,12 @@ export function sign(key: Buffer, msgId: string, timestamp_s: number, body: stri
 }
 
 /** The `webhook-signature` header value: one signature per key, newest first. */
-export function signatureHeader(keys: readonly Buffer[], msgId: string, timestamp_s: number, body: string): string {
+export function signatureHeader(
+  keys: readonly Buffer[],
+  msgId: string,
+  timestamp_s: number,
+  body: string,
+): string {
   if (keys.length === 0) throw new Error('at least one key signs a webhook');
   return keys.map((key) => sign(key, msgId, timestamp_s, body)).join(' ');
 }
@@ -34,7 +39,12 @@ export interface SignedHeaders {
   'webhook-signature': string;
 }
 
-export function signedHeaders(keys: readonly Buffer[], msgId: string, timestamp_s: number, body: string): SignedHeaders {
+export function signedHeaders(
+  keys: readonly Buffer[],
+  msgId: string,
+  timestamp_s: number,
+  body: string,
+): SignedHeaders {
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(timestamp_s),

@@ -16,7 +16,12 @@ export class PayloadTooLargeError extends Error {
  * @throws PayloadTooLargeError when it exceeds bytesMax
  */
 export function webhookBody(event: LedgerEventV1, bytesMax: number): string {
-  const payload = { id: event.id, type: event.type, created_at: event.occurred_at, data: event.payload } as WebhookPayload;
+  const payload = {
+    id: event.id,
+    type: event.type,
+    created_at: event.occurred_at,
+    data: event.payload,
+  } as WebhookPayload;
   const body = JSON.stringify(payload);
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > bytesMax) throw new PayloadTooLargeError(event.id, bytes, bytesMax);

@@ -9,7 +9,9 @@ export class AddressNotAllowedError extends Error {
     readonly host: string,
     readonly addresses: string[],
   ) {
-    super(`${host} resolves to ${addresses.join(', ') || 'nothing'}: not a public address and not allowlisted`);
+    super(
+      `${host} resolves to ${addresses.join(', ') || 'nothing'}: not a public address and not allowlisted`,
+    );
   }
 }
 
@@ -20,16 +22,23 @@ export class AddressNotAllowedError extends Error {
  */
 export function pinnedLookup(allowlist: readonly Cidr[]): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0, hints: options.hints ?? 0 }, (error, found) => {
-      if (error) return callback(error, '', 0);
-      const addresses = found as LookupAddress[];
-      const allowed = addresses.filter((a) => isAddressAllowed(a.address, allowlist));
-      if (allowed.length === 0) {
-        const refused = new AddressNotAllowedError(hostname, addresses.map((a) => a.address));
-        return callback(refused as NodeJS.ErrnoException, '', 0);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
-      return callback(null, allowed[0]!.address, allowed[0]!.family);
-    });
+    dnsLookup(
+      hostname,
+      { all: true, family: options.family ?? 0, hints: options.hints ?? 0 },
+      (error, found) => {
+        if (error) return callback(error, '', 0);
+        const addresses = found as LookupAddress[];
+        const allowed = addresses.filter((a) => isAddressAllowed(a.address, allowlist));
+        if (allowed.length === 0) {
+          const refused = new AddressNotAllowedError(
+            hostname,
+            addresses.map((a) => a.address),
+          );
+          return callback(refused as NodeJS.ErrnoException, '', 0);
+        }
+        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+        return callback(null, allowed[0]!.address, allowed[0]!.family);
+      },
+    );
   };
 }

@@ -11,7 +11,10 @@ export interface WebhookClientOptions {
   responseBodyBytesMax: number;
   allowHttp: boolean;
   allowlist: readonly Cidr[];
-  /** Sockets per host kept open and in use (the per-endpoint concurrency bounds use anyway). */
+  /**
+   * Sockets per host:port. Not the per-endpoint bound: endpoints sharing a host (one receiver,
+   * several paths) would queue behind each other's slow requests. The delivery loop bounds use.
+   */
   socketsPerHostMax: number;
 }
 
@@ -31,7 +34,12 @@ const USER_AGENT = 'ledger-webhooks/1';
  */
 export function createWebhookClient(options: WebhookClientOptions) {
   const lookup: LookupFunction = pinnedLookup(options.allowlist);
-  const agentOptions = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: options.socketsPerHostMax, maxFreeSockets: 16 };
+  const agentOptions = {
+    keepAlive: true,
+    keepAliveMsecs: 10_000,
+    maxSockets: options.socketsPerHostMax,
+    maxFreeSockets: 16,
+  };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
 
@@ -48,7 +56,8 @@ export function createWebhookClient(options: WebhookClientOptions) {
       return refuse(started, 'invalid URL');
     }
     const secure = url.protocol === 'https:';
-    if (!secure && !(url.protocol === 'http:' && options.allowHttp)) return refuse(started, `${url.protocol} URLs are not allowed`);
+    if (!secure && !(url.protocol === 'http:' && options.allowHttp))
+      return refuse(started, `${url.protocol} URLs are not allowed`);
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     // An address literal is never looked up, so the policy is applied to it here.
     if (parseIp(host) && !isAddressAllowed(host, options.allowlist))
@@ -83,7 +92,10 @@ export function createWebhookClient(options: WebhookClientOptions) {
         finish(refuse(started, `timeout after ${options.timeout_ms} ms`));
       }, options.timeout_ms);
       req.on('error', (error: NodeJS.ErrnoException) => {
-        const text = error instanceof AddressNotAllowedError ? error.message : `${error.code ?? 'error'}: ${error.message}`;
+        const text =
+          error instanceof AddressNotAllowedError
+            ? error.message
+            : `${error.code ?? 'error'}: ${error.message}`;
         finish(refuse(started, text.slice(0, 500)));
       });
       req.on('response', (res) => {

@@ -1,0 +1,260 @@
+import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
+
+export interface WebhookEndpointRow {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string;
+  event_types: string[];
+  status: 'enabled' | 'disabled';
+  disabled_reason: 'manual' | 'gone' | 'failing' | null;
+  previous_secret_expires_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+// Never the secret columns: they leave the database only towards the dispatcher.
+const COLUMNS = `id, tenant_id, url, description, event_types, status, disabled_reason,
+  CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at,
+  created_at, updated_at`;
+
+/**
+ * Creates an endpoint unless the tenant already has `perTenantMax` (checked under a lock on the
+ * tenant row, so concurrent creations cannot overshoot). Returns undefined at the limit.
+ */
+export async function insertEndpoint(
+  pool: Pool,
+  e: {
+    id: string;
+    tenantId: string;
+    url: string;
+    description: string;
+    eventTypes: string[];
+    secretEncrypted: Buffer;
+  },
+  perTenantMax: number,
+): Promise<WebhookEndpointRow | undefined> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [e.tenantId]);
+    const { rows: count } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM webhook_endpoints WHERE tenant_id = $1',
+      [e.tenantId],
+    );
+    if (count[0]!.n >= perTenantMax) return undefined;
+    const { rows } = await client.query<WebhookEndpointRow>(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, description, event_types, secret_encrypted)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.secretEncrypted],
+    );
+    return rows[0]!;
+  });
+}
+
+/** The tenant's endpoint, or undefined (also for another tenant's). */
+export async function findOwnEndpoint(db: Pool | PoolClient, tenantId: string, id: string) {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `SELECT ${COLUMNS} FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2`,
+    [id, tenantId],
+  );
+  return rows[0];
+}
+
+export async function listOwnEndpoints(db: Pool, tenantId: string, after: string | undefined, limit: number) {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+    [tenantId, after ?? null, limit],
+  );
+  return rows;
+}
+
+export async function updateOwnEndpoint(
+  db: Pool,
+  tenantId: string,
+  id: string,
+  changes: { url?: string | undefined; description?: string | undefined; eventTypes?: string[] | undefined },
+) {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `UPDATE webhook_endpoints SET url = COALESCE($3, url), description = COALESCE($4, description),
+            event_types = COALESCE($5, event_types), updated_at = now()
+      WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+    [id, tenantId, changes.url ?? null, changes.description ?? null, changes.eventTypes ?? null],
+  );
+  return rows[0];
+}
+
+/** Deletes the endpoint with its messages and attempts. Returns whether it existed. */
+export async function deleteOwnEndpoint(db: Pool, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2', [
+    id,
+    tenantId,
+  ]);
+  return rowCount === 1;
+}
+
+/**
+ * Disables the endpoint: its scheduled attempts are cancelled and their messages fail (they can
+ * be recovered after it is enabled again).
+ */
+export async function disableOwnEndpoint(pool: Pool, tenantId: string, id: string) {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<WebhookEndpointRow>(
+      `UPDATE webhook_endpoints
+          SET status = 'disabled', disabled_reason = CASE WHEN status = 'disabled' THEN disabled_reason ELSE 'manual' END,
+              updated_at = now()
+        WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+      [id, tenantId],
+    );
+    if (!rows[0]) return undefined;
+    await client.query(
+      `UPDATE webhook_attempts SET status = 'cancelled', finished_at = now(), lease_until = NULL, error = 'endpoint disabled'
+        WHERE endpoint_id = $1 AND status = 'scheduled'`,
+      [id],
+    );
+    await client.query(
+      `UPDATE webhook_messages SET status = 'failed', updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`,
+      [id],
+    );
+    return rows[0];
+  });
+}
+
+/** Enables the endpoint and forgets its failures (the 5-day clock restarts). */
+export async function enableOwnEndpoint(db: Pool, tenantId: string, id: string) {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, failing_since = NULL, updated_at = now()
+      WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+    [id, tenantId],
+  );
+  return rows[0];
+}
+
+/**
+ * Replaces the secret; the current one keeps signing beside it until overlap_ms from now (a
+ * rotation during an overlap drops the oldest).
+ */
+export async function rotateOwnSecret(
+  db: Pool,
+  tenantId: string,
+  id: string,
+  secretEncrypted: Buffer,
+  overlap_ms: number,
+) {
+  const { rows } = await db.query<WebhookEndpointRow>(
+    `UPDATE webhook_endpoints
+        SET previous_secret_encrypted = secret_encrypted, secret_encrypted = $3,
+            previous_secret_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
+      WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+    [id, tenantId, secretEncrypted, overlap_ms],
+  );
+  return rows[0];
+}
+
+export interface DeliveryRow {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: 'pending' | 'delivered' | 'failed';
+  created_at: Date;
+  attempts: Array<{
+    id: string;
+    trigger: 'event' | 'retry' | 'manual' | 'recover';
+    status: 'scheduled' | 'succeeded' | 'failed' | 'cancelled';
+    due_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    response_status: number | null;
+    latency_ms: number | null;
+    error: string | null;
+  }>;
+}
+
+export const ATTEMPTS_SHOWN_MAX = 20;
+
+/** The endpoint's messages, newest first, each with its latest attempts (oldest first). */
+export async function listDeliveries(
+  db: Pool,
+  q: {
+    endpointId: string;
+    status: DeliveryRow['status'] | undefined;
+    before: string | undefined;
+    limit: number;
+  },
+) {
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT m.id, m.endpoint_id, m.event_id, m.event_type, m.status, m.created_at,
+            COALESCE(a.attempts, '[]'::json) AS attempts
+       FROM webhook_messages m
+       LEFT JOIN LATERAL (
+         SELECT json_agg(json_build_object(
+                  'id', x.id::text, 'trigger', x.trigger, 'status', x.status, 'due_at', x.due_at,
+                  'started_at', x.started_at, 'finished_at', x.finished_at, 'response_status', x.response_status,
+                  'latency_ms', x.latency_ms, 'error', x.error) ORDER BY x.id) AS attempts
+           FROM (SELECT * FROM webhook_attempts WHERE message_id = m.id ORDER BY id DESC LIMIT ${ATTEMPTS_SHOWN_MAX}) x
+       ) a ON true
+      WHERE m.endpoint_id = $1 AND ($2::text IS NULL OR m.status = $2) AND ($3::uuid IS NULL OR m.id < $3)
+      ORDER BY m.id DESC LIMIT $4`,
+    [q.endpointId, q.status ?? null, q.before ?? null, q.limit],
+  );
+  return rows;
+}
+
+export type RetryRefusal = 'not_found' | 'endpoint_disabled' | 'in_progress';
+
+/**
+ * Schedules one more round of attempts for a message of the tenant, due now.
+ * Refused when the message is not the tenant's, its endpoint is disabled, or an attempt is
+ * already scheduled.
+ */
+export async function retryOwnMessage(
+  pool: Pool,
+  tenantId: string,
+  messageId: string,
+): Promise<{ refused?: RetryRefusal }> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ endpoint_id: string; endpoint_status: string }>(
+      `SELECT m.endpoint_id, e.status AS endpoint_status FROM webhook_messages m
+         JOIN webhook_endpoints e ON e.id = m.endpoint_id
+        WHERE m.id = $1 AND e.tenant_id = $2 FOR UPDATE OF m`,
+      [messageId, tenantId],
+    );
+    const message = rows[0];
+    if (!message) return { refused: 'not_found' as const };
+    if (message.endpoint_status !== 'enabled') return { refused: 'endpoint_disabled' as const };
+    const inserted = await client.query(
+      `INSERT INTO webhook_attempts (message_id, endpoint_id, source_topic, schedule_index, trigger, due_at)
+       SELECT id, endpoint_id, source_topic, 0, 'manual', now() FROM webhook_messages WHERE id = $1
+       ON CONFLICT (message_id) WHERE status = 'scheduled' DO NOTHING`,
+      [messageId],
+    );
+    if (inserted.rowCount !== 1) return { refused: 'in_progress' as const };
+    await client.query(`UPDATE webhook_messages SET status = 'pending', updated_at = now() WHERE id = $1`, [
+      messageId,
+    ]);
+    return {};
+  });
+}
+
+/** Schedules a new round for up to `max` failed messages created since `since`. Returns how many. */
+export async function recoverFailedMessages(
+  pool: Pool,
+  endpointId: string,
+  since: string,
+  max: number,
+): Promise<number> {
+  const { rowCount } = await pool.query(
+    `WITH failed AS (
+       SELECT id FROM webhook_messages
+        WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2
+        ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+     ), reopened AS (
+       UPDATE webhook_messages m SET status = 'pending', updated_at = now() FROM failed WHERE m.id = failed.id
+       RETURNING m.id, m.source_topic
+     )
+     INSERT INTO webhook_attempts (message_id, endpoint_id, source_topic, schedule_index, trigger, due_at)
+     SELECT id, $1, source_topic, 0, 'recover', now() FROM reopened
+     ON CONFLICT (message_id) WHERE status = 'scheduled' DO NOTHING`,
+    [endpointId, since, max],
+  );
+  return rowCount ?? 0;
+}

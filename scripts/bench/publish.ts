@@ -1,0 +1,37 @@
+import type { Producer } from 'kafkajs';
+
+export interface PlannedTransfer {
+  key: string;
+  source: string;
+  destination: string;
+  amount: bigint;
+}
+
+const CHUNK = 5_000;
+
+/** Produces transfer commands straight to the commands topic, keyed by the debited account. */
+export async function publishCommands(producer: Producer, topic: string, tenantId: string, plan: PlannedTransfer[]) {
+  const occurredAt = new Date().toISOString();
+  for (let i = 0; i < plan.length; i += CHUNK) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: plan.slice(i, i + CHUNK).map((t) => ({
+        key: t.source,
+        value: JSON.stringify({
+          type: 'transfer.requested',
+          version: 1,
+          occurred_at: occurredAt,
+          payload: {
+            tenant_id: tenantId,
+            idempotency_key: t.key,
+            source_account_id: t.source,
+            destination_account_id: t.destination,
+            amount: t.amount.toString(),
+            currency: 'USD',
+          },
+        }),
+      })),
+    });
+  }
+}

@@ -1,0 +1,257 @@
+import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { z } from 'zod';
+import { baseConfigShape, env, loadConfig } from '../../platform/config';
+import { createIdempotentProducer, createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
+import { ledgerViolations } from '../../platform/ledger-invariants';
+import { createLogger } from '../../platform/logger';
+import { migrate } from '../../platform/migrate';
+import { createPool } from '../../platform/postgres';
+import { databaseLimit } from './db-limit';
+import { awaitSettled, awaitThroughput, outcomeStats } from './measure';
+import { publishCommands, type PlannedTransfer } from './publish';
+import { seedTenant } from './seed';
+import { startService, type Service } from './services';
+import { zipfSampler } from './zipf';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const benchConfig = z.object({
+  ...baseConfigShape,
+  REDIS_URL: env.url('Redis URL', 'redis://127.0.0.1:16379'),
+  BENCH_ACCOUNTS: env.int('accounts the load is spread over (Zipf)', 10_000, 10, 1_000_000),
+  BENCH_COMMANDS: env.int('commands per processor profile', 100_000, 1_000, 10_000_000),
+  BENCH_API_SECONDS: env.int('duration of the API profile, s', 15, 1, 600),
+  BENCH_API_CONNECTIONS: env.int('concurrent HTTP connections of the API profile', 64, 1, 10_000),
+  BENCH_E2E_RATE: env.int('submissions per second of the end-to-end profile', 1_000, 1, 100_000),
+  BENCH_E2E_SECONDS: env.int('duration of the end-to-end profile, s', 30, 1, 600),
+  BENCH_API_WORKERS: env.int('API worker processes', 2, 1, 64),
+  BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
+  BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
+});
+
+interface Row {
+  profile: string;
+  figure: string;
+  value: number;
+  unit: string;
+  target?: string;
+  vsDatabaseLimit?: string;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(benchConfig);
+  const logger = createLogger({ service: 'bench', level: 'warn', pretty: false });
+  const prefix = `bench-${Date.now()}.`;
+  const topics = topicsFor(prefix);
+  const pool = createPool({ url: config.DATABASE_URL, max: 4, applicationName: 'bench' });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench', logger });
+  await migrate(pool, logger);
+  await ensureTopics(kafka, topics);
+  mkdirSync(path.join(ROOT, '.data', 'logs'), { recursive: true });
+
+  const say = (line: string) => console.error(`[bench] ${line}`);
+  say(`seeding ${config.BENCH_ACCOUNTS} accounts`);
+  const seeded = await seedTenant(pool, config.BENCH_ACCOUNTS, 10n ** 12n);
+  const accounts = seeded.accounts;
+  const zipf = zipfSampler(accounts.length);
+  const uniform = () => Math.floor(Math.random() * accounts.length);
+  const amount = () => BigInt(1 + Math.floor(Math.random() * 1_000));
+  const otherThan = (i: number) => {
+    const j = uniform();
+    return j === i ? (j + 1) % accounts.length : j;
+  };
+  const hotCredit = accounts[accounts.length - 1]!;
+  const hotDebit = accounts[accounts.length - 2]!;
+
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: prefix,
+    PROCESSOR_GROUP_ID: `${prefix}processor`,
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    API_PORT: String(config.BENCH_API_PORT),
+    API_WORKERS: String(config.BENCH_API_WORKERS),
+    RATE_LIMIT_KEY_PER_SECOND: '1000000',
+    RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
+  };
+  const services: Service[] = [];
+  const start = (name: string, entry: string) => {
+    const s = startService(name, entry, serviceEnv);
+    services.push(s);
+    return s;
+  };
+  const rows: Row[] = [];
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+
+  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
+  const p1: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
+    const s = zipf();
+    return { key: `p1-${i}`, source: accounts[s]!, destination: accounts[otherThan(s)]!, amount: amount() };
+  });
+  say(`profile 1: publishing ${p1.length} commands`);
+  await publishCommands(producer, topics.commands, seeded.tenantId, p1);
+  let processor = start('processor', 'processor/src/main.js');
+  const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
+  rows.push({ profile: '1 processor (Zipf, 10k accounts)', figure: 'committed transfers/s', value: r1.perSecond, unit: '/s', target: '>= 15000' });
+  say(`profile 1: ${r1.perSecond}/s`);
+
+  // 2. hot account: every transfer credits one account, half of them debit one account.
+  await processor.stop();
+  const p2: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
+    key: `p2-${i}`,
+    source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
+    destination: hotCredit,
+    amount: amount(),
+  })).filter((t) => t.source !== t.destination);
+  say(`profile 2: publishing ${p2.length} commands`);
+  await publishCommands(producer, topics.commands, seeded.tenantId, p2);
+  processor = start('processor-2', 'processor/src/main.js');
+  const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
+  rows.push({ profile: '2 hot account', figure: 'committed transfers/s', value: r2.perSecond, unit: '/s', target: '>= 10000' });
+  say(`profile 2: ${r2.perSecond}/s`);
+
+  // 5. the database's own ceiling for the same rows.
+  const limit = await databaseLimit(pool, seeded.tenantId, accounts, config.BENCH_COMMANDS);
+  rows.push({ profile: '5 database limit (bulk insert, no logic)', figure: 'transfers written/s', value: limit, unit: '/s' });
+  say(`profile 5: ${limit}/s`);
+
+  // 3. api: concurrent clients submitting transfers.
+  const api = start('api', 'api/src/main.js');
+  const url = `http://127.0.0.1:${config.BENCH_API_PORT}`;
+  await waitForHealth(url);
+  let counter = 0;
+  const submit = (label: string) =>
+    ({
+      method: 'POST',
+      path: '/v1/transfers',
+      setupRequest: (req: autocannon.Request) => {
+        const s = zipf();
+        return {
+          ...req,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${seeded.apiKey}`,
+            'idempotency-key': `${label}-${counter++}`,
+          },
+          body: JSON.stringify({
+            source_account_id: accounts[s],
+            destination_account_id: accounts[otherThan(s)],
+            amount: String(amount()),
+            currency: 'USD',
+          }),
+        };
+      },
+    }) as autocannon.Request;
+  say(`profile 3: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
+  const r3 = await autocannon({
+    url,
+    connections: config.BENCH_API_CONNECTIONS,
+    duration: config.BENCH_API_SECONDS,
+    requests: [submit('p3')],
+  });
+  const accepted = r3['2xx'];
+  rows.push(
+    { profile: '3 api', figure: 'accepted/s', value: Math.round(accepted / r3.duration), unit: '/s', target: '>= 5000' },
+    { profile: '3 api', figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
+    { profile: '3 api', figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
+    { profile: '3 api', figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
+  );
+  say(`profile 3: ${Math.round(accepted / r3.duration)}/s accepted, p99 ${r3.latency.p99} ms; draining`);
+  await awaitSettled(pool, seeded.tenantId, 'p3', accepted, config.BENCH_TIMEOUT_MS);
+
+  // 4. end to end at a fixed rate.
+  counter = 0;
+  say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
+  const r4 = await autocannon({
+    url,
+    connections: 100,
+    overallRate: config.BENCH_E2E_RATE,
+    duration: config.BENCH_E2E_SECONDS,
+    requests: [submit('p4')],
+  });
+  const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
+  rows.push(
+    { profile: '4 end to end', figure: 'submitted/s', value: Math.round(r4['2xx'] / r4.duration), unit: '/s', target: `${config.BENCH_E2E_RATE}` },
+    { profile: '4 end to end', figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
+    { profile: '4 end to end', figure: 'accept-to-final p99', value: round(e2e.p99), unit: 'ms', target: '<= 100' },
+    { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
+    { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
+  );
+
+  for (const s of services) rows.push({ profile: 'memory', figure: `${s.name} peak RSS`, value: s.peakRssMb(), unit: 'MB', target: '<= 300' });
+  for (const r of rows)
+    if (r.unit === '/s' && !r.profile.startsWith('5')) r.vsDatabaseLimit = `${Math.round((100 * r.value) / limit)}%`;
+
+  await producer.disconnect();
+  for (const s of services) await s.stop();
+
+  // The books, on everything written.
+  say('checking invariants');
+  const problems = await ledgerViolations(pool);
+  const stats = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((p) => outcomeStats(pool, seeded.tenantId, p)));
+  // Exactly one transfer per command (the unique key makes more impossible; fewer means loss), and
+  // at least one per accepted HTTP request (requests cut off by the clock may have been accepted).
+  const minimum = [p1.length, p2.length, accepted, r4['2xx']];
+  const maximum = [p1.length, p2.length, r3.requests.sent, r4.requests.sent];
+  stats.forEach((s, i) => {
+    const final = s.committed + s.rejected;
+    if (s.pending > 0) problems.push(`p${i + 1}: ${s.pending} transfers still pending`);
+    if (final < minimum[i]! || final > maximum[i]!) problems.push(`p${i + 1}: ${final} final, expected ${minimum[i]}..${maximum[i]}`);
+  });
+  const pg = await pool.query<{ version: string; sync: string; fsync: string }>(
+    "SELECT version(), current_setting('synchronous_commit') AS sync, current_setting('fsync') AS fsync",
+  );
+  await pool.end();
+
+  const report = {
+    at: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
+    versions: { node: process.version, postgres: pg.rows[0]!.version, kafka: '4.1.1 (KRaft, one broker)', kafkajs: '2.2.4' },
+    postgres_durability: { synchronous_commit: pg.rows[0]!.sync, fsync: pg.rows[0]!.fsync },
+    configuration: {
+      ...Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith('BENCH_'))),
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(PROCESSOR_|OUTBOX_|PUBLISH_|API_)/.test(k))),
+    },
+    outcomes: Object.fromEntries(stats.map((s, i) => [`p${i + 1}`, { committed: s.committed, rejected: s.rejected }])),
+    results: rows,
+    invariants: problems.length === 0 ? 'ok' : problems,
+  };
+  const dir = path.join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2));
+
+  console.log(`\nmachine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gb} GiB; Node ${process.version}; PostgreSQL synchronous_commit=${report.postgres_durability.synchronous_commit}, fsync=${report.postgres_durability.fsync}`);
+  console.table(rows.map((r) => ({ profile: r.profile, figure: r.figure, value: `${r.value} ${r.unit}`.trim(), target: r.target ?? '', 'vs db limit': r.vsDatabaseLimit ?? '' })));
+  console.log(`written to ${path.relative(ROOT, file)}`);
+  if (problems.length > 0) {
+    console.error(`INVARIANTS BROKEN:\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('invariants: ok (every currency sums to zero, balances equal their entries, no duplicates, every submission final)');
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+async function waitForHealth(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the API did not become healthy within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+import { createKafka, topicsFor } from '../../platform/kafka';
+import type { Logger } from '../../platform/logger';
+import { createPool } from '../../platform/postgres';
+import type { WebhookDispatcherConfig } from './config';
+import { deliverAttempt } from './deliver-attempt';
+import type { Random, RetryPolicy } from './domain/retry-schedule';
+import { createDeliveryLoop } from './entry-points/delivery-loop';
+import { createEventConsumer } from './entry-points/event-consumer';
+import { fanOutEvents } from './fan-out-events';
+import { createWebhookClient } from './transport/post-webhook';
+
+/**
+ * Wires the webhook dispatcher from its config: the Kafka consumer that turns ledger events
+ * into messages, and the delivery loop that sends due attempts. Used by main.ts and the tests.
+ */
+export function createDispatcher(
+  config: WebhookDispatcherConfig,
+  logger: Logger,
+  options: { random?: Random } = {},
+) {
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.WEBHOOK_DB_POOL_MAX,
+    applicationName: 'webhook-dispatcher',
+  });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-dispatcher', logger });
+  const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
+  const policy: RetryPolicy = {
+    delays_ms: config.WEBHOOK_RETRY_SCHEDULE_MS,
+    jitter_ratio: config.WEBHOOK_RETRY_JITTER_PCT / 100,
+    retry_after_max_ms: config.WEBHOOK_RETRY_AFTER_MAX_MS,
+  };
+  const client = createWebhookClient({
+    timeout_ms: config.WEBHOOK_TIMEOUT_MS,
+    responseBodyBytesMax: config.WEBHOOK_RESPONSE_BODY_BYTES_MAX,
+    allowHttp: config.WEBHOOK_ALLOW_HTTP,
+    allowlist: config.WEBHOOK_ALLOWED_CIDRS,
+    socketsPerHostMax: config.WEBHOOK_CONCURRENCY_MAX,
+  });
+  const deliveries = createDeliveryLoop({
+    pool,
+    sourceTopic: topics.events,
+    logger: logger.child({ component: 'delivery-loop' }),
+    deliver: (claimed) =>
+      deliverAttempt(
+        {
+          pool,
+          client,
+          logger,
+          secretsKey: config.WEBHOOK_SECRETS_KEY,
+          policy,
+          disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
+          random: options.random ?? Math.random,
+        },
+        claimed,
+      ),
+    concurrencyMax: config.WEBHOOK_CONCURRENCY_MAX,
+    endpointConcurrencyMax: config.WEBHOOK_ENDPOINT_CONCURRENCY_MAX,
+    claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
+    pollInterval_ms: config.WEBHOOK_POLL_INTERVAL_MS,
+    lease_ms: config.WEBHOOK_LEASE_MS,
+  });
+  const consumer = createEventConsumer({
+    kafka,
+    eventsTopic: topics.events,
+    groupId: config.WEBHOOK_DISPATCHER_GROUP_ID,
+    sessionTimeoutMs: config.WEBHOOK_KAFKA_SESSION_TIMEOUT_MS,
+    batchSizeMax: config.WEBHOOK_EVENT_BATCH_SIZE_MAX,
+    partitionsConsumedConcurrently: config.WEBHOOK_PARTITIONS_CONCURRENCY,
+    fetchMaxWaitMs: config.WEBHOOK_FETCH_MAX_WAIT_MS,
+    retryBackoffMaxMs: config.WEBHOOK_RETRY_BACKOFF_MAX_MS,
+    fanOut: (events) =>
+      fanOutEvents(
+        {
+          pool,
+          logger,
+          payloadBytesMax: config.WEBHOOK_PAYLOAD_BYTES_MAX,
+          firstDelay_ms: policy.delays_ms[0] ?? 0,
+          sourceTopic: topics.events,
+        },
+        events,
+      ),
+    logger: logger.child({ component: 'event-consumer' }),
+    onMessages: () => deliveries.kick(),
+  });
+
+  return {
+    async start(): Promise<void> {
+      deliveries.start();
+      await consumer.start();
+    },
+    /** Intake first (events, then claims), the deliveries in flight finish and are recorded, then the clients close. */
+    async stop(): Promise<void> {
+      await consumer.stop();
+      await deliveries.stop();
+      client.close();
+      await pool.end();
+    },
+    consumer: consumer.consumer,
+    deliveries,
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,28 @@
+import { createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { onShutdown } from '../../platform/shutdown';
+import { loadWebhookDispatcherConfig } from './config';
+import { createDispatcher } from './create-dispatcher';
+
+async function main(): Promise<void> {
+  const config = loadWebhookDispatcherConfig();
+  const logger = createLogger({
+    service: 'webhook-dispatcher',
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+  });
+  await ensureTopics(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
+    topicsFor(config.KAFKA_TOPIC_PREFIX),
+  );
+  const dispatcher = createDispatcher(config, logger);
+  // The deadline outlives one delivery timeout: in-flight attempts finish and are recorded.
+  onShutdown(logger, [() => dispatcher.stop()], config.WEBHOOK_TIMEOUT_MS + 10_000);
+  await dispatcher.start();
+  logger.info('webhook dispatcher started');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
