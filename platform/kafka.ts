@@ -52,18 +52,40 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }
 
-/** Creates the topics the services need, with explicit partition counts (auto-creation is off). */
+const TOPIC_SETUP_ATTEMPTS_MAX = 20;
+
+/**
+ * Creates the topics the services need, with explicit partition counts (auto-creation is off),
+ * and waits until every partition has a leader. Several processes may race to create the same
+ * topics, and a just-created topic's metadata can lag ("does not host this topic-partition"),
+ * so the whole step is retried, bounded.
+ */
 export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
+  const wanted: ITopicConfig[] = [
+    { topic: topics.commands, numPartitions: COMMAND_PARTITIONS, replicationFactor: 1 },
+    { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
+    { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor: 1 },
+  ];
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted: ITopicConfig[] = [
-      { topic: topics.commands, numPartitions: COMMAND_PARTITIONS, replicationFactor: 1 },
-      { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
-      { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor: 1 },
-    ].filter((t) => !existing.has(t.topic));
-    if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = wanted.filter((t) => !existing.has(t.topic));
+        if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: false });
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+        const ready = wanted.every((w) => {
+          const m = metadata.find((t) => t.name === w.topic);
+          return !!m && m.partitions.length === w.numPartitions && m.partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+        throw new Error('topic partitions have no leader yet');
+      } catch (error) {
+        if (attempt >= TOPIC_SETUP_ATTEMPTS_MAX) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * attempt)));
+      }
+    }
   } finally {
     await admin.disconnect();
   }

@@ -32,7 +32,7 @@ export const apiConfigSchema = z.object({
     1,
     100,
   ),
-  PUBLISH_LINGER_MS: env.int('how long a command waits to share a Kafka request with others, ms', 2, 0, 100),
+  PUBLISH_LINGER_MS: env.int('how long queued commands wait for company after a send returns, ms', 1, 0, 100),
   PUBLISH_BATCH_SIZE_MAX: env.int('commands per Kafka request', 500, 1, 10_000),
   SWEEP_INTERVAL_MS: env.int(
     'how often accepted-but-unprocessed transfers are looked for, ms',

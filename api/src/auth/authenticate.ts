@@ -34,11 +34,17 @@ export interface ApiKeyAuthOptions {
  */
 export function createApiKeyAuth(options: ApiKeyAuthOptions) {
   const cache = new Map<string, CachedKey>();
+  // Bumped by every revocation heard: a lookup that started before one must not be cached,
+  // or a key revoked while its lookup was in flight would live on for a TTL.
+  let revocations = 0;
   void options.subscriber.subscribe(REVOCATION_CHANNEL).catch((error: unknown) => {
     options.logger.warn({ err: error }, 'cannot subscribe to key revocations; relying on the cache TTL');
   });
   options.subscriber.on('message', (channel: string, hashHex: string) => {
-    if (channel === REVOCATION_CHANNEL) cache.delete(hashHex);
+    if (channel === REVOCATION_CHANNEL) {
+      revocations++;
+      cache.delete(hashHex);
+    }
   });
 
   const authenticate: RequestHandler = async (req, res, next) => {
@@ -52,6 +58,7 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
     const now = Date.now();
     let entry = cache.get(hashHex);
     if (!entry || entry.expiresAt < now) {
+      const epoch = revocations;
       const row = await findApiKeyByHash(options.pool, hash);
       if (!row) throw new ApiError('api_key_invalid', 'the API key is not valid');
       if (cache.size >= options.cacheEntriesMax) cache.clear();
@@ -62,7 +69,7 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
         expiresAt: now + options.cacheTtlMs,
         lastTouchedAt: entry?.lastTouchedAt ?? 0,
       };
-      cache.set(hashHex, entry);
+      if (epoch === revocations) cache.set(hashHex, entry);
     }
     if (entry.revoked) throw new ApiError('api_key_revoked', 'the API key has been revoked');
     if (now - entry.lastTouchedAt > options.touchIntervalMs) {
@@ -80,6 +87,7 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
     authenticate,
     /** Evicts locally at once; other processes hear it through Redis. */
     async revoked(publisher: Redis, hash: Buffer): Promise<void> {
+      revocations++;
       cache.delete(hash.toString('hex'));
       await publisher.publish(REVOCATION_CHANNEL, hash.toString('hex')).catch((error: unknown) => {
         options.logger.warn(

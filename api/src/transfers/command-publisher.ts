@@ -3,6 +3,7 @@ import type { Message, Producer } from 'kafkajs';
 export interface CommandPublisherOptions {
   producer: Producer;
   topic: string;
+  /** Longest a command waits for company when a send is already in flight, ms. */
   lingerMs: number;
   batchSizeMax: number;
 }
@@ -14,51 +15,54 @@ interface Waiting {
 }
 
 /**
- * Publishes commands in small batches: an idempotent kafkajs producer allows one request in
- * flight, so concurrent submissions share requests instead of queueing behind one another.
+ * Publishes commands with natural batching: when nothing is in flight a command goes at once
+ * (with whatever arrived in the same tick); while a send is in flight, commands queue and leave
+ * together when it returns. An idempotent kafkajs producer allows one request in flight, so this
+ * is what lets concurrent submissions share requests instead of queueing behind one another.
  * Each caller's promise settles when its own batch is acknowledged by all in-sync replicas.
  */
 export function createCommandPublisher(options: CommandPublisherOptions) {
   const queue: Waiting[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let sending: Promise<void> = Promise.resolve();
+  let inFlight: Promise<void> | undefined;
+  let scheduled = false;
 
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+  const sendNext = (): void => {
+    scheduled = false;
+    if (inFlight || queue.length === 0) return;
     const batch = queue.splice(0, options.batchSizeMax);
-    if (batch.length === 0) return;
-    sending = sending.then(async () => {
-      try {
-        await options.producer.send({
-          topic: options.topic,
-          acks: -1,
-          messages: batch.map((w) => w.message),
-        });
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
-    });
-    if (queue.length > 0) flush();
+    inFlight = options.producer
+      .send({ topic: options.topic, acks: -1, messages: batch.map((w) => w.message) })
+      .then(
+        () => batch.forEach((w) => w.resolve()),
+        (error: unknown) => batch.forEach((w) => w.reject(error)),
+      )
+      .finally(() => {
+        inFlight = undefined;
+        if (queue.length > 0) schedule(queue.length >= options.batchSizeMax ? 0 : options.lingerMs);
+      });
+  };
+
+  const schedule = (delayMs: number): void => {
+    if (scheduled) return;
+    scheduled = true;
+    if (delayMs === 0) setImmediate(sendNext);
+    else setTimeout(sendNext, delayMs);
   };
 
   return {
     publish(message: Message): Promise<void> {
       return new Promise((resolve, reject) => {
         queue.push({ message, resolve, reject });
-        if (queue.length >= options.batchSizeMax) flush();
-        else timer ??= setTimeout(flush, options.lingerMs);
+        // Idle: go now (next tick, so a burst shares the request). Busy: the send's end picks it up.
+        if (!inFlight) schedule(0);
       });
     },
     /** Sends what is queued and waits for it. */
     async drain(): Promise<void> {
-      flush();
-      await sending;
-    },
-    /** For tests and shutdown: nothing left behind. */
-    get queued(): number {
-      return queue.length;
+      while (inFlight || queue.length > 0) {
+        if (!inFlight) sendNext();
+        await inFlight;
+      }
     },
   };
 }
