@@ -12,6 +12,7 @@ eval "$(bash scripts/infra/stack.sh env)"
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
   psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS ledger_bench' -c 'CREATE DATABASE ledger_bench' >/dev/null
   export DATABASE_URL="${DATABASE_URL%/*}/ledger_bench"
+  export REDIS_URL="${REDIS_URL%/}/2"
 else
   export DATABASE_URL="$BENCH_DATABASE_URL"
 fi

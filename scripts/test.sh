@@ -13,6 +13,8 @@ bash scripts/infra/stack.sh up
 command -v docker-compose >/dev/null || apt_install docker-compose
 eval "$(bash scripts/infra/stack.sh env)"
 [ -n "$test_db_given" ] || export DATABASE_URL="${DATABASE_URL%/*}/ledger_test"
+# Tests keep their rate-limit counters apart from `npm run up` (Redis database 1).
+[ -n "$test_db_given" ] || export REDIS_URL="${REDIS_URL%/}/1"
 export LOG_LEVEL="${LOG_LEVEL:-silent}"
 
 log "type-checking"

@@ -23,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
       });
       for (const [, key, value] of env.matchAll(/^export (\w+)=(.*)$/gm)) process.env[key!] ??= value;
       process.env.DATABASE_URL = process.env.DATABASE_URL!.replace(/\/ledger$/, '/ledger_test');
+      process.env.REDIS_URL = `${process.env.REDIS_URL!.replace(/\/$/, '')}/1`;
     }
   }
   process.env.LOG_LEVEL ??= 'silent';
