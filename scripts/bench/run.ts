@@ -68,6 +68,8 @@ async function main(): Promise<void> {
 
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
+    // The same bounded heap as `npm run up` gives the services.
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=160`,
     KAFKA_TOPIC_PREFIX: prefix,
     PROCESSOR_GROUP_ID: `${prefix}processor`,
     LOG_LEVEL: 'warn',

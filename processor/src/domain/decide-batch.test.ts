@@ -32,7 +32,6 @@ const command = (over: Partial<Command>): Command => {
     currency: 'USD',
     description: null,
     metadata: null,
-    raw: {} as Command['raw'],
     ...over,
   };
 };

@@ -51,6 +51,5 @@ export function parseCommand(value: Buffer | null): Command {
     tenantId: p.tenant_id,
     idempotencyKey: p.idempotency_key,
     requestHash: requestFingerprint(fields),
-    raw: p,
   };
 }

@@ -1,21 +1,14 @@
 import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
+import type { TransferRequestFields } from '../../../platform/fingerprint';
 import type { Rate } from '../../../platform/money';
 
 /** A command that passed parsing: money as bigint, ids resolved. */
-export interface Command {
+export interface Command extends TransferRequestFields {
   transferId: string;
   tenantId: string;
   idempotencyKey: string;
   requestHash: Buffer;
   kind: TransferCommandPayloadV1['kind'];
-  sourceAccountId: string | null;
-  destinationAccountId: string | null;
-  amount: bigint;
-  currency: CurrencyCode;
-  description: string | null;
-  metadata: Record<string, string> | null;
-  /** The payload as received, stored with the transfer. */
-  raw: TransferCommandPayloadV1;
 }
 
 export type AccountKind = 'customer' | 'world' | 'fx_house';

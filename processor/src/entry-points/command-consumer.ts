@@ -43,8 +43,9 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     maxWaitTimeInMs: options.fetchMaxWaitMs,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    // Bounds what one fetch may hold in memory: ~1 MiB is ~2,500 commands per partition.
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
     allowAutoTopicCreation: false,
   });
 
