@@ -11,7 +11,6 @@ export const HTTP_ERRORS = {
   admin_token_invalid: 401,
   not_found: 404,
   route_not_found: 404,
-  method_not_allowed: 405,
   tenant_email_taken: 409,
   account_closed: 409,
   account_not_empty: 409,

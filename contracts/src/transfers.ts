@@ -28,12 +28,10 @@ export const RejectionReason = z
   .enum(Object.keys(REJECTION_REASONS) as [RejectionReason, ...RejectionReason[]])
   .meta({ id: 'RejectionReason' });
 
-export const TransferStatus = z
-  .enum(['pending', 'committed', 'rejected'])
-  .meta({
-    id: 'TransferStatus',
-    description: 'pending until the processor commits or rejects it; both are final',
-  });
+export const TransferStatus = z.enum(['pending', 'committed', 'rejected']).meta({
+  id: 'TransferStatus',
+  description: 'pending until the processor commits or rejects it; both are final',
+});
 
 /** The fields of a transfer request, shared by the REST body and the Kafka command. */
 const transferFields = {

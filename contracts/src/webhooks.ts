@@ -133,6 +133,13 @@ export const RecoverWebhookEndpointResponse = z
   })
   .meta({ id: 'RecoverWebhookEndpointResponse' });
 
+export const WebhookDeliveryRetryAccepted = z
+  .object({
+    id: Uuid.meta({ description: 'The delivery (message) sent again' }),
+    status: z.literal('pending'),
+  })
+  .meta({ id: 'WebhookDeliveryRetryAccepted' });
+
 /** The largest webhook body the dispatcher sends; a larger event is not delivered (and logged). */
 export const WEBHOOK_PAYLOAD_BYTES_MAX = 64 * 1024;
 

@@ -15,7 +15,12 @@ export const processorConfigSchema = z.object({
   ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
   OUTBOX_BATCH_SIZE_MAX: env.int('outbox rows relayed to Kafka per send', 2000, 1, 50_000),
-  OUTBOX_REQUEST_BYTES_MAX: env.int('payload bytes per Kafka request of the relay (below the broker message.max.bytes)', 512 * 1024, 1024, 64 * 1024 * 1024),
+  OUTBOX_REQUEST_BYTES_MAX: env.int(
+    'payload bytes per Kafka request of the relay (below the broker message.max.bytes)',
+    512 * 1024,
+    1024,
+    64 * 1024 * 1024,
+  ),
   OUTBOX_POLL_INTERVAL_MS: env.int('how often the relay looks for rows when idle, ms', 200, 10, 60_000),
 });
 

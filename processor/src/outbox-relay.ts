@@ -43,10 +43,9 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       type: string;
       event_id: string;
       payload: string;
-    }>(
-      'SELECT id, topic, key, event_type AS type, event_id, payload FROM outbox ORDER BY id LIMIT $1',
-      [options.batchSizeMax],
-    );
+    }>('SELECT id, topic, key, event_type AS type, event_id, payload FROM outbox ORDER BY id LIMIT $1', [
+      options.batchSizeMax,
+    ]);
     if (rows.length === 0) return 0;
     for (const chunk of chunksByBytes(rows, options.requestBytesMax)) {
       const byTopic = new Map<string, typeof rows>();

@@ -52,7 +52,9 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   const { outcomes, duplicates } = await withTransaction(deps.pool, async (client) => {
     const existing = await store.lockExistingTransfers(client, accepted);
     const customerIds = [
-      ...new Set(accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null)),
+      ...new Set(
+        accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null),
+      ),
     ];
     const currencies = await currenciesOf(deps.cache, client, customerIds);
     const systemId = (kind: 'world' | 'fx_house', currency: CurrencyCode) => {
@@ -85,7 +87,12 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
     const locked = await store.applyBalanceDeltas(client, deltas, now);
     reconcileBalances(decision.outcomes, accounts, deltas, locked);
     const entryIds = await store.insertEntries(client, decision.outcomes, now);
-    await store.insertOutbox(client, deps.eventsTopic, buildEvents(decision.outcomes, entryIds, accounts, now), now);
+    await store.insertOutbox(
+      client,
+      deps.eventsTopic,
+      buildEvents(decision.outcomes, entryIds, accounts, now),
+      now,
+    );
     return decision;
   });
 

@@ -8,14 +8,19 @@ import type { Pool } from '../../platform/postgres';
  * logic, no locks and no Kafka, into scratch copies of the ledger tables (same columns, indexes
  * and checks) so the books are not touched. Returns transfers written per second.
  */
-export async function databaseLimit(pool: Pool, tenantId: string, accounts: string[], count: number, batch = 1_000) {
+export async function databaseLimit(
+  pool: Pool,
+  tenantId: string,
+  accounts: string[],
+  count: number,
+  batch = 1_000,
+) {
   const hash = createHash('sha256').update('db-limit').digest();
   const client = await pool.connect();
   await client.query('DROP TABLE IF EXISTS bench_limit_entries, bench_limit_transfers');
   await client.query('CREATE TABLE bench_limit_transfers (LIKE transfers INCLUDING ALL)');
   await client.query('CREATE TABLE bench_limit_entries (LIKE entries INCLUDING ALL)');
   const started = performance.now();
-  let seconds = 0;
   try {
     for (let i = 0; i < count; i += batch) {
       const n = Math.min(batch, count - i);
@@ -44,10 +49,9 @@ export async function databaseLimit(pool: Pool, tenantId: string, accounts: stri
       );
       await client.query('COMMIT');
     }
-    seconds = (performance.now() - started) / 1000;
+    return Math.round(count / ((performance.now() - started) / 1000));
   } finally {
     await client.query('DROP TABLE IF EXISTS bench_limit_entries, bench_limit_transfers');
     client.release();
   }
-  return Math.round(count / seconds);
 }

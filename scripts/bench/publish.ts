@@ -10,7 +10,12 @@ export interface PlannedTransfer {
 const CHUNK = 5_000;
 
 /** Produces transfer commands straight to the commands topic, keyed by the debited account. */
-export async function publishCommands(producer: Producer, topic: string, tenantId: string, plan: PlannedTransfer[]) {
+export async function publishCommands(
+  producer: Producer,
+  topic: string,
+  tenantId: string,
+  plan: PlannedTransfer[],
+) {
   const occurredAt = new Date().toISOString();
   for (let i = 0; i < plan.length; i += CHUNK) {
     await producer.send({

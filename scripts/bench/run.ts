@@ -14,6 +14,7 @@ import { awaitSettled, awaitThroughput, outcomeStats } from './measure';
 import { publishCommands, type PlannedTransfer } from './publish';
 import { seedTenant } from './seed';
 import { startService, type Service } from './services';
+import { runWebhookProfile } from './webhook-profile';
 import { zipfSampler } from './zipf';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -80,8 +81,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
   };
   const services: Service[] = [];
-  const start = (name: string, entry: string) => {
-    const s = startService(name, entry, serviceEnv);
+  const start = (name: string, entry: string, env: NodeJS.ProcessEnv = serviceEnv) => {
+    const s = startService(name, entry, env);
     services.push(s);
     return s;
   };
@@ -96,9 +97,15 @@ async function main(): Promise<void> {
   });
   say(`profile 1: publishing ${p1.length} commands`);
   await publishCommands(producer, topics.commands, seeded.tenantId, p1);
-  let processor = start('processor', 'processor/src/main.js');
+  const processor = start('processor', 'processor/src/main.js');
   const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
-  rows.push({ profile: '1 processor (Zipf, 10k accounts)', figure: 'committed transfers/s', value: r1.perSecond, unit: '/s', target: '>= 15000' });
+  rows.push({
+    profile: '1 processor (Zipf, 10k accounts)',
+    figure: 'committed transfers/s',
+    value: r1.perSecond,
+    unit: '/s',
+    target: '>= 15000',
+  });
   say(`profile 1: ${r1.perSecond}/s`);
 
   // 2. hot account: every transfer credits one account, half of them debit one account.
@@ -111,18 +118,29 @@ async function main(): Promise<void> {
   })).filter((t) => t.source !== t.destination);
   say(`profile 2: publishing ${p2.length} commands`);
   await publishCommands(producer, topics.commands, seeded.tenantId, p2);
-  processor = start('processor-2', 'processor/src/main.js');
+  start('processor-2', 'processor/src/main.js');
   const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
-  rows.push({ profile: '2 hot account', figure: 'committed transfers/s', value: r2.perSecond, unit: '/s', target: '>= 10000' });
+  rows.push({
+    profile: '2 hot account',
+    figure: 'committed transfers/s',
+    value: r2.perSecond,
+    unit: '/s',
+    target: '>= 10000',
+  });
   say(`profile 2: ${r2.perSecond}/s`);
 
   // 5. the database's own ceiling for the same rows.
   const limit = await databaseLimit(pool, seeded.tenantId, accounts, config.BENCH_COMMANDS);
-  rows.push({ profile: '5 database limit (bulk insert, no logic)', figure: 'transfers written/s', value: limit, unit: '/s' });
+  rows.push({
+    profile: '5 database limit (bulk insert, no logic)',
+    figure: 'transfers written/s',
+    value: limit,
+    unit: '/s',
+  });
   say(`profile 5: ${limit}/s`);
 
   // 3. api: concurrent clients submitting transfers.
-  const api = start('api', 'api/src/main.js');
+  start('api', 'api/src/main.js');
   const url = `http://127.0.0.1:${config.BENCH_API_PORT}`;
   await waitForHealth(url);
   let counter = 0;
@@ -157,7 +175,13 @@ async function main(): Promise<void> {
   });
   const accepted = r3['2xx'];
   rows.push(
-    { profile: '3 api', figure: 'accepted/s', value: Math.round(accepted / r3.duration), unit: '/s', target: '>= 5000' },
+    {
+      profile: '3 api',
+      figure: 'accepted/s',
+      value: Math.round(accepted / r3.duration),
+      unit: '/s',
+      target: '>= 5000',
+    },
     { profile: '3 api', figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
     { profile: '3 api', figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
     { profile: '3 api', figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
@@ -177,16 +201,50 @@ async function main(): Promise<void> {
   });
   const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
   rows.push(
-    { profile: '4 end to end', figure: 'submitted/s', value: Math.round(r4['2xx'] / r4.duration), unit: '/s', target: `${config.BENCH_E2E_RATE}` },
+    {
+      profile: '4 end to end',
+      figure: 'submitted/s',
+      value: Math.round(r4['2xx'] / r4.duration),
+      unit: '/s',
+      target: `${config.BENCH_E2E_RATE}`,
+    },
     { profile: '4 end to end', figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
-    { profile: '4 end to end', figure: 'accept-to-final p99', value: round(e2e.p99), unit: 'ms', target: '<= 100' },
+    {
+      profile: '4 end to end',
+      figure: 'accept-to-final p99',
+      value: round(e2e.p99),
+      unit: 'ms',
+      target: '<= 100',
+    },
     { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
     { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
   );
 
-  for (const s of services) rows.push({ profile: 'memory', figure: `${s.name} peak RSS`, value: s.peakRssMb(), unit: 'MB', target: '<= 300' });
+  // 6. webhooks: committed transfers fanned out to subscribed local receivers.
+  const webhooks = await runWebhookProfile({
+    pool,
+    kafka,
+    producer,
+    topics,
+    seeded,
+    serviceEnv,
+    start,
+    timeout_ms: config.BENCH_TIMEOUT_MS,
+    say,
+  });
+  rows.push(...webhooks.rows);
+
+  for (const s of services)
+    rows.push({
+      profile: 'memory',
+      figure: `${s.name} peak RSS`,
+      value: s.peakRssMb(),
+      unit: 'MB',
+      target: '<= 300',
+    });
   for (const r of rows)
-    if (r.unit === '/s' && !r.profile.startsWith('5')) r.vsDatabaseLimit = `${Math.round((100 * r.value) / limit)}%`;
+    if (r.unit === '/s' && !r.profile.startsWith('5'))
+      r.vsDatabaseLimit = `${Math.round((100 * r.value) / limit)}%`;
 
   await producer.disconnect();
   for (const s of services) await s.stop();
@@ -194,7 +252,9 @@ async function main(): Promise<void> {
   // The books, on everything written.
   say('checking invariants');
   const problems = await ledgerViolations(pool);
-  const stats = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((p) => outcomeStats(pool, seeded.tenantId, p)));
+  const stats = await Promise.all(
+    ['p1', 'p2', 'p3', 'p4'].map((p) => outcomeStats(pool, seeded.tenantId, p)),
+  );
   // Exactly one transfer per command (the unique key makes more impossible; fewer means loss), and
   // at least one per accepted HTTP request (requests cut off by the clock may have been accepted).
   const minimum = [p1.length, p2.length, accepted, r4['2xx']];
@@ -202,7 +262,8 @@ async function main(): Promise<void> {
   stats.forEach((s, i) => {
     const final = s.committed + s.rejected;
     if (s.pending > 0) problems.push(`p${i + 1}: ${s.pending} transfers still pending`);
-    if (final < minimum[i]! || final > maximum[i]!) problems.push(`p${i + 1}: ${final} final, expected ${minimum[i]}..${maximum[i]}`);
+    if (final < minimum[i]! || final > maximum[i]!)
+      problems.push(`p${i + 1}: ${final} final, expected ${minimum[i]}..${maximum[i]}`);
   });
   const pg = await pool.query<{ version: string; sync: string; fsync: string }>(
     "SELECT version(), current_setting('synchronous_commit') AS sync, current_setting('fsync') AS fsync",
@@ -211,14 +272,28 @@ async function main(): Promise<void> {
 
   const report = {
     at: new Date().toISOString(),
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
-    versions: { node: process.version, postgres: pg.rows[0]!.version, kafka: '4.1.1 (KRaft, one broker)', kafkajs: '2.2.4' },
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memory_gb: Math.round(os.totalmem() / 2 ** 30),
+      kernel: os.release(),
+    },
+    versions: {
+      node: process.version,
+      postgres: pg.rows[0]!.version,
+      kafka: '4.1.1 (KRaft, one broker)',
+      kafkajs: '2.2.4',
+    },
     postgres_durability: { synchronous_commit: pg.rows[0]!.sync, fsync: pg.rows[0]!.fsync },
     configuration: {
       ...Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith('BENCH_'))),
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(PROCESSOR_|OUTBOX_|PUBLISH_|API_)/.test(k))),
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => /^(PROCESSOR_|OUTBOX_|PUBLISH_|API_)/.test(k)),
+      ),
     },
-    outcomes: Object.fromEntries(stats.map((s, i) => [`p${i + 1}`, { committed: s.committed, rejected: s.rejected }])),
+    outcomes: Object.fromEntries(
+      stats.map((s, i) => [`p${i + 1}`, { committed: s.committed, rejected: s.rejected }]),
+    ),
     results: rows,
     invariants: problems.length === 0 ? 'ok' : problems,
   };
@@ -228,14 +303,26 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(report, null, 2));
   writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2));
 
-  console.log(`\nmachine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gb} GiB; Node ${process.version}; PostgreSQL synchronous_commit=${report.postgres_durability.synchronous_commit}, fsync=${report.postgres_durability.fsync}`);
-  console.table(rows.map((r) => ({ profile: r.profile, figure: r.figure, value: `${r.value} ${r.unit}`.trim(), target: r.target ?? '', 'vs db limit': r.vsDatabaseLimit ?? '' })));
+  console.log(
+    `\nmachine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gb} GiB; Node ${process.version}; PostgreSQL synchronous_commit=${report.postgres_durability.synchronous_commit}, fsync=${report.postgres_durability.fsync}`,
+  );
+  console.table(
+    rows.map((r) => ({
+      profile: r.profile,
+      figure: r.figure,
+      value: `${r.value} ${r.unit}`.trim(),
+      target: r.target ?? '',
+      'vs db limit': r.vsDatabaseLimit ?? '',
+    })),
+  );
   console.log(`written to ${path.relative(ROOT, file)}`);
   if (problems.length > 0) {
     console.error(`INVARIANTS BROKEN:\n  ${problems.join('\n  ')}`);
     process.exit(1);
   }
-  console.log('invariants: ok (every currency sums to zero, balances equal their entries, no duplicates, every submission final)');
+  console.log(
+    'invariants: ok (every currency sums to zero, balances equal their entries, no duplicates, every submission final)',
+  );
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -34,8 +34,9 @@ export async function seedTenant(pool: Pool, count: number, funding: bigint): Pr
        SELECT id, $2, 'USD', 'bench ' || ord, $3 FROM unnest($1::uuid[]) WITH ORDINALITY AS u (id, ord)`,
       [accounts, tenantId, funding.toString()],
     );
-    const world = (await client.query<{ id: string }>("SELECT id FROM accounts WHERE kind = 'world' AND currency = 'USD'"))
-      .rows[0]!.id;
+    const world = (
+      await client.query<{ id: string }>("SELECT id FROM accounts WHERE kind = 'world' AND currency = 'USD'")
+    ).rows[0]!.id;
     const transfers = accounts.map(() => uuidv7());
     await client.query(
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, destination_account_id,
@@ -57,9 +58,10 @@ export async function seedTenant(pool: Pool, count: number, funding: bigint): Pr
         WHERE e.id = x.id AND e.account_id = $1`,
       [world],
     );
-    await client.query('UPDATE accounts SET balance = (SELECT sum(amount) FROM entries WHERE account_id = $1) WHERE id = $1', [
-      world,
-    ]);
+    await client.query(
+      'UPDATE accounts SET balance = (SELECT sum(amount) FROM entries WHERE account_id = $1) WHERE id = $1',
+      [world],
+    );
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');

@@ -23,7 +23,11 @@ const rssKb = (pid: number): number => {
 
 const childrenOf = (pid: number): number[] => {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -32,7 +36,10 @@ const childrenOf = (pid: number): number[] => {
 /** Starts a compiled service with its own environment, logging to .data/logs/bench-<name>.log. */
 export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
   const log = createWriteStream(path.join(ROOT, '.data', 'logs', `bench-${name}.log`));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   let peakKb = 0;

@@ -74,4 +74,34 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await api.get(`/v1/transfers/${randomUUID()}`), '/v1/transfers/{id}', 'get');
     conforms(await client(system.url).get('/v1/accounts'), '/v1/accounts', 'get');
   });
+
+  it('for webhook endpoints, their delivery log and replays, including errors', async () => {
+    const { api } = await newTenant(system.url);
+    const created = await api.post('/v1/webhook-endpoints', {
+      url: 'https://example.com/hooks',
+      event_types: ['transfer.committed', 'account.credited'],
+    });
+    conforms(created, '/v1/webhook-endpoints', 'post');
+    // The check has teeth: the secret is part of the creation answer's contract.
+    expect(schemaFor('/v1/webhook-endpoints', 'post', 201)({ ...created.body, secret: undefined })).toBe(
+      false,
+    );
+    const id: string = created.body.id;
+    const path = `/v1/webhook-endpoints/${id}`;
+    conforms(await api.get('/v1/webhook-endpoints?limit=1'), '/v1/webhook-endpoints', 'get');
+    conforms(await api.get(path), '/v1/webhook-endpoints/{id}', 'get');
+    conforms(await api.patch(path, { description: 'docs' }), '/v1/webhook-endpoints/{id}', 'patch');
+    conforms(await api.post(`${path}/rotate-secret`, {}), '/v1/webhook-endpoints/{id}/rotate-secret', 'post');
+    conforms(await api.get(`${path}/deliveries`), '/v1/webhook-endpoints/{id}/deliveries', 'get');
+    const since = new Date(0).toISOString();
+    conforms(await api.post(`${path}/recover`, { since }), '/v1/webhook-endpoints/{id}/recover', 'post');
+    conforms(await api.post(`${path}/disable`, {}), '/v1/webhook-endpoints/{id}/disable', 'post');
+    conforms(await api.post(`${path}/recover`, { since }), '/v1/webhook-endpoints/{id}/recover', 'post');
+    conforms(await api.post(`${path}/enable`, {}), '/v1/webhook-endpoints/{id}/enable', 'post');
+    const retry = await api.post(`/v1/webhook-deliveries/${randomUUID()}/retry`, {});
+    conforms(retry, '/v1/webhook-deliveries/{id}/retry', 'post');
+    conforms(await api.post('/v1/webhook-endpoints', { url: 'ftp://x' }), '/v1/webhook-endpoints', 'post');
+    expect((await api.delete(path)).status).toBe(204);
+    conforms(await api.get(path), '/v1/webhook-endpoints/{id}', 'get');
+  });
 });

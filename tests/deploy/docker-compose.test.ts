@@ -14,7 +14,15 @@ function composeConfig(): string {
 describe('docker-compose.yml', () => {
   it('is a valid Compose file declaring the infrastructure and the three services with health checks', () => {
     const config = composeConfig();
-    for (const service of ['kafka', 'postgres', 'redis', 'jaeger', 'api', 'processor', 'webhook-dispatcher']) {
+    for (const service of [
+      'kafka',
+      'postgres',
+      'redis',
+      'jaeger',
+      'api',
+      'processor',
+      'webhook-dispatcher',
+    ]) {
       const block = new RegExp(`\\n  ${service}:\\n(?:    .*\\n|      .*\\n)*?    healthcheck:`);
       expect(config).toMatch(block);
     }

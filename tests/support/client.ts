@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+// Bodies are JSON of many shapes, asserted field by field in the tests.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Reply<T = any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any -- test helper: bodies are asserted field by field
   status: number;
   headers: Headers;
   body: T;

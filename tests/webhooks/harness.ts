@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { LedgerEventV1 } from '../../contracts/src';
 import { insertEndpoint } from '../../api/src/data-access/webhook-endpoints';
-import { encryptSecret, generateSecret } from '../../api/src/webhooks/secret-box';
 import { newId } from '../../platform/ids';
 import { createIdempotentProducer, createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool, type Pool } from '../../platform/postgres';
+import { encryptSecret, generateSecret } from '../../platform/secret-box';
 import {
   loadWebhookDispatcherConfig,
   type WebhookDispatcherConfig,

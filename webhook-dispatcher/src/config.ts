@@ -79,6 +79,12 @@ export const webhookDispatcherConfigSchema = z
       256,
     ),
     WEBHOOK_CLAIM_BATCH_MAX: env.int('due attempts claimed per query', 200, 1, 1_000),
+    WEBHOOK_RECORD_BATCH_MAX: env.int(
+      'successful attempts recorded per statement (group commit of outcomes)',
+      256,
+      1,
+      4_096,
+    ),
     WEBHOOK_POLL_INTERVAL_MS: env.int('how often due attempts are looked for when idle, ms', 250, 10, 60_000),
     WEBHOOK_EVENT_BATCH_SIZE_MAX: env.int('events fanned out per database transaction', 500, 1, 10_000),
     WEBHOOK_PARTITIONS_CONCURRENCY: env.int('event partitions consumed at once by one process', 4, 1, 64),

@@ -3,9 +3,11 @@ import type { Logger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
 import type { WebhookDispatcherConfig } from './config';
 import { deliverAttempt } from './deliver-attempt';
+import { createDeliveredRecorder } from './delivered-recorder';
 import type { Random, RetryPolicy } from './domain/retry-schedule';
 import { createDeliveryLoop } from './entry-points/delivery-loop';
 import { createEventConsumer } from './entry-points/event-consumer';
+import { createSigningKeys } from './signing-keys';
 import { fanOutEvents } from './fan-out-events';
 import { createWebhookClient } from './transport/post-webhook';
 
@@ -37,6 +39,8 @@ export function createDispatcher(
     allowlist: config.WEBHOOK_ALLOWED_CIDRS,
     socketsPerHostMax: config.WEBHOOK_CONCURRENCY_MAX,
   });
+  const signingKeys = createSigningKeys({ secretsKey: config.WEBHOOK_SECRETS_KEY, endpointsMax: 10_000 });
+  const delivered = createDeliveredRecorder({ pool, batchSizeMax: config.WEBHOOK_RECORD_BATCH_MAX });
   const deliveries = createDeliveryLoop({
     pool,
     sourceTopic: topics.events,
@@ -45,9 +49,10 @@ export function createDispatcher(
       deliverAttempt(
         {
           pool,
+          delivered,
           client,
           logger,
-          secretsKey: config.WEBHOOK_SECRETS_KEY,
+          signingKeys,
           policy,
           disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
           random: options.random ?? Math.random,

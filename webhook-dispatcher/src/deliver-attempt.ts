@@ -8,15 +8,19 @@ import {
   type SendResult,
 } from './domain/attempt-outcome';
 import type { Random, RetryPolicy } from './domain/retry-schedule';
-import { decryptSecret } from './domain/secret-box';
-import { secretKey, signedHeaders } from './domain/signing';
+import type { DeliveredRecorder } from './delivered-recorder';
+import { signedHeaders, type SigningKey } from './domain/signing';
+import type { SigningKeys } from './signing-keys';
 import type { WebhookClient } from './transport/post-webhook';
 
 export interface DeliverDeps {
   pool: Pool;
+  /** Records successes in batches; other outcomes are written one by one (they are rare). */
+  delivered: DeliveredRecorder;
   client: WebhookClient;
   logger: Logger;
-  secretsKey: Buffer;
+  /** The endpoint's HMAC keys, newest first. @throws when its secret cannot be read */
+  signingKeys: SigningKeys;
   policy: RetryPolicy;
   disableAfterFailing_ms: number;
   random: Random;
@@ -40,7 +44,10 @@ export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt)
     disableAfterFailing_ms: deps.disableAfterFailing_ms,
     random: deps.random,
   });
-  const recorded = await recordOutcome(deps.pool, claimed, result, decision, describeFailure(result));
+  const recorded =
+    decision.kind === 'delivered' && result.kind === 'response'
+      ? await deps.delivered.record(claimed, result)
+      : await recordOutcome(deps.pool, claimed, result, decision, describeFailure(result));
   const log = deps.logger.child({
     endpoint_id: claimed.endpoint_id,
     message_id: claimed.message_id,
@@ -58,12 +65,9 @@ export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt)
 }
 
 async function send(deps: DeliverDeps, claimed: ClaimedAttempt): Promise<SendResult> {
-  let keys: Buffer[];
+  let keys: SigningKey[];
   try {
-    const sealed = [claimed.secret_encrypted, claimed.previous_secret_encrypted].filter(
-      (s): s is Buffer => s !== null,
-    );
-    keys = sealed.map((s) => secretKey(decryptSecret(deps.secretsKey, claimed.endpoint_id, s)));
+    keys = deps.signingKeys(claimed);
   } catch (error) {
     deps.logger.error(
       { endpoint_id: claimed.endpoint_id, err: (error as Error).message },

@@ -152,6 +152,112 @@ export function buildOpenApiDocument() {
           responses: { '200': { description: 'OK', ...json(c.Transfer) }, '404': error('No such transfer') },
         }),
       },
+      '/v1/webhook-endpoints': {
+        post: op({
+          summary: 'Subscribe an endpoint to event types; answers its signing secret (shown once)',
+          requestBody: json(c.CreateWebhookEndpointRequest),
+          responses: {
+            '201': {
+              description: 'Created',
+              headers: z.object({ Location: z.string() }),
+              ...json(c.WebhookEndpointWithSecret),
+            },
+            '409': error('The tenant has as many webhook endpoints as it may'),
+          },
+        }),
+        get: op({
+          summary: 'List webhook endpoints',
+          requestParams: { query: c.ListWebhookEndpointsQuery },
+          responses: { '200': { description: 'OK', ...json(c.WebhookEndpointPage) } },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}': {
+        get: op({
+          summary: 'Get a webhook endpoint (never its secret)',
+          requestParams: idPath,
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookEndpoint) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+        patch: op({
+          summary: 'Change the URL, event types or description of a webhook endpoint',
+          requestParams: idPath,
+          requestBody: json(c.UpdateWebhookEndpointRequest),
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookEndpoint) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+        delete: op({
+          summary: 'Delete a webhook endpoint and its delivery log',
+          requestParams: idPath,
+          responses: { '204': { description: 'Deleted' }, '404': error('No such webhook endpoint') },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/disable': {
+        post: op({
+          summary: 'Disable a webhook endpoint: its scheduled deliveries fail and can be recovered later',
+          requestParams: idPath,
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookEndpoint) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/enable': {
+        post: op({
+          summary: 'Enable a webhook endpoint again',
+          requestParams: idPath,
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookEndpoint) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/rotate-secret': {
+        post: op({
+          summary: 'Rotate the signing secret (shown once); the previous one keeps signing for 24 hours',
+          requestParams: idPath,
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookEndpointWithSecret) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/deliveries': {
+        get: op({
+          summary: 'Delivery log: messages of an endpoint, newest first, with their attempts',
+          requestParams: { ...idPath, query: c.ListWebhookDeliveriesQuery },
+          responses: {
+            '200': { description: 'OK', ...json(c.WebhookDeliveryPage) },
+            '404': error('No such webhook endpoint'),
+          },
+        }),
+      },
+      '/v1/webhook-endpoints/{id}/recover': {
+        post: op({
+          summary: 'Send again every failed delivery of an endpoint created since a given time',
+          requestParams: idPath,
+          requestBody: json(c.RecoverWebhookEndpointRequest),
+          responses: {
+            '202': { description: 'Scheduled', ...json(c.RecoverWebhookEndpointResponse) },
+            '404': error('No such webhook endpoint'),
+            '409': error('The endpoint is disabled: enable it first'),
+          },
+        }),
+      },
+      '/v1/webhook-deliveries/{id}/retry': {
+        post: op({
+          summary: 'Send one delivery again (delivered or failed), starting a new round of attempts',
+          requestParams: idPath,
+          responses: {
+            '202': { description: 'Scheduled', ...json(c.WebhookDeliveryRetryAccepted) },
+            '404': error('No such webhook delivery'),
+            '409': error('The endpoint is disabled, or an attempt of this delivery is already scheduled'),
+          },
+        }),
+      },
       '/v1/admin/fx-rates/{base}/{quote}': {
         put: {
           summary: 'Set an exchange rate (operator only)',

@@ -11,6 +11,7 @@ import {
 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
 import type { Pool } from '../../../platform/postgres';
+import { encryptSecret, generateSecret } from '../../../platform/secret-box';
 import type { ApiConfig } from '../config';
 import {
   deleteOwnEndpoint,
@@ -31,7 +32,6 @@ import { ApiError, notFound } from '../http/api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../http/pagination';
 import { idParam } from '../http/params';
 import { validate } from '../http/validate';
-import { encryptSecret, generateSecret } from '../webhooks/secret-box';
 
 /** After a rotation the previous secret keeps signing this long (Standard Webhooks allows several signatures). */
 const ROTATION_OVERLAP_MS = 24 * 3_600_000;

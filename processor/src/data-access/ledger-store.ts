@@ -50,7 +50,10 @@ export async function lockExistingTransfers(
     rows
       .map((r) => [idempotencyScope(r.tenant_id, r.idempotency_key), r] as const)
       .filter(([scope]) => wanted.has(scope))
-      .map(([scope, r]) => [scope, { id: r.id, status: r.status, requestHash: r.request_hash, createdAt: r.created_at }]),
+      .map(([scope, r]) => [
+        scope,
+        { id: r.id, status: r.status, requestHash: r.request_hash, createdAt: r.created_at },
+      ]),
   );
 }
 
@@ -79,7 +82,14 @@ export async function readAccounts(client: PoolClient, ids: string[]): Promise<M
   return new Map(
     rows.map((r) => [
       r.id,
-      { id: r.id, tenantId: r.tenant_id, kind: r.kind, currency: r.currency, status: r.status, balance: BigInt(r.balance) },
+      {
+        id: r.id,
+        tenantId: r.tenant_id,
+        kind: r.kind,
+        currency: r.currency,
+        status: r.status,
+        balance: BigInt(r.balance),
+      },
     ]),
   );
 }
@@ -94,7 +104,9 @@ export async function applyBalanceDeltas(client: PoolClient, deltas: Map<string,
   const ids = [...deltas.keys()].sort();
   const locked = new Map<string, { balance: bigint; status: AccountState['status'] }>();
   if (ids.length === 0) return locked;
-  await client.query('SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [ids]);
+  await client.query('SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [
+    ids,
+  ]);
   const { rows } = await client.query<{ id: string; balance: string; status: AccountState['status'] }>(
     `UPDATE accounts a SET balance = a.balance + u.delta, updated_at = $3
        FROM unnest($1::uuid[], $2::bigint[]) AS u (id, delta) WHERE a.id = u.id
@@ -226,7 +238,12 @@ export async function insertEntries(client: PoolClient, outcomes: Outcome[], now
   );
 }
 
-export async function insertOutbox(client: PoolClient, topic: string, rows: OutboxRow[], now: Date): Promise<void> {
+export async function insertOutbox(
+  client: PoolClient,
+  topic: string,
+  rows: OutboxRow[],
+  now: Date,
+): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
     `INSERT INTO outbox (topic, key, event_id, event_type, payload, created_at)

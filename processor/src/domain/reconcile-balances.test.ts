@@ -29,10 +29,15 @@ describe('reconciling a batch decided on unlocked reads with the locked balances
     const outcomes = [outcome('a', 'b', 10n, 90n, 60n)];
     const deltas = netDeltas(outcomes);
     // b's own partition debited it by 20 in between: b now holds 50 - 20 + 10.
-    reconcileBalances(outcomes, read, deltas, new Map([
-      ['a', { balance: 90n, status: 'active' as const }],
-      ['b', { balance: 40n, status: 'active' as const }],
-    ]));
+    reconcileBalances(
+      outcomes,
+      read,
+      deltas,
+      new Map([
+        ['a', { balance: 90n, status: 'active' as const }],
+        ['b', { balance: 40n, status: 'active' as const }],
+      ]),
+    );
     expect(outcomes[0]!.entries.map((e) => e.balanceAfter)).toEqual([90n, 40n]);
   });
 

@@ -12,7 +12,8 @@ export class StaleBalanceError extends Error {
  */
 export function netDeltas(outcomes: Outcome[]): Map<string, bigint> {
   const deltas = new Map<string, bigint>();
-  for (const o of outcomes) for (const e of o.entries) deltas.set(e.accountId, (deltas.get(e.accountId) ?? 0n) + e.amount);
+  for (const o of outcomes)
+    for (const e of o.entries) deltas.set(e.accountId, (deltas.get(e.accountId) ?? 0n) + e.amount);
   return deltas;
 }
 
@@ -33,13 +34,16 @@ export function reconcileBalances(
   deltas: Map<string, bigint>,
   locked: Map<string, { balance: bigint; status: AccountState['status'] }>,
 ): void {
-  const debited = new Set(outcomes.flatMap((o) => o.entries.filter((e) => e.amount < 0n).map((e) => e.accountId)));
+  const debited = new Set(
+    outcomes.flatMap((o) => o.entries.filter((e) => e.amount < 0n).map((e) => e.accountId)),
+  );
   const shift = new Map<string, bigint>();
   for (const [id, delta] of deltas) {
     const now = locked.get(id);
     const before = read.get(id)!;
     if (!now) throw new StaleBalanceError(`account ${id} vanished`);
-    if (before.kind === 'customer' && now.status !== 'active') throw new StaleBalanceError(`account ${id} is ${now.status}`);
+    if (before.kind === 'customer' && now.status !== 'active')
+      throw new StaleBalanceError(`account ${id} is ${now.status}`);
     const base = now.balance - delta;
     if (before.kind === 'customer' && debited.has(id) && base < before.balance)
       throw new StaleBalanceError(`account ${id} was debited outside this batch`);

@@ -33,12 +33,15 @@ export async function claimDueAttempts(
   },
 ): Promise<ClaimedAttempt[]> {
   const { rows } = await pool.query<ClaimedAttempt>(
+    // The endpoint check is a per-row subquery on purpose: written as a join, the planner (which
+    // sees few endpoints) looped over them and bitmap-scanned every due entry per endpoint, dead
+    // ones included, 10x the buffers; this way it walks the due index in order and stops at LIMIT.
     `WITH picked AS (
        SELECT a.id FROM webhook_attempts a
-         JOIN webhook_endpoints e ON e.id = a.endpoint_id AND e.status = 'enabled'
         WHERE a.source_topic = $5 AND a.status = 'scheduled' AND a.due_at <= now()
           AND (a.lease_until IS NULL OR a.lease_until <= now())
           AND NOT (a.endpoint_id = ANY($2::uuid[]))
+          AND (SELECT e.status FROM webhook_endpoints e WHERE e.id = a.endpoint_id) = 'enabled'
         ORDER BY a.due_at
         LIMIT $1
         FOR UPDATE OF a SKIP LOCKED
@@ -125,6 +128,47 @@ export async function recordOutcome(
     }
     return true;
   });
+}
+
+/**
+ * Records many successful first-or-later attempts in one statement (one commit, one WAL flush):
+ * each attempt succeeded, its message delivered, its endpoint no longer failing. The same effect
+ * as recordOutcome with a 'delivered' decision, set-based. Attempts whose lease was lost are left
+ * alone; returns the ids of those recorded. Failing endpoints are locked in id order, so two
+ * batches clearing the same endpoints cannot deadlock.
+ */
+export async function recordDelivered(
+  pool: Pool,
+  items: Array<{ claimed: ClaimedAttempt; result: Extract<SendResult, { kind: 'response' }> }>,
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const { rows } = await pool.query<{ id: string }>(
+    `WITH done AS (
+       UPDATE webhook_attempts a
+          SET status = 'succeeded', finished_at = now(), lease_until = NULL, response_status = u.status,
+              response_body = u.body, latency_ms = u.latency_ms
+         FROM unnest($1::bigint[], $2::uuid[], $3::smallint[], $4::text[], $5::int[])
+              AS u (id, token, status, body, latency_ms)
+        WHERE a.id = u.id AND a.lease_token = u.token AND a.status = 'scheduled'
+       RETURNING a.id, a.message_id, a.endpoint_id
+     ), delivered AS (
+       UPDATE webhook_messages m SET status = 'delivered', updated_at = now() FROM done WHERE m.id = done.message_id
+     ), healthy AS (
+       UPDATE webhook_endpoints SET failing_since = NULL
+        WHERE id IN (SELECT id FROM webhook_endpoints
+                      WHERE id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL
+                      ORDER BY id FOR UPDATE)
+     )
+     SELECT id::text FROM done`,
+    [
+      items.map((i) => i.claimed.attempt_id),
+      items.map((i) => i.claimed.lease_token),
+      items.map((i) => i.result.status),
+      items.map((i) => i.result.body.slice(0, RESPONSE_BODY_CHARS_MAX)),
+      items.map((i) => Math.min(i.result.latency_ms, 2_147_483_647)),
+    ],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 async function setMessageStatus(client: PoolClient, messageId: string, status: 'delivered' | 'failed') {

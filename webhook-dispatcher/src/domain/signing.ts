@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256 with the secret's
@@ -16,15 +16,21 @@ export function secretKey(secret: string): Buffer {
   return key;
 }
 
+/**
+ * An HMAC key: the secret's bytes, or a KeyObject made from them (createSecretKey), which signs
+ * several times faster because the key is not imported again on every call.
+ */
+export type SigningKey = Buffer | KeyObject;
+
 /** One `v1,<base64>` signature. */
-export function sign(key: Buffer, msgId: string, timestamp_s: number, body: string): string {
+export function sign(key: SigningKey, msgId: string, timestamp_s: number, body: string): string {
   const mac = createHmac('sha256', key).update(`${msgId}.${timestamp_s}.${body}`, 'utf8').digest('base64');
   return `v1,${mac}`;
 }
 
 /** The `webhook-signature` header value: one signature per key, newest first. */
 export function signatureHeader(
-  keys: readonly Buffer[],
+  keys: readonly SigningKey[],
   msgId: string,
   timestamp_s: number,
   body: string,
@@ -40,7 +46,7 @@ export interface SignedHeaders {
 }
 
 export function signedHeaders(
-  keys: readonly Buffer[],
+  keys: readonly SigningKey[],
   msgId: string,
   timestamp_s: number,
   body: string,
