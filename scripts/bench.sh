@@ -10,7 +10,7 @@ ensure_build
 bash scripts/infra/stack.sh up
 eval "$(bash scripts/infra/stack.sh env)"
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
-  psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS ledger_bench' -c 'CREATE DATABASE ledger_bench' >/dev/null
+  psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS ledger_bench WITH (FORCE)' -c 'CREATE DATABASE ledger_bench' >/dev/null
   export DATABASE_URL="${DATABASE_URL%/*}/ledger_bench"
   export REDIS_URL="${REDIS_URL%/}/2"
 else

@@ -8,7 +8,7 @@ ensure_node
 ensure_deps
 cd "$ROOT"
 # A bounded heap keeps each service's resident memory well under 300 MB under load.
-export NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=160"
+export NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192"
 ensure_build
 
 bash scripts/infra/stack.sh up

@@ -16,7 +16,6 @@ export const REJECTION_REASONS = {
   account_frozen: 'an account is frozen',
   account_closed: 'an account is closed',
   currency_mismatch: 'the currency is not the debited account currency',
-  unsupported_currency: 'the currency is not supported',
   same_account: 'the source and destination accounts are the same',
   amount_out_of_range: 'the amount is zero or beyond the largest allowed',
   fx_rate_unavailable: 'no exchange rate is set between the two currencies',
