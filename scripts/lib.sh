@@ -44,7 +44,10 @@ ensure_node() {
 ensure_deps() {
   if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "installing npm dependencies"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    # `npm install` with the lock file installs exactly the locked versions. Not `npm ci`: the npm
+    # these machines ship writes lock files without other platforms' optional packages (swc's
+    # native builds) and then its own `npm ci` refuses them as out of sync.
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 
