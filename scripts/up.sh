@@ -7,8 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_deps
 cd "$ROOT"
-# A bounded heap keeps each service's resident memory well under 300 MB under load.
-export NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192"
 ensure_build
 
 bash scripts/infra/stack.sh up
@@ -25,7 +23,8 @@ node dist/scripts/migrate.js
 bash scripts/down.sh --services-only
 pids=()
 for svc in api processor webhook-dispatcher; do
-  node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
+  # A bounded heap keeps each service's resident memory under 300 MB under load.
+  NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192" node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
   echo $! >".data/run/$svc.pid"
   pids+=($!)
 done
