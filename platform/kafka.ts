@@ -1,4 +1,13 @@
-import { Kafka, logLevel, type Admin, type Producer, type ITopicConfig, type logCreator } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchHandler,
+  type ITopicConfig,
+  type logCreator,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from './logger';
 
 export type { Kafka, Producer };
@@ -89,4 +98,33 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Start/stop of a group member that commits offsets itself: one `eachBatch` per partition at a
+ * time, nothing resolved or committed automatically. A new group reads the topic from its start.
+ */
+export function manualCommitLifecycle(
+  consumer: Consumer,
+  topic: string,
+  partitionsConsumedConcurrently: number,
+  eachBatch: EachBatchHandler,
+) {
+  return {
+    async start(): Promise<void> {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently,
+        eachBatch,
+      });
+    },
+    /** Stops fetching, lets the batch in flight finish and commit, leaves the group. */
+    async stop(): Promise<void> {
+      await consumer.disconnect();
+    },
+    consumer,
+  };
 }

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
+import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
 import { parseCommand } from '../domain/parse-command';
 import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
@@ -166,23 +167,12 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     });
   }
 
-  return {
-    async start(): Promise<void> {
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.commandsTopic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-        eachBatch,
-      });
-    },
-    /** Stops fetching, lets the batch in flight finish and commit, leaves the group. */
-    async stop(): Promise<void> {
-      await consumer.disconnect();
-    },
+  return manualCommitLifecycle(
     consumer,
-  };
+    options.commandsTopic,
+    options.partitionsConsumedConcurrently,
+    eachBatch,
+  );
 }
 
 const CONFLICT_RETRIES_MAX = 10;

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { LedgerEventV1 } from '../../../contracts/src';
+import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
 
 export interface EventConsumerOptions {
@@ -93,23 +94,12 @@ export function createEventConsumer(options: EventConsumerOptions) {
     }
   }
 
-  return {
-    async start(): Promise<void> {
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.eventsTopic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-        eachBatch,
-      });
-    },
-    /** Stops fetching, lets the batch in flight finish and commit, leaves the group. */
-    async stop(): Promise<void> {
-      await consumer.disconnect();
-    },
+  return manualCommitLifecycle(
     consumer,
-  };
+    options.eventsTopic,
+    options.partitionsConsumedConcurrently,
+    eachBatch,
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
