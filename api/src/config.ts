@@ -33,6 +33,12 @@ export const apiConfigSchema = z.object({
     100,
   ),
   PUBLISH_LINGER_MS: env.int('how long queued commands wait for company after a send returns, ms', 1, 0, 100),
+  ACCEPT_BATCH_SIZE_MAX: env.int(
+    'pending transfers written per insert (one commit for the lot)',
+    500,
+    1,
+    5_000,
+  ),
   PUBLISH_BATCH_SIZE_MAX: env.int('commands per Kafka request', 500, 1, 10_000),
   SWEEP_INTERVAL_MS: env.int(
     'how often accepted-but-unprocessed transfers are looked for, ms',

@@ -16,6 +16,7 @@ import { transferRoutes } from './routes/transfers';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import type { AccountDirectory } from './transfers/account-directory';
 import type { CommandPublisher } from './transfers/command-publisher';
+import type { PendingWriter } from './transfers/pending-writer';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -25,6 +26,7 @@ export interface AppDeps {
   auth: ApiKeyAuth;
   accounts: AccountDirectory;
   publisher: CommandPublisher;
+  pending: PendingWriter;
   openapi: object;
 }
 
@@ -97,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
       pool: deps.pool,
       accounts: deps.accounts,
       publisher: deps.publisher,
+      pending: deps.pending,
       logger: deps.logger,
       publicPath,
     }),

@@ -11,6 +11,7 @@ import { createApp } from './create-app';
 import { buildOpenApiDocument } from './openapi/document';
 import { createAccountDirectory } from './transfers/account-directory';
 import { createCommandPublisher } from './transfers/command-publisher';
+import { createPendingWriter } from './transfers/pending-writer';
 import { createPendingSweeper } from './transfers/pending-sweeper';
 
 /** Builds and starts one API process; returns what it listens on and how to stop it. */
@@ -28,6 +29,7 @@ export async function startApi(config: ApiConfig, logger: Logger) {
     lingerMs: config.PUBLISH_LINGER_MS,
     batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
   });
+  const pending = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
   const auth = createApiKeyAuth({
     pool,
     subscriber,
@@ -44,6 +46,7 @@ export async function startApi(config: ApiConfig, logger: Logger) {
     auth,
     accounts: createAccountDirectory(pool),
     publisher,
+    pending,
     openapi: buildOpenApiDocument(),
   });
   const sweeper = createPendingSweeper({
@@ -72,6 +75,7 @@ export async function startApi(config: ApiConfig, logger: Logger) {
         server.closeIdleConnections();
       });
       await sweeper.stop();
+      await pending.drain();
       await publisher.drain();
       await producer.disconnect();
       await Promise.all([pool.end(), redis.quit(), subscriber.quit()]);

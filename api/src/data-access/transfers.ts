@@ -39,39 +39,59 @@ export type InsertResult =
   { inserted: true; record: TransferRecord } | { inserted: false; existingId: string; sameRequest: boolean };
 
 /**
- * Records an accepted transfer as pending, unless the tenant used this idempotency key before:
- * then says which transfer it was and whether the request was the same.
+ * Records accepted transfers as pending in one statement (one commit for the lot), except those
+ * whose tenant used the idempotency key before: for those, says which transfer it was and whether
+ * the request was the same. Results are in the order of `transfers`.
  */
-export async function insertPendingTransfer(db: Pool, t: NewTransfer): Promise<InsertResult> {
-  const c = t.command;
+export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[]): Promise<InsertResult[]> {
+  const col = <T>(f: (t: NewTransfer) => T) => transfers.map(f);
   const { rows } = await db.query<TransferRow>(
     `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
         destination_account_id, amount, currency, description, metadata, status, command)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)
+     SELECT u.id, u.tenant_id, u.key, u.hash, u.kind, u.source, u.destination, u.amount, u.currency,
+            u.description, u.metadata, 'pending', u.command
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::uuid[], $7::uuid[],
+                   $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[])
+         AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
-      t.id,
-      t.tenantId,
-      t.idempotencyKey,
-      t.requestHash,
-      c.kind,
-      c.source_account_id ?? null,
-      c.destination_account_id ?? null,
-      t.amount.toString(),
-      c.currency,
-      c.description ?? null,
-      c.metadata ? JSON.stringify(c.metadata) : null,
-      JSON.stringify(c),
+      col((t) => t.id),
+      col((t) => t.tenantId),
+      col((t) => t.idempotencyKey),
+      col((t) => t.requestHash),
+      col((t) => t.command.kind),
+      col((t) => t.command.source_account_id ?? null),
+      col((t) => t.command.destination_account_id ?? null),
+      col((t) => t.amount.toString()),
+      col((t) => t.command.currency),
+      col((t) => t.command.description ?? null),
+      col((t) => (t.command.metadata ? JSON.stringify(t.command.metadata) : null)),
+      col((t) => JSON.stringify(t.command)),
     ],
   );
-  if (rows[0]) return { inserted: true, record: toRecord(rows[0], []) };
-  const existing = await db.query<{ id: string; request_hash: Buffer }>(
-    'SELECT id, request_hash FROM transfers WHERE tenant_id = $1 AND idempotency_key = $2',
-    [t.tenantId, t.idempotencyKey],
-  );
-  const row = existing.rows[0]!;
-  return { inserted: false, existingId: row.id, sameRequest: row.request_hash.equals(t.requestHash) };
+  const inserted = new Map(rows.map((r) => [r.id, r]));
+  const others = transfers.filter((t) => !inserted.has(t.id));
+  const existing = new Map<string, { id: string; request_hash: Buffer }>();
+  if (others.length > 0) {
+    const found = await db.query<{
+      id: string;
+      tenant_id: string;
+      idempotency_key: string;
+      request_hash: Buffer;
+    }>(
+      `SELECT id, tenant_id, idempotency_key, request_hash FROM transfers
+        WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])`,
+      [[...new Set(others.map((t) => t.tenantId))], others.map((t) => t.idempotencyKey)],
+    );
+    for (const r of found.rows) existing.set(`${r.tenant_id}\n${r.idempotency_key}`, r);
+  }
+  return transfers.map((t): InsertResult => {
+    const row = inserted.get(t.id);
+    if (row) return { inserted: true, record: toRecord(row, []) };
+    const prior = existing.get(`${t.tenantId}\n${t.idempotencyKey}`)!;
+    return { inserted: false, existingId: prior.id, sameRequest: prior.request_hash.equals(t.requestHash) };
+  });
 }
 
 const VISIBLE = '(t.tenant_id = $1 OR t.destination_tenant_id = $1)';

@@ -6,14 +6,16 @@ import { AMOUNT_MAX, parseAmount } from '../../../platform/money';
 import type { Pool } from '../../../platform/postgres';
 import { toTransferView } from '../../../platform/transfer-view';
 import { ApiError } from '../http/api-error';
-import { findVisibleTransfer, insertPendingTransfer } from '../data-access/transfers';
+import { findVisibleTransfer } from '../data-access/transfers';
 import type { AccountDirectory } from './account-directory';
 import { partitionKey, type CommandPublisher } from './command-publisher';
+import type { PendingWriter } from './pending-writer';
 
 export interface SubmitDeps {
   pool: Pool;
   accounts: AccountDirectory;
   publisher: CommandPublisher;
+  pending: PendingWriter;
   logger: Logger;
 }
 
@@ -63,7 +65,7 @@ export async function submitTransfer(
     description: body.description ?? null,
     metadata: body.metadata ?? null,
   });
-  const result = await insertPendingTransfer(deps.pool, {
+  const result = await deps.pending.insert({
     id,
     tenantId,
     idempotencyKey,
