@@ -3,12 +3,7 @@
 # against a fresh `ledger_bench` database (durable settings: synchronous_commit on, fsync on),
 # prints one table and writes it as JSON under bench-results/. Fails if an invariant breaks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_node
-ensure_deps
-cd "$ROOT"
-ensure_build
-bash scripts/infra/stack.sh up
-eval "$(bash scripts/infra/stack.sh env)"
+provision
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
   psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS ledger_bench WITH (FORCE)' -c 'CREATE DATABASE ledger_bench' >/dev/null
   export DATABASE_URL="${DATABASE_URL%/*}/ledger_bench"

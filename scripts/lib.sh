@@ -60,3 +60,14 @@ ensure_build() {
     touch "$stamp"
   fi
 }
+
+# What `up` and `bench` both need first: Node, dependencies, a fresh build, the infrastructure
+# running, and its connection variables exported. Leaves the shell in the project root.
+provision() {
+  ensure_node
+  ensure_deps
+  cd "$ROOT"
+  ensure_build
+  bash scripts/infra/stack.sh up
+  eval "$(bash scripts/infra/stack.sh env)"
+}

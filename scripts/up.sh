@@ -4,13 +4,7 @@
 # the API's URL and a copy-paste curl. Runs in the foreground (Ctrl-C stops the services; the
 # infrastructure keeps running until `npm run down`). `npm run up -- --detach` returns instead.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_node
-ensure_deps
-cd "$ROOT"
-ensure_build
-
-bash scripts/infra/stack.sh up
-eval "$(bash scripts/infra/stack.sh env)"
+provision
 export API_PORT="${API_PORT:-3000}" API_HOST="${API_HOST:-127.0.0.1}"
 export LOG_PRETTY="${LOG_PRETTY:-true}"
 mkdir -p .data/run .data/logs
