@@ -316,7 +316,13 @@ describe('webhooks through the API, the processor and the dispatcher', () => {
     });
     expect([recover.status, recover.body.error.code]).toEqual([409, 'webhook_endpoint_disabled']);
 
-    await fundedAccount(api, 'JPY', 1_000);
+    // A second, enabled endpoint witnesses that the credit made while disabled has been fanned out,
+    // so re-enabling below cannot race that event's fan-out.
+    const witness = receiver.endpoint();
+    await api.post('/v1/webhook-endpoints', { url: witness.url, event_types: ['account.credited'] });
+    const whileDisabled = await fundedAccount(api, 'JPY', 1_000);
+    const [witnessed] = await receiver.waitFor(witness.path, 1);
+    expect(JSON.parse(witnessed!.body).data.account_id).toBe(whileDisabled);
     expect((await api.get(`/v1/webhook-endpoints/${id}/deliveries`)).body.data).toEqual([]);
 
     const enabled = await api.post(`/v1/webhook-endpoints/${id}/enable`);
