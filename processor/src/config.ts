@@ -14,7 +14,7 @@ export const processorConfigSchema = z.object({
     60_000,
   ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
-  OUTBOX_BATCH_SIZE_MAX: env.int('outbox rows relayed to Kafka per send', 2000, 1, 50_000),
+  OUTBOX_BATCH_SIZE_MAX: env.int('events relayed per round (whole batches, at least one)', 6000, 1, 50_000),
   OUTBOX_REQUEST_BYTES_MAX: env.int(
     'payload bytes per Kafka request of the relay (below the broker message.max.bytes)',
     512 * 1024,

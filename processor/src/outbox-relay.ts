@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 import type { Pool, PoolClient } from '../../platform/postgres';
+import { decodeOutboxLines, type OutboxEvent } from './domain/outbox-lines';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -16,7 +17,7 @@ export interface OutboxRelayOptions {
 const LEADER_LOCK_KEY = 7_160_002;
 
 /**
- * Relays outbox rows to Kafka in id order, then deletes them: at least once (a crash between the
+ * Relays outbox batches to Kafka in id order, then deletes them: at least once (a crash between the
  * send and the delete re-sends; events carry stable ids). One relay runs at a time across all
  * processor instances (a session advisory lock), which keeps per-key order.
  */
@@ -35,35 +36,45 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       };
     });
 
-  async function relayOnce(client: PoolClient): Promise<number> {
-    const { rows } = await client.query<{
-      id: string;
-      topic: string;
-      key: string;
-      type: string;
-      event_id: string;
-      payload: string;
-    }>('SELECT id, topic, key, event_type AS type, event_id, payload FROM outbox ORDER BY id LIMIT $1', [
-      options.batchSizeMax,
-    ]);
-    if (rows.length === 0) return 0;
-    for (const chunk of chunksByBytes(rows, options.requestBytesMax)) {
-      const byTopic = new Map<string, typeof rows>();
-      for (const row of chunk) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+  /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
+  async function relayOnce(client: PoolClient): Promise<boolean> {
+    const { rows: waiting } = await client.query<{ id: string; event_count: number }>(
+      'SELECT id, event_count FROM outbox_batches ORDER BY id LIMIT 100',
+    );
+    const ids: string[] = [];
+    let count = 0;
+    for (const row of waiting) {
+      if (ids.length > 0 && count + row.event_count > options.batchSizeMax) break;
+      ids.push(row.id);
+      count += row.event_count;
+    }
+    if (ids.length === 0) return false;
+    const { rows } = await client.query<{ topic: string; events: string }>(
+      'SELECT topic, events FROM outbox_batches WHERE id = ANY($1::bigint[]) ORDER BY id',
+      [ids],
+    );
+    const events = rows.flatMap((r) => decodeOutboxLines(r.events).map((e) => ({ ...e, topic: r.topic })));
+    for (const chunk of chunksByBytes(events, options.requestBytesMax)) {
+      const byTopic = new Map<string, typeof events>();
+      for (const event of chunk) {
+        const list = byTopic.get(event.topic);
+        if (list) list.push(event);
+        else byTopic.set(event.topic, [event]);
+      }
       await options.producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, list]) => ({
           topic,
-          messages: list.map((r) => ({
-            key: r.key,
-            value: r.payload,
-            headers: { 'content-type': 'application/json', 'event-type': r.type, 'event-id': r.event_id },
+          messages: list.map((e) => ({
+            key: e.key,
+            value: e.value,
+            headers: { 'content-type': 'application/json', 'event-type': e.type, 'event-id': e.id },
           })),
         })),
       });
     }
-    await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-    return rows.length;
+    await client.query('DELETE FROM outbox_batches WHERE id = ANY($1::bigint[])', [ids]);
+    return waiting.length > ids.length;
   }
 
   async function run(): Promise<void> {
@@ -83,8 +94,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         }
         logger.info('outbox relay is the leader');
         while (!stopping) {
-          const sent = await relayOnce(client);
-          if (sent < options.batchSizeMax) await idle(options.pollIntervalMs);
+          if (!(await relayOnce(client))) await idle(options.pollIntervalMs);
         }
         await client.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK_KEY]);
       } catch (error) {
@@ -115,13 +125,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   };
 }
 
-/** Splits rows so that no request carries more than `bytesMax` of payload (at least one row each). */
-function chunksByBytes<T extends { payload: string; key: string }>(rows: T[], bytesMax: number): T[][] {
+/** Splits events so that no request carries more than `bytesMax` of payload (at least one each). */
+function chunksByBytes<T extends OutboxEvent>(rows: T[], bytesMax: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const row of rows) {
-    const size = Buffer.byteLength(row.payload) + row.key.length + 100;
+    const size = Buffer.byteLength(row.value) + row.key.length + 100;
     if (current.length > 0 && bytes + size > bytesMax) {
       chunks.push(current);
       current = [];

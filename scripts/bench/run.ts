@@ -31,6 +31,12 @@ const benchConfig = z.object({
   BENCH_API_WORKERS: env.int('API worker processes', 2, 1, 64),
   BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
+  BENCH_PROFILES: z
+    .string()
+    .regex(/^[1-6](,[1-6])*$/, 'comma-separated profile numbers, e.g. 1,2,5')
+    .default('1,2,3,4,5,6')
+    .transform((v) => new Set(v.split(',')))
+    .describe('profiles to run'),
 });
 
 interface Row {
@@ -66,100 +72,7 @@ async function main(): Promise<void> {
   };
   const hotCredit = accounts[accounts.length - 1]!;
   const hotDebit = accounts[accounts.length - 2]!;
-
-  const serviceEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    // The same bounded heap as `npm run up` gives the services.
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`,
-    KAFKA_TOPIC_PREFIX: prefix,
-    PROCESSOR_GROUP_ID: `${prefix}processor`,
-    LOG_LEVEL: 'warn',
-    LOG_PRETTY: 'false',
-    API_PORT: String(config.BENCH_API_PORT),
-    API_WORKERS: String(config.BENCH_API_WORKERS),
-    RATE_LIMIT_KEY_PER_SECOND: '1000000',
-    RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
-  };
-  const services: Service[] = [];
-  const start = (name: string, entry: string, env: NodeJS.ProcessEnv = serviceEnv) => {
-    const s = startService(name, entry, env);
-    services.push(s);
-    return s;
-  };
-  const rows: Row[] = [];
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-
-  // 6. webhooks: committed transfers fanned out to subscribed local receivers. Run first, while
-  // the events topic holds nothing else, so the dispatcher's new group sees only these events.
-  const webhookProcessor = start('processor-webhooks', 'processor/src/main.js');
-  const webhooks = await runWebhookProfile({
-    pool,
-    kafka,
-    producer,
-    topics,
-    seeded,
-    serviceEnv,
-    start,
-    timeout_ms: config.BENCH_TIMEOUT_MS,
-    say,
-  });
-  rows.push(...webhooks.rows);
-  await webhookProcessor.stop();
-
-  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
-  const p1: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
-    const s = zipf();
-    return { key: `p1-${i}`, source: accounts[s]!, destination: accounts[otherThan(s)]!, amount: amount() };
-  });
-  say(`profile 1: publishing ${p1.length} commands`);
-  await publishCommands(producer, topics.commands, seeded.tenantId, p1);
-  const processor = start('processor', 'processor/src/main.js');
-  const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
-  rows.push({
-    profile: '1 processor (Zipf, 10k accounts)',
-    figure: 'committed transfers/s',
-    value: r1.perSecond,
-    unit: '/s',
-    target: '>= 15000',
-  });
-  say(`profile 1: ${r1.perSecond}/s`);
-
-  // 2. hot account: every transfer credits one account, half of them debit one account.
-  await processor.stop();
-  const p2: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
-    key: `p2-${i}`,
-    source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
-    destination: hotCredit,
-    amount: amount(),
-  })).filter((t) => t.source !== t.destination);
-  say(`profile 2: publishing ${p2.length} commands`);
-  await publishCommands(producer, topics.commands, seeded.tenantId, p2);
-  start('processor-2', 'processor/src/main.js');
-  const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
-  rows.push({
-    profile: '2 hot account',
-    figure: 'committed transfers/s',
-    value: r2.perSecond,
-    unit: '/s',
-    target: '>= 10000',
-  });
-  say(`profile 2: ${r2.perSecond}/s`);
-
-  // 5. the database's own ceiling for the same rows.
-  const limit = await databaseLimit(pool, seeded.tenantId, accounts, config.BENCH_COMMANDS);
-  rows.push({
-    profile: '5 database limit (bulk insert, no logic)',
-    figure: 'transfers written/s',
-    value: limit,
-    unit: '/s',
-  });
-  say(`profile 5: ${limit}/s`);
-
-  // 3. api: concurrent clients submitting transfers.
-  start('api', 'api/src/main.js');
   const url = `http://127.0.0.1:${config.BENCH_API_PORT}`;
-  await waitForHealth(url);
   let counter = 0;
   const submit = (label: string) =>
     ({
@@ -183,59 +96,177 @@ async function main(): Promise<void> {
         };
       },
     }) as autocannon.Request;
-  say(`profile 3: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
-  const r3 = await autocannon({
-    url,
-    connections: config.BENCH_API_CONNECTIONS,
-    duration: config.BENCH_API_SECONDS,
-    requests: [submit('p3')],
-  });
-  const accepted = r3['2xx'];
-  rows.push(
-    {
-      profile: '3 api',
-      figure: 'accepted/s',
-      value: Math.round(accepted / r3.duration),
+
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    // The same bounded heap as `npm run up` gives the services.
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`,
+    KAFKA_TOPIC_PREFIX: prefix,
+    PROCESSOR_GROUP_ID: `${prefix}processor`,
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    API_PORT: String(config.BENCH_API_PORT),
+    API_WORKERS: String(config.BENCH_API_WORKERS),
+    RATE_LIMIT_KEY_PER_SECOND: '1000000',
+    RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
+  };
+  const services: Service[] = [];
+  const start = (name: string, entry: string, env: NodeJS.ProcessEnv = serviceEnv) => {
+    const s = startService(name, entry, env);
+    services.push(s);
+    return s;
+  };
+  const rows: Row[] = [];
+  const want = (profile: string) => config.BENCH_PROFILES.has(profile);
+  /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
+  const expected: Array<{ label: string; minimum: number; maximum: number }> = [];
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+
+  // 6. webhooks: committed transfers fanned out to subscribed local receivers. Run first, while
+  // the events topic holds nothing else, so the dispatcher's new group sees only these events.
+  if (want('6')) {
+    const webhookProcessor = start('processor-webhooks', 'processor/src/main.js');
+    const webhooks = await runWebhookProfile({
+      pool,
+      kafka,
+      producer,
+      topics,
+      seeded,
+      serviceEnv,
+      start,
+      timeout_ms: config.BENCH_TIMEOUT_MS,
+      say,
+    });
+    rows.push(...webhooks.rows);
+    await webhookProcessor.stop();
+  }
+
+  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
+  if (want('1')) {
+    const p1: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
+      const s = zipf();
+      return { key: `p1-${i}`, source: accounts[s]!, destination: accounts[otherThan(s)]!, amount: amount() };
+    });
+    say(`profile 1: publishing ${p1.length} commands`);
+    await publishCommands(producer, topics.commands, seeded.tenantId, p1);
+    const processor = start('processor', 'processor/src/main.js');
+    const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
+    rows.push({
+      profile: '1 processor (Zipf, 10k accounts)',
+      figure: 'committed transfers/s',
+      value: r1.perSecond,
       unit: '/s',
-      target: '>= 5000',
-    },
-    { profile: '3 api', figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
-    { profile: '3 api', figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
-    { profile: '3 api', figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
-  );
-  say(`profile 3: ${Math.round(accepted / r3.duration)}/s accepted, p99 ${r3.latency.p99} ms; draining`);
-  await awaitSettled(pool, seeded.tenantId, 'p3', accepted, config.BENCH_TIMEOUT_MS);
+      target: '>= 15000',
+    });
+    expected.push({ label: 'p1', minimum: p1.length, maximum: p1.length });
+    say(`profile 1: ${r1.perSecond}/s`);
+    await processor.stop();
+  }
+
+  // 2. hot account: every transfer credits one account, half of them debit one account.
+  if (want('2')) {
+    const p2: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
+      key: `p2-${i}`,
+      source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
+      destination: hotCredit,
+      amount: amount(),
+    })).filter((t) => t.source !== t.destination);
+    say(`profile 2: publishing ${p2.length} commands`);
+    await publishCommands(producer, topics.commands, seeded.tenantId, p2);
+    const processor = start('processor-2', 'processor/src/main.js');
+    const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
+    rows.push({
+      profile: '2 hot account',
+      figure: 'committed transfers/s',
+      value: r2.perSecond,
+      unit: '/s',
+      target: '>= 10000',
+    });
+    expected.push({ label: 'p2', minimum: p2.length, maximum: p2.length });
+    say(`profile 2: ${r2.perSecond}/s`);
+    await processor.stop();
+  }
+
+  // 5. the database's own ceiling for the same rows.
+  let limit: number | undefined;
+  if (want('5')) {
+    limit = await databaseLimit(pool, seeded.tenantId, accounts, config.BENCH_COMMANDS);
+    rows.push({
+      profile: '5 database limit (bulk insert, no logic)',
+      figure: 'transfers written/s',
+      value: limit,
+      unit: '/s',
+    });
+    say(`profile 5: ${limit}/s`);
+  }
+
+  if (want('3') || want('4')) {
+    start('processor-api', 'processor/src/main.js');
+    start('api', 'api/src/main.js');
+    await waitForHealth(url);
+  }
+
+  // 3. api: concurrent clients submitting transfers.
+  if (want('3')) {
+    say(`profile 3: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
+    const r3 = await autocannon({
+      url,
+      connections: config.BENCH_API_CONNECTIONS,
+      duration: config.BENCH_API_SECONDS,
+      requests: [submit('p3')],
+    });
+    const accepted = r3['2xx'];
+    rows.push(
+      {
+        profile: '3 api',
+        figure: 'accepted/s',
+        value: Math.round(accepted / r3.duration),
+        unit: '/s',
+        target: '>= 5000',
+      },
+      { profile: '3 api', figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
+      { profile: '3 api', figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
+      { profile: '3 api', figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
+    );
+    say(`profile 3: ${Math.round(accepted / r3.duration)}/s accepted, p99 ${r3.latency.p99} ms; draining`);
+    await awaitSettled(pool, seeded.tenantId, 'p3', accepted, config.BENCH_TIMEOUT_MS);
+    // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
+    expected.push({ label: 'p3', minimum: accepted, maximum: r3.requests.sent });
+  }
 
   // 4. end to end at a fixed rate.
-  counter = 0;
-  say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
-  const r4 = await autocannon({
-    url,
-    connections: 100,
-    overallRate: config.BENCH_E2E_RATE,
-    duration: config.BENCH_E2E_SECONDS,
-    requests: [submit('p4')],
-  });
-  const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
-  rows.push(
-    {
-      profile: '4 end to end',
-      figure: 'submitted/s',
-      value: Math.round(r4['2xx'] / r4.duration),
-      unit: '/s',
-      target: `${config.BENCH_E2E_RATE}`,
-    },
-    { profile: '4 end to end', figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
-    {
-      profile: '4 end to end',
-      figure: 'accept-to-final p99',
-      value: round(e2e.p99),
-      unit: 'ms',
-      target: '<= 100',
-    },
-    { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
-    { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
-  );
+  if (want('4')) {
+    say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
+    const r4 = await autocannon({
+      url,
+      connections: 100,
+      overallRate: config.BENCH_E2E_RATE,
+      duration: config.BENCH_E2E_SECONDS,
+      requests: [submit('p4')],
+    });
+    const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
+    rows.push(
+      {
+        profile: '4 end to end',
+        figure: 'submitted/s',
+        value: Math.round(r4['2xx'] / r4.duration),
+        unit: '/s',
+        target: `${config.BENCH_E2E_RATE}`,
+      },
+      { profile: '4 end to end', figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
+      {
+        profile: '4 end to end',
+        figure: 'accept-to-final p99',
+        value: round(e2e.p99),
+        unit: 'ms',
+        target: '<= 100',
+      },
+      { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
+      { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
+    );
+    expected.push({ label: 'p4', minimum: r4['2xx'], maximum: r4.requests.sent });
+  }
 
   for (const s of services)
     rows.push({
@@ -245,9 +276,10 @@ async function main(): Promise<void> {
       unit: 'MB',
       target: '<= 300',
     });
-  for (const r of rows)
-    if (r.unit === '/s' && /^[1-4] /.test(r.profile))
-      r.vsDatabaseLimit = `${Math.round((100 * r.value) / limit)}%`;
+  if (limit !== undefined)
+    for (const r of rows)
+      if (r.unit === '/s' && /^[1-4] /.test(r.profile))
+        r.vsDatabaseLimit = `${Math.round((100 * r.value) / limit)}%`;
 
   await producer.disconnect();
   for (const s of services) await s.stop();
@@ -255,18 +287,14 @@ async function main(): Promise<void> {
   // The books, on everything written.
   say('checking invariants');
   const problems = await ledgerViolations(pool);
-  const stats = await Promise.all(
-    ['p1', 'p2', 'p3', 'p4'].map((p) => outcomeStats(pool, seeded.tenantId, p)),
-  );
-  // Exactly one transfer per command (the unique key makes more impossible; fewer means loss), and
-  // at least one per accepted HTTP request (requests cut off by the clock may have been accepted).
-  const minimum = [p1.length, p2.length, accepted, r4['2xx']];
-  const maximum = [p1.length, p2.length, r3.requests.sent, r4.requests.sent];
+  // Exactly one transfer per command (the unique key makes more impossible; fewer means loss).
+  const stats = await Promise.all(expected.map((e) => outcomeStats(pool, seeded.tenantId, e.label)));
   stats.forEach((s, i) => {
+    const { label, minimum, maximum } = expected[i]!;
     const final = s.committed + s.rejected;
-    if (s.pending > 0) problems.push(`p${i + 1}: ${s.pending} transfers still pending`);
-    if (final < minimum[i]! || final > maximum[i]!)
-      problems.push(`p${i + 1}: ${final} final, expected ${minimum[i]}..${maximum[i]}`);
+    if (s.pending > 0) problems.push(`${label}: ${s.pending} transfers still pending`);
+    if (final < minimum || final > maximum)
+      problems.push(`${label}: ${final} final, expected ${minimum}..${maximum}`);
   });
   const pg = await pool.query<{ version: string; sync: string; fsync: string }>(
     "SELECT version(), current_setting('synchronous_commit') AS sync, current_setting('fsync') AS fsync",
@@ -295,7 +323,7 @@ async function main(): Promise<void> {
       ),
     },
     outcomes: Object.fromEntries(
-      stats.map((s, i) => [`p${i + 1}`, { committed: s.committed, rejected: s.rejected }]),
+      stats.map((s, i) => [expected[i]!.label, { committed: s.committed, rejected: s.rejected }]),
     ),
     results: rows,
     invariants: problems.length === 0 ? 'ok' : problems,

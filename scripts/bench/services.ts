@@ -33,10 +33,18 @@ const childrenOf = (pid: number): number[] => {
   }
 };
 
-/** Starts a compiled service with its own environment, logging to .data/logs/bench-<name>.log. */
+/**
+ * Starts a compiled service with its own environment, logging to .data/logs/bench-<name>.log.
+ * With BENCH_CPU_PROFILE_DIR set, each service writes a V8 CPU profile there when it stops
+ * (Node refuses --cpu-prof in NODE_OPTIONS, hence a flag of our own).
+ */
 export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
   const log = createWriteStream(path.join(ROOT, '.data', 'logs', `bench-${name}.log`));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], {
+  const profileDir = env.BENCH_CPU_PROFILE_DIR;
+  const profiling = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-\${pid}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...profiling, path.join(ROOT, 'dist', entry)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -264,7 +264,7 @@ const outboxDrained = (pool: Pool, topic: string, timeout_ms: number) =>
     () => 'outbox relayed',
     timeout_ms,
     async () => {
-      const { rows } = await pool.query('SELECT 1 FROM outbox WHERE topic = $1 LIMIT 1', [topic]);
+      const { rows } = await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic]);
       return rows.length === 0;
     },
   );

@@ -4,6 +4,7 @@ import { invertRate, rateOf, type Rate } from '../../../platform/money';
 import type { AccountKind, AccountState, Command, ExistingTransfer, Outcome } from '../domain/types';
 import { idempotencyScope } from '../domain/decide-batch';
 import type { OutboxRow } from '../domain/build-events';
+import { encodeOutboxLines } from '../domain/outbox-lines';
 import { LedgerInvariantError } from '../domain/errors';
 
 type SystemKind = Exclude<AccountKind, 'customer'>;
@@ -238,6 +239,7 @@ export async function insertEntries(client: PoolClient, outcomes: Outcome[], now
   );
 }
 
+/** The batch's events as one outbox row (see migrations/0003_outbox_batches.sql). */
 export async function insertOutbox(
   client: PoolClient,
   topic: string,
@@ -246,15 +248,7 @@ export async function insertOutbox(
 ): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
-    `INSERT INTO outbox (topic, key, event_id, event_type, payload, created_at)
-     SELECT $1, u.*, $6 FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[]) AS u`,
-    [
-      topic,
-      rows.map((r) => r.key),
-      rows.map((r) => r.event.id),
-      rows.map((r) => r.event.type),
-      rows.map((r) => JSON.stringify(r.event)),
-      now,
-    ],
+    'INSERT INTO outbox_batches (topic, event_count, events, created_at) VALUES ($1, $2, $3, $4)',
+    [topic, rows.length, encodeOutboxLines(rows), now],
   );
 }
