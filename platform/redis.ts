@@ -8,5 +8,8 @@ export function createRedis(url: string): Redis {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     lazyConnect: false,
+    // Commands issued in the same tick (one per request under load) leave in one write: fewer
+    // syscalls and round trips. Subscriptions are never pipelined by ioredis.
+    enableAutoPipelining: true,
   });
 }

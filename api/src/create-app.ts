@@ -1,13 +1,12 @@
 import express, { type Express, type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from '../../platform/logger';
-import { newId } from '../../platform/ids';
 import type { Pool } from '../../platform/postgres';
 import type { Redis } from '../../platform/redis';
 import type { ApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
 import { rateLimit } from './http/rate-limit';
+import { requestLog } from './http/request-log';
 import { accountRoutes } from './routes/accounts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { fxRateRoutes } from './routes/fx-rates';
@@ -30,8 +29,6 @@ export interface AppDeps {
   openapi: object;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,100}$/;
-
 /** The HTTP entry point: request ids and logs, JSON only, limits, auth, routes, one error format. */
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
@@ -40,23 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' },
-    }),
-  );
-  app.use((req, res, next) => {
-    res.locals.requestId = String(req.id);
-    next();
-  });
+  app.use(requestLog(deps.logger, (url) => url === '/health'));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });

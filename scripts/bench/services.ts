@@ -35,16 +35,13 @@ const childrenOf = (pid: number): number[] => {
 
 /**
  * Starts a compiled service with its own environment, logging to .data/logs/bench-<name>.log.
- * With BENCH_CPU_PROFILE_DIR set, each service writes a V8 CPU profile there when it stops
- * (Node refuses --cpu-prof in NODE_OPTIONS, hence a flag of our own).
+ * BENCH_NODE_FLAGS adds Node flags to the services only, for profiling (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof" or "--trace-gc"), which Node refuses in NODE_OPTIONS.
  */
 export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
   const log = createWriteStream(path.join(ROOT, '.data', 'logs', `bench-${name}.log`));
-  const profileDir = env.BENCH_CPU_PROFILE_DIR;
-  const profiling = profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-\${pid}.cpuprofile`]
-    : [];
-  const child = spawn(process.execPath, [...profiling, path.join(ROOT, 'dist', entry)], {
+  const flags = env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', entry)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

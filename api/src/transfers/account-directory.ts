@@ -1,4 +1,5 @@
 import type { CurrencyCode } from '../../../contracts/src';
+import { createNaturalBatcher } from '../../../platform/natural-batcher';
 import type { Pool } from '../../../platform/postgres';
 import { accountOwners } from '../data-access/accounts';
 
@@ -10,19 +11,29 @@ export interface AccountFacts {
 
 /**
  * Owner, kind and currency of accounts. They never change after creation, so they are cached
- * for the life of the process (bounded), which keeps ownership checks off the database.
+ * for the life of the process (bounded), which keeps ownership checks off the database; misses
+ * of concurrent requests are looked up together, in one query.
  */
 export function createAccountDirectory(pool: Pool, entriesMax = 100_000) {
   const known = new Map<string, AccountFacts>();
+  const fetcher = createNaturalBatcher<string, AccountFacts | undefined>(
+    async (ids) => {
+      const found = new Map((await accountOwners(pool, [...new Set(ids)])).map((r) => [r.id, r]));
+      if (known.size + found.size > entriesMax) known.clear();
+      return ids.map((id) => {
+        const r = found.get(id);
+        if (!r) return undefined;
+        const facts: AccountFacts = { tenantId: r.tenant_id, kind: r.kind, currency: r.currency };
+        known.set(id, facts);
+        return facts;
+      });
+    },
+    { batchSizeMax: 500, lingerMs: 0 },
+  );
   return {
     async lookup(ids: string[]): Promise<Map<string, AccountFacts>> {
-      const missing = ids.filter((id) => !known.has(id));
-      if (missing.length > 0) {
-        if (known.size + missing.length > entriesMax) known.clear();
-        for (const r of await accountOwners(pool, missing))
-          known.set(r.id, { tenantId: r.tenant_id, kind: r.kind, currency: r.currency });
-      }
-      return new Map(ids.flatMap((id) => (known.has(id) ? [[id, known.get(id)!] as const] : [])));
+      const facts = await Promise.all(ids.map((id) => known.get(id) ?? fetcher.submit(id)));
+      return new Map(ids.flatMap((id, i) => (facts[i] ? [[id, facts[i]] as const] : [])));
     },
   };
 }
