@@ -1,91 +1,18 @@
+// First: starts tracing before http, express, pg, ioredis, kafkajs and pino are loaded by the
+// imports below (CommonJS keeps import order as require order).
+import { tracing } from './tracing';
 import cluster from 'node:cluster';
-import type { Server } from 'node:http';
-import { createIdempotentProducer, createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
-import { createLogger, type Logger } from '../../platform/logger';
-import { createPool } from '../../platform/postgres';
-import { createRedis } from '../../platform/redis';
+import { createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
 import { onShutdown } from '../../platform/shutdown';
-import { createApiKeyAuth } from './auth/authenticate';
-import { loadApiConfig, type ApiConfig } from './config';
-import { createApp } from './create-app';
-import { buildOpenApiDocument } from './openapi/document';
-import { createAccountDirectory } from './transfers/account-directory';
-import { createCommandPublisher } from './transfers/command-publisher';
-import { createPendingWriter } from './transfers/pending-writer';
-import { createPendingSweeper } from './transfers/pending-sweeper';
+import { loadApiConfig } from './config';
+import { startApi } from './start-api';
 
-/** Builds and starts one API process; returns what it listens on and how to stop it. */
-export async function startApi(config: ApiConfig, logger: Logger) {
-  const pool = createPool({ url: config.DATABASE_URL, max: config.API_DB_POOL_MAX, applicationName: 'api' });
-  const redis = createRedis(config.REDIS_URL);
-  const subscriber = createRedis(config.REDIS_URL);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
-  const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const publisher = createCommandPublisher({
-    producer,
-    topic: topics.commands,
-    lingerMs: config.PUBLISH_LINGER_MS,
-    batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
-  });
-  const pending = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
-  const auth = createApiKeyAuth({
-    pool,
-    subscriber,
-    logger,
-    cacheTtlMs: config.AUTH_CACHE_TTL_MS,
-    cacheEntriesMax: 100_000,
-    touchIntervalMs: 60_000,
-  });
-  const app = createApp({
-    config,
-    logger,
-    pool,
-    redis,
-    auth,
-    accounts: createAccountDirectory(pool),
-    publisher,
-    pending,
-    openapi: buildOpenApiDocument(),
-  });
-  const sweeper = createPendingSweeper({
-    pool,
-    publisher,
-    logger: logger.child({ component: 'pending-sweeper' }),
-    intervalMs: config.SWEEP_INTERVAL_MS,
-    ageMs: config.SWEEP_AGE_MS,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
-  });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 60_000;
-  sweeper.start();
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.API_PORT;
-  return {
-    port,
-    url: `http://${config.API_HOST}:${port}`,
-    /** Stop accepting, finish requests in flight, flush publishes, close clients. */
-    async stop(): Promise<void> {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await sweeper.stop();
-      await pending.drain();
-      await publisher.drain();
-      await producer.disconnect();
-      await Promise.all([pool.end(), redis.quit(), subscriber.quit()]);
-    },
-  };
-}
-
+/** The API's entry point: one process, or a cluster primary supervising worker processes. */
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ service: 'api', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  tracing.reportTo(logger);
   if (cluster.isPrimary) {
     await ensureTopics(
       createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
@@ -105,6 +32,7 @@ async function main(): Promise<void> {
           cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()),
         );
       },
+      () => tracing.shutdown(),
     ]);
     logger.info(
       { url: `http://${config.API_HOST}:${config.API_PORT}`, workers: config.API_WORKERS },
@@ -112,14 +40,12 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const api = await startApi(config, logger);
-  onShutdown(logger, [() => api.stop()]);
+  const api = await startApi(config, logger, tracing);
+  onShutdown(logger, [() => api.stop(), () => tracing.shutdown()]);
   if (cluster.isPrimary) logger.info({ url: api.url }, 'API started');
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

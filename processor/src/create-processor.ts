@@ -1,6 +1,7 @@
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
+import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { loadSystemAccounts } from './data-access/ledger-store';
 import { createCommandConsumer } from './entry-points/command-consumer';
@@ -8,7 +9,11 @@ import { createOutboxRelay } from './outbox-relay';
 import { createProcessorCache } from './process-commands';
 
 /** Wires the processor from its config: used by main.ts and by the integration tests. */
-export async function createProcessor(config: ProcessorConfig, logger: Logger) {
+export async function createProcessor(
+  config: ProcessorConfig,
+  logger: Logger,
+  tracing: Tracing = TRACING_OFF,
+) {
   const pool = createPool({
     url: config.DATABASE_URL,
     max: config.PROCESSOR_DB_POOL_MAX,
@@ -41,6 +46,7 @@ export async function createProcessor(config: ProcessorConfig, logger: Logger) {
     processor: { pool, logger, eventsTopic: topics.events, systemAccounts, cache: createProcessorCache() },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
+    tracing,
   });
 
   return {

@@ -1,3 +1,5 @@
+// First: starts tracing before kafkajs, pg and pino are loaded by the imports below.
+import { tracing } from './tracing';
 import { ensureTopics, createKafka, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { onShutdown } from '../../platform/shutdown';
@@ -7,12 +9,13 @@ import { createProcessor } from './create-processor';
 async function main(): Promise<void> {
   const config = loadProcessorConfig();
   const logger = createLogger({ service: 'processor', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  tracing.reportTo(logger);
   await ensureTopics(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
     topicsFor(config.KAFKA_TOPIC_PREFIX),
   );
-  const processor = await createProcessor(config, logger);
-  onShutdown(logger, [() => processor.stop()]);
+  const processor = await createProcessor(config, logger, tracing);
+  onShutdown(logger, [() => processor.stop(), () => tracing.shutdown()]);
   await processor.start();
   logger.info('processor started');
 }

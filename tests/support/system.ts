@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadApiConfig } from '../../api/src/config';
-import { startApi } from '../../api/src/main';
+import { startApi } from '../../api/src/start-api';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';

@@ -1,3 +1,5 @@
+// First: starts tracing before kafkajs, pg, http and pino are loaded by the imports below.
+import { tracing } from './tracing';
 import { createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { onShutdown } from '../../platform/shutdown';
@@ -11,13 +13,14 @@ async function main(): Promise<void> {
     level: config.LOG_LEVEL,
     pretty: config.LOG_PRETTY,
   });
+  tracing.reportTo(logger);
   await ensureTopics(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
     topicsFor(config.KAFKA_TOPIC_PREFIX),
   );
   const dispatcher = createDispatcher(config, logger);
   // The deadline outlives one delivery timeout: in-flight attempts finish and are recorded.
-  onShutdown(logger, [() => dispatcher.stop()], config.WEBHOOK_TIMEOUT_MS + 10_000);
+  onShutdown(logger, [() => dispatcher.stop(), () => tracing.shutdown()], config.WEBHOOK_TIMEOUT_MS + 10_000);
   await dispatcher.start();
   logger.info('webhook dispatcher started');
 }

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
+import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
 import { parseCommand } from '../domain/parse-command';
 import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
 import { classifyFailure } from '../domain/transient-error';
@@ -24,6 +25,8 @@ export interface CommandConsumerOptions {
   logger: Logger;
   /** Called after each committed batch (wakes the outbox relay). */
   onCommitted: () => void;
+  /** Spans per committed chunk and per traced message (TRACING_OFF when tracing is off). */
+  tracing: Pick<Tracing, 'consumedBatch'>;
 }
 
 interface DeadLetter {
@@ -51,44 +54,55 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
   });
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, isRunning, isStale } = payload;
     const log = logger.child({ topic: batch.topic, partition: batch.partition });
     for (let start = 0; start < batch.messages.length; start += options.batchSizeMax) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + options.batchSizeMax);
-      const origin = new Map<Command, KafkaMessage>();
-      const deadLetters: DeadLetter[] = [];
-      for (const message of chunk) {
-        try {
-          origin.set(parseCommand(message.value), message);
-        } catch (error) {
-          if (!(error instanceof PermanentCommandError)) throw error;
-          deadLetters.push({ message, error });
-        }
-      }
-      const report = await processWithRetry([...origin.keys()], payload, log);
-      for (const d of report.deadLetters)
-        deadLetters.push({ message: origin.get(d.command)!, error: d.error });
-      if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
-
-      const last = chunk[chunk.length - 1]!.offset;
-      resolveOffset(last);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
-      await heartbeat();
-      options.onCommitted();
-      log.debug(
-        {
-          offset: last,
-          committed: report.committed,
-          rejected: report.rejected,
-          duplicates: report.duplicates,
-          dead: deadLetters.length,
-        },
-        'batch committed',
+      await options.tracing.consumedBatch(batch.topic, batch.partition, chunk, (span) =>
+        commitChunk(chunk, payload, log, span),
       );
     }
+  }
+
+  /** One chunk: parse, commit to the ledger in one transaction, dead-letter, commit the offset. */
+  async function commitChunk(
+    chunk: KafkaMessage[],
+    payload: EachBatchPayload,
+    log: Logger,
+    span: ConsumedBatchSpan,
+  ): Promise<void> {
+    const { batch, heartbeat, resolveOffset } = payload;
+    const origin = new Map<Command, KafkaMessage>();
+    const deadLetters: DeadLetter[] = [];
+    for (const message of chunk) {
+      try {
+        origin.set(parseCommand(message.value), message);
+      } catch (error) {
+        if (!(error instanceof PermanentCommandError)) throw error;
+        deadLetters.push({ message, error });
+      }
+    }
+    const report = await processWithRetry([...origin.keys()], payload, log);
+    for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });
+    if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
+    for (const d of deadLetters) span.deadLettered(d.message, d.error.reason);
+
+    const last = chunk[chunk.length - 1]!.offset;
+    resolveOffset(last);
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    await heartbeat();
+    options.onCommitted();
+    const counts = {
+      committed: report.committed,
+      rejected: report.rejected,
+      duplicates: report.duplicates,
+      dead: deadLetters.length,
+    };
+    span.counted(counts);
+    log.debug({ offset: last, ...counts }, 'batch committed');
   }
 
   /**

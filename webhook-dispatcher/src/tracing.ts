@@ -1,0 +1,7 @@
+import { startTracing } from '../../platform/tracing';
+
+/**
+ * Tracing for this process, started on import. main.ts imports this module first, so the SDK
+ * (when OTEL_* asks for it) patches kafkajs, pg, http and pino before anything loads them.
+ */
+export const tracing = startTracing({ serviceName: 'ledger-webhook-dispatcher' });
