@@ -14,7 +14,7 @@ COPY scripts scripts
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_OPTIONS=--max-old-space-size=192
+ENV NODE_ENV=production KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist

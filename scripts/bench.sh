@@ -4,9 +4,9 @@
 # prints one table and writes it as JSON under bench-results/. Fails if an invariant breaks.
 # BENCH_PROFILES=1,5 runs a subset; see scripts/bench/run.ts for every setting.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# One bench at a time on this machine: they share the database and the two cores.
-mkdir -p "$ROOT/.data"
-exec 9>"$ROOT/.data/bench.lock"
+# One bench at a time on this machine, whichever checkout it runs from: they share the cores
+# and, on a shared stack, the ledger_bench database.
+exec 9>"${TMPDIR:-/tmp}/ledger-bench.lock"
 flock 9
 provision
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then

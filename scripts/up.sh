@@ -18,7 +18,7 @@ bash scripts/down.sh --services-only
 pids=()
 for svc in api processor webhook-dispatcher; do
   # A bounded heap keeps each service's resident memory under 300 MB under load.
-  NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192" node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
+  NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192 --max-semi-space-size=16" node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
   echo $! >".data/run/$svc.pid"
   pids+=($!)
 done

@@ -29,6 +29,7 @@ const benchConfig = z.object({
   BENCH_E2E_RATE: env.int('submissions per second of the end-to-end profile', 1_000, 1, 100_000),
   BENCH_E2E_SECONDS: env.int('duration of the end-to-end profile, s', 30, 1, 600),
   BENCH_API_WORKERS: env.int('API worker processes', 2, 1, 64),
+  BENCH_PROCESSORS: env.int('processor processes (one consumer group) in the processor profiles', 2, 1, 8),
   BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
   BENCH_PROFILES: z
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
     // The same bounded heap as `npm run up` gives the services.
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192 --max-semi-space-size=16`,
     KAFKA_TOPIC_PREFIX: prefix,
     PROCESSOR_GROUP_ID: `${prefix}processor`,
     LOG_LEVEL: 'warn',
@@ -116,6 +117,10 @@ async function main(): Promise<void> {
     services.push(s);
     return s;
   };
+  const startProcessors = (name: string) =>
+    Array.from({ length: config.BENCH_PROCESSORS }, (_, i) =>
+      start(config.BENCH_PROCESSORS === 1 ? name : `${name}-${i + 1}`, 'processor/src/main.js'),
+    );
   const rows: Row[] = [];
   const want = (profile: string) => config.BENCH_PROFILES.has(profile);
   /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
     });
     say(`profile 1: publishing ${p1.length} commands`);
     await publishCommands(producer, topics.commands, seeded.tenantId, p1);
-    const processor = start('processor', 'processor/src/main.js');
+    const processors = startProcessors('processor');
     const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
     rows.push({
       profile: '1 processor (Zipf, 10k accounts)',
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
     });
     expected.push({ label: 'p1', minimum: p1.length, maximum: p1.length });
     say(`profile 1: ${r1.perSecond}/s`);
-    await processor.stop();
+    for (const p of processors) await p.stop();
   }
 
   // 2. hot account: every transfer credits one account, half of them debit one account.
@@ -174,7 +179,7 @@ async function main(): Promise<void> {
     })).filter((t) => t.source !== t.destination);
     say(`profile 2: publishing ${p2.length} commands`);
     await publishCommands(producer, topics.commands, seeded.tenantId, p2);
-    const processor = start('processor-2', 'processor/src/main.js');
+    const processors = startProcessors('processor-2');
     const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
     rows.push({
       profile: '2 hot account',
@@ -185,7 +190,7 @@ async function main(): Promise<void> {
     });
     expected.push({ label: 'p2', minimum: p2.length, maximum: p2.length });
     say(`profile 2: ${r2.perSecond}/s`);
-    await processor.stop();
+    for (const p of processors) await p.stop();
   }
 
   // 5. the database's own ceiling for the same rows.
