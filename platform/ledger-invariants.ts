@@ -3,10 +3,11 @@ import type { Pool } from './postgres';
 /**
  * The ledger's books, checked from the database: every currency sums to zero, each balance
  * equals the sum of its entries, each entry's running balance is consistent, no customer
- * balance is negative, and every transfer's entries balance per currency.
+ * balance is negative, every transfer's entries balance per currency, and no entry or transfer
+ * points at a row that does not exist (the hot tables carry no per-row foreign keys).
  * Returns the violations found (empty when the books are right).
  */
-export async function ledgerViolations(pool: Pool, accountIds?: string[]): Promise<string[]> {
+export async function ledgerViolations(pool: Pick<Pool, 'query'>, accountIds?: string[]): Promise<string[]> {
   const scope = accountIds ? 'WHERE a.id = ANY($1::uuid[])' : '';
   const args = accountIds ? [accountIds] : [];
   const problems: string[] = [];
@@ -39,5 +40,17 @@ export async function ledgerViolations(pool: Pool, accountIds?: string[]): Promi
     'SELECT transfer_id FROM entries GROUP BY transfer_id, currency HAVING sum(amount) <> 0',
   );
   for (const r of unbalanced.rows) problems.push(`transfer ${r.transfer_id} does not balance`);
+  const orphans = await pool.query<{ what: string; id: string }>(
+    `SELECT 'entry ' || e.id || ' of a missing transfer' AS what, e.id::text FROM entries e
+      WHERE NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id)
+     UNION ALL
+     SELECT 'entry ' || e.id || ' on a missing account', e.id::text FROM entries e
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id)
+     UNION ALL
+     SELECT 'transfer ' || t.id || ' of a missing tenant', t.id::text FROM transfers t
+      WHERE NOT EXISTS (SELECT 1 FROM tenants n WHERE n.id = t.tenant_id)
+     LIMIT 100`,
+  );
+  for (const r of orphans.rows) problems.push(r.what);
   return problems;
 }
