@@ -10,6 +10,7 @@ import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool } from '../../platform/postgres';
 import { databaseLimit } from './db-limit';
+import { machineCpu } from './machine-cpu';
 import { awaitSettled, awaitThroughput, outcomeStats } from './measure';
 import { publishCommands, type PlannedTransfer } from './publish';
 import { seedTenant } from './seed';
@@ -155,8 +156,10 @@ async function main(): Promise<void> {
     });
     say(`profile 1: publishing ${p1.length} commands`);
     await publishCommands(producer, topics.commands, seeded.tenantId, p1);
+    const cpu = machineCpu();
     const processors = startProcessors('processor');
     const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
+    rows.push(...cpuRows('1 processor (Zipf, 10k accounts)', cpu.stop(p1.length)));
     rows.push({
       profile: '1 processor (Zipf, 10k accounts)',
       figure: 'committed transfers/s',
@@ -179,8 +182,10 @@ async function main(): Promise<void> {
     })).filter((t) => t.source !== t.destination);
     say(`profile 2: publishing ${p2.length} commands`);
     await publishCommands(producer, topics.commands, seeded.tenantId, p2);
+    const cpu = machineCpu();
     const processors = startProcessors('processor-2');
     const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
+    rows.push(...cpuRows('2 hot account', cpu.stop(p2.length)));
     rows.push({
       profile: '2 hot account',
       figure: 'committed transfers/s',
@@ -215,6 +220,7 @@ async function main(): Promise<void> {
   // 3. api: concurrent clients submitting transfers.
   if (want('3')) {
     say(`profile 3: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
+    const cpu = machineCpu();
     const r3 = await autocannon({
       url,
       connections: config.BENCH_API_CONNECTIONS,
@@ -236,6 +242,7 @@ async function main(): Promise<void> {
     );
     say(`profile 3: ${Math.round(accepted / r3.duration)}/s accepted, p99 ${r3.latency.p99} ms; draining`);
     await awaitSettled(pool, seeded.tenantId, 'p3', accepted, config.BENCH_TIMEOUT_MS);
+    rows.push(...cpuRows('3 api', cpu.stop(accepted)));
     // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
     expected.push({ label: 'p3', minimum: accepted, maximum: r3.requests.sent });
   }
@@ -243,6 +250,7 @@ async function main(): Promise<void> {
   // 4. end to end at a fixed rate.
   if (want('4')) {
     say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
+    const cpu = machineCpu();
     const r4 = await autocannon({
       url,
       connections: 100,
@@ -251,6 +259,7 @@ async function main(): Promise<void> {
       requests: [submit('p4')],
     });
     const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
+    const e2eCpu = cpu.stop(r4['2xx']);
     rows.push(
       {
         profile: '4 end to end',
@@ -269,6 +278,7 @@ async function main(): Promise<void> {
       },
       { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
       { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
+      ...cpuRows('4 end to end', e2eCpu),
     );
     expected.push({ label: 'p4', minimum: r4['2xx'], maximum: r4.requests.sent });
   }
@@ -362,6 +372,12 @@ async function main(): Promise<void> {
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** What a profile cost the machine: every process on it shares the same cores. */
+const cpuRows = (profile: string, cpu: { busyPct: number; msPerUnit: number }): Row[] => [
+  { profile, figure: 'machine CPU busy', value: cpu.busyPct, unit: '%' },
+  { profile, figure: 'machine CPU per transfer', value: cpu.msPerUnit, unit: 'ms' },
+];
 
 async function waitForHealth(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
