@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   }
 
   if (want('3') || want('4')) {
-    start('processor-api', 'processor/src/main.js');
+    startProcessors('processor-api');
     start('api', 'api/src/main.js');
     await waitForHealth(url);
   }
