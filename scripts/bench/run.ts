@@ -148,57 +148,58 @@ async function main(): Promise<void> {
     await webhookProcessor.stop();
   }
 
-  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
-  if (want('1')) {
-    const p1: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
-      const s = zipf();
-      return { key: `p1-${i}`, source: accounts[s]!, destination: accounts[otherThan(s)]!, amount: amount() };
-    });
-    say(`profile 1: publishing ${p1.length} commands`);
-    await publishCommands(producer, topics.commands, seeded.tenantId, p1);
+  /** Publishes the plan to Kafka, then starts the processors and measures them draining it. */
+  const processorProfile = async (
+    label: string,
+    profile: string,
+    target: string,
+    plan: PlannedTransfer[],
+  ) => {
+    say(`${profile}: publishing ${plan.length} commands`);
+    await publishCommands(producer, topics.commands, seeded.tenantId, plan);
     const cpu = machineCpu();
-    const processors = startProcessors('processor');
-    const r1 = await awaitThroughput(pool, seeded.tenantId, 'p1', p1.length, config.BENCH_TIMEOUT_MS);
-    const cost = cpu.stop(p1.length);
-    rows.push({
-      profile: '1 processor (Zipf, 10k accounts)',
-      figure: 'committed transfers/s',
-      value: r1.perSecond,
-      unit: '/s',
-      target: '>= 15000',
-    });
-    rows.push(...cpuRows('1 processor (Zipf, 10k accounts)', cost));
-    expected.push({ label: 'p1', minimum: p1.length, maximum: p1.length });
-    say(`profile 1: ${r1.perSecond}/s`);
+    const processors = startProcessors(`processor-${label}`);
+    const r = await awaitThroughput(pool, seeded.tenantId, label, plan.length, config.BENCH_TIMEOUT_MS);
+    const cost = cpu.stop(plan.length);
+    rows.push(
+      { profile, figure: 'committed transfers/s', value: r.perSecond, unit: '/s', target },
+      ...cpuRows(profile, cost),
+    );
+    expected.push({ label, minimum: plan.length, maximum: plan.length });
+    say(`${profile}: ${r.perSecond}/s`);
     for (const p of processors) await p.stop();
-  }
+  };
+
+  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
+  if (want('1'))
+    await processorProfile(
+      'p1',
+      '1 processor (Zipf, 10k accounts)',
+      '>= 15000',
+      Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
+        const s = zipf();
+        return {
+          key: `p1-${i}`,
+          source: accounts[s]!,
+          destination: accounts[otherThan(s)]!,
+          amount: amount(),
+        };
+      }),
+    );
 
   // 2. hot account: every transfer credits one account, half of them debit one account.
-  if (want('2')) {
-    const p2: PlannedTransfer[] = Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
-      key: `p2-${i}`,
-      source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
-      destination: hotCredit,
-      amount: amount(),
-    })).filter((t) => t.source !== t.destination);
-    say(`profile 2: publishing ${p2.length} commands`);
-    await publishCommands(producer, topics.commands, seeded.tenantId, p2);
-    const cpu = machineCpu();
-    const processors = startProcessors('processor-2');
-    const r2 = await awaitThroughput(pool, seeded.tenantId, 'p2', p2.length, config.BENCH_TIMEOUT_MS);
-    const cost = cpu.stop(p2.length);
-    rows.push({
-      profile: '2 hot account',
-      figure: 'committed transfers/s',
-      value: r2.perSecond,
-      unit: '/s',
-      target: '>= 10000',
-    });
-    rows.push(...cpuRows('2 hot account', cost));
-    expected.push({ label: 'p2', minimum: p2.length, maximum: p2.length });
-    say(`profile 2: ${r2.perSecond}/s`);
-    for (const p of processors) await p.stop();
-  }
+  if (want('2'))
+    await processorProfile(
+      'p2',
+      '2 hot account',
+      '>= 10000',
+      Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
+        key: `p2-${i}`,
+        source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
+        destination: hotCredit,
+        amount: amount(),
+      })).filter((t) => t.source !== t.destination),
+    );
 
   // 5. the database's own ceiling for the same rows.
   let limit: number | undefined;
