@@ -45,7 +45,7 @@ export function createDispatcher(
     pool,
     sourceTopic: topics.events,
     logger: logger.child({ component: 'delivery-loop' }),
-    deliver: (claimed) =>
+    deliver: (claimed, sent) =>
       deliverAttempt(
         {
           pool,
@@ -58,6 +58,7 @@ export function createDispatcher(
           random: options.random ?? Math.random,
         },
         claimed,
+        sent,
       ),
     concurrencyMax: config.WEBHOOK_CONCURRENCY_MAX,
     endpointConcurrencyMax: config.WEBHOOK_ENDPOINT_CONCURRENCY_MAX,

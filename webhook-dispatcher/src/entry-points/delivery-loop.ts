@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
-import { claimDueAttempts, releaseAttempts, type ClaimedAttempt } from '../data-access/attempts';
+import {
+  claimDueAttempts,
+  releaseAttempts,
+  type ClaimedAttempt,
+  type EndpointRoom,
+} from '../data-access/attempts';
 import type { Decision } from '../domain/attempt-outcome';
 
 export interface DeliveryLoopOptions {
@@ -9,11 +14,14 @@ export interface DeliveryLoopOptions {
   /** Only attempts of messages from this events topic are claimed. */
   sourceTopic: string;
   logger: Logger;
-  /** Sends one claimed attempt and records its outcome. */
-  deliver: (claimed: ClaimedAttempt) => Promise<Decision>;
+  /**
+   * Sends one claimed attempt and records its outcome; calls `sent` once the request is over
+   * (before recording), which frees the endpoint's slot.
+   */
+  deliver: (claimed: ClaimedAttempt, sent: () => void) => Promise<Decision>;
   /** Attempts in flight in this process, all endpoints together. */
   concurrencyMax: number;
-  /** Attempts in flight in this process to one endpoint. */
+  /** Requests in flight in this process to one endpoint. */
   endpointConcurrencyMax: number;
   /** Attempts claimed per query. */
   claimBatchMax: number;
@@ -25,12 +33,18 @@ export interface DeliveryLoopOptions {
 
 /** Retries of this size or shorter get a timer of their own instead of waiting for the poll. */
 const LOCAL_TIMER_MAX_MS = 60_000;
+/**
+ * Endpoints with scheduled attempts one claim looks at (in id order). Far above what one
+ * dispatcher serves at once; past it, endpoints later in id order wait for the ones before.
+ */
+const ENDPOINTS_SCAN_MAX = 10_000;
 
 /**
  * The queue entry point: claims due attempts from PostgreSQL and sends them concurrently, at
  * most concurrencyMax at once and endpointConcurrencyMax per endpoint, so a slow or hanging
- * endpoint only ever holds its own slots (no head-of-line blocking). A full endpoint is left
- * out of the next claims; anything claimed beyond its room is released at once.
+ * endpoint only ever holds its own slots (no head-of-line blocking). The claim is told each
+ * endpoint's free slots and takes no more than that, so a full endpoint is left out of it and
+ * nothing claimed has to be given back (except when stopping).
  */
 export function createDeliveryLoop(options: DeliveryLoopOptions) {
   const { logger } = options;
@@ -80,8 +94,19 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
   function start(claimed: ClaimedAttempt): void {
     const endpoint = claimed.endpoint_id;
     perEndpoint.set(endpoint, (perEndpoint.get(endpoint) ?? 0) + 1);
+    let holdsEndpointSlot = true;
+    // The endpoint's slot bounds requests to it: it is free once the request is over, while the
+    // outcome is still being recorded (the attempt keeps its lease and its overall slot until then).
+    const freeEndpointSlot = () => {
+      if (!holdsEndpointSlot) return;
+      holdsEndpointSlot = false;
+      const left = (perEndpoint.get(endpoint) ?? 1) - 1;
+      if (left === 0) perEndpoint.delete(endpoint);
+      else perEndpoint.set(endpoint, left);
+      if (constrained) kick();
+    };
     const task = options
-      .deliver(claimed)
+      .deliver(claimed, freeEndpointSlot)
       .then((decision) => {
         if (decision.kind === 'retry') kickIn(decision.delay_ms);
       })
@@ -92,9 +117,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
         );
       })
       .finally(() => {
-        const left = (perEndpoint.get(endpoint) ?? 1) - 1;
-        if (left === 0) perEndpoint.delete(endpoint);
-        else perEndpoint.set(endpoint, left);
+        freeEndpointSlot();
         inFlight.delete(task);
         if (constrained) kick();
       });
@@ -104,25 +127,36 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
   /** Claims what there is room for; returns whether more may be due right now. */
   async function claimOnce(): Promise<boolean> {
     const room = Math.min(options.concurrencyMax - inFlight.size, options.claimBatchMax);
-    const full = [...perEndpoint].filter(([, n]) => n >= options.endpointConcurrencyMax).map(([id]) => id);
-    constrained = room < options.claimBatchMax || full.length > 0;
+    const rooms: EndpointRoom[] = [...perEndpoint].map(([endpoint_id, n]) => ({
+      endpoint_id,
+      room: options.endpointConcurrencyMax - n,
+    }));
+    const endpointsFull = rooms.some((r) => r.room <= 0);
+    constrained = room < options.claimBatchMax || endpointsFull;
     if (room <= 0) return false;
     const claimed = await claimDueAttempts(options.pool, {
       sourceTopic: options.sourceTopic,
       limit: room,
-      excludeEndpointIds: full,
+      rooms,
+      endpointRoomMax: options.endpointConcurrencyMax,
+      endpointsScanMax: ENDPOINTS_SCAN_MAX,
       lease_ms: options.lease_ms,
       leaseToken,
     });
+    // Slots only free up while the claim runs, so what came back fits; only stopping gives back.
     const excess: string[] = [];
     for (const attempt of claimed) {
-      if (stopping || (perEndpoint.get(attempt.endpoint_id) ?? 0) >= options.endpointConcurrencyMax)
+      if (stopping) excess.push(attempt.attempt_id);
+      else if ((perEndpoint.get(attempt.endpoint_id) ?? 0) >= options.endpointConcurrencyMax) {
         excess.push(attempt.attempt_id);
-      else start(attempt);
+        logger.error({ endpoint_id: attempt.endpoint_id }, 'assertion: claimed beyond an endpoint room');
+      } else start(attempt);
     }
     await releaseAttempts(options.pool, excess, leaseToken);
-    if (excess.length > 0) constrained = true;
-    return claimed.length === room && excess.length === 0 && inFlight.size < options.concurrencyMax;
+    constrained = constrained || [...perEndpoint.values()].some((n) => n >= options.endpointConcurrencyMax);
+    // Fewer rows than room: either nothing more is due, or the endpoints with due work are full
+    // (then a freed slot kicks the loop).
+    return claimed.length === room && inFlight.size < options.concurrencyMax;
   }
 
   async function run(): Promise<void> {
