@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newId } from '../../platform/ids';
 import { claimDueAttempts, type EndpointRoom } from '../../webhook-dispatcher/src/data-access/attempts';
-import { insertMessages } from '../../webhook-dispatcher/src/data-access/messages';
 import { startHarness, type Harness } from './harness';
 
 /**
@@ -17,27 +15,8 @@ describe('claiming due attempts', () => {
     await h?.stop();
   });
 
-  /** An endpoint of a new tenant with `count` attempts due now (one statement: one due time). */
-  async function endpointWithDue(sourceTopic: string, count: number) {
-    const endpoint = await h.newEndpoint(await h.newTenant(), 'http://127.0.0.1:9/never');
-    const client = await h.pool.connect();
-    try {
-      await insertMessages(
-        client,
-        Array.from({ length: count }, () => ({
-          id: newId(),
-          endpointId: endpoint.id,
-          eventId: newId(),
-          eventType: 'account.credited',
-          body: '{}',
-        })),
-        { sourceTopic, firstDelay_ms: 0 },
-      );
-    } finally {
-      client.release();
-    }
-    return endpoint.id;
-  }
+  const endpointWithDue = (sourceTopic: string, count: number) =>
+    h.endpointWithDueAttempts(sourceTopic, count);
 
   const claim = (
     sourceTopic: string,

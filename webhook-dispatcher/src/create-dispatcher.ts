@@ -65,6 +65,7 @@ export function createDispatcher(
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
     pollInterval_ms: config.WEBHOOK_POLL_INTERVAL_MS,
     lease_ms: config.WEBHOOK_LEASE_MS,
+    timeout_ms: config.WEBHOOK_TIMEOUT_MS,
   });
   const consumer = createEventConsumer({
     kafka,
