@@ -56,6 +56,21 @@ describe('webhook delivery', () => {
     ).toBe(true);
   });
 
+  it('sends every endpoint subscribed to an event that event, each body under its own webhook-id', async () => {
+    const tenant = await h.newTenant();
+    const targets = [receiver.endpoint(), receiver.endpoint()];
+    for (const t of targets) await h.newEndpoint(tenant, t.url);
+
+    const events = await h.publishCredits(tenant, 5);
+
+    for (const t of targets) {
+      const got = await receiver.waitFor(t.path, 5);
+      const bodies = got.map((r) => JSON.parse(r.body) as { id: string });
+      expect(bodies.map((b) => b.id)).toEqual(got.map((r) => r.headers['webhook-id']));
+      expect(bodies.map((b) => b.id).sort()).toEqual(events.map((e) => e.id).sort());
+    }
+  });
+
   it('sends nothing again when Kafka redelivers events it has already fanned out', async () => {
     const tenant = await h.newTenant();
     const target = receiver.endpoint();

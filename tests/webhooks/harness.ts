@@ -13,6 +13,7 @@ import {
   type WebhookDispatcherConfig,
 } from '../../webhook-dispatcher/src/config';
 import { createDispatcher, type Dispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
+import { insertMessages } from '../../webhook-dispatcher/src/data-access/messages';
 
 export const logger = createLogger({
   service: 'test',
@@ -99,6 +100,30 @@ export async function startHarness() {
         1_000,
       );
       return { id, secret };
+    },
+    /**
+     * An endpoint of a new tenant with `count` attempts due now under `sourceTopic` (written as
+     * fan-out writes them, in one statement: one due time), for tests of the claim and the loop.
+     */
+    async endpointWithDueAttempts(sourceTopic: string, count: number): Promise<string> {
+      const endpoint = await this.newEndpoint(await this.newTenant(), 'http://127.0.0.1:9/never');
+      const client = await pool.connect();
+      try {
+        await insertMessages(
+          client,
+          Array.from({ length: count }, () => ({
+            id: newId(),
+            endpointId: endpoint.id,
+            eventId: newId(),
+            eventType: 'account.credited',
+            body: '{}',
+          })),
+          { sourceTopic, firstDelay_ms: 0 },
+        );
+      } finally {
+        client.release();
+      }
+      return endpoint.id;
     },
     /** Publishes account.credited events for the tenant, keyed by account; returns them. */
     async publishCredits(

@@ -45,7 +45,7 @@ export function createDispatcher(
     pool,
     sourceTopic: topics.events,
     logger: logger.child({ component: 'delivery-loop' }),
-    deliver: (claimed) =>
+    deliver: (claimed, sent) =>
       deliverAttempt(
         {
           pool,
@@ -58,12 +58,14 @@ export function createDispatcher(
           random: options.random ?? Math.random,
         },
         claimed,
+        sent,
       ),
     concurrencyMax: config.WEBHOOK_CONCURRENCY_MAX,
     endpointConcurrencyMax: config.WEBHOOK_ENDPOINT_CONCURRENCY_MAX,
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
     pollInterval_ms: config.WEBHOOK_POLL_INTERVAL_MS,
     lease_ms: config.WEBHOOK_LEASE_MS,
+    timeout_ms: config.WEBHOOK_TIMEOUT_MS,
   });
   const consumer = createEventConsumer({
     kafka,

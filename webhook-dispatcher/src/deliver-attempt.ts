@@ -29,13 +29,19 @@ export interface DeliverDeps {
 
 /**
  * Sends one claimed attempt, signed with the endpoint's secret (and the previous one while it is
- * still valid), and records the outcome with what follows from it. Never throws for a failed
+ * still valid), and records the outcome with what follows from it; `sent` is called once the
+ * request is over, before recording. Never throws for a failed
  * delivery; a database failure while recording is thrown (the lease then expires and the
  * attempt is sent again: at least once).
  */
-export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt): Promise<Decision> {
+export async function deliverAttempt(
+  deps: DeliverDeps,
+  claimed: ClaimedAttempt,
+  sent: () => void = () => {},
+): Promise<Decision> {
   const now = deps.now ?? (() => new Date());
   const result = await send(deps, claimed);
+  sent();
   const decision = decideAfterAttempt(result, {
     scheduleIndex: claimed.schedule_index,
     failingSince: claimed.failing_since,
@@ -48,6 +54,8 @@ export async function deliverAttempt(deps: DeliverDeps, claimed: ClaimedAttempt)
     decision.kind === 'delivered' && result.kind === 'response'
       ? await deps.delivered.record(claimed, result)
       : await recordOutcome(deps.pool, claimed, result, decision, describeFailure(result));
+  // The common case (delivered and recorded) logs nothing, so it builds no child logger either.
+  if (recorded && decision.kind === 'delivered') return decision;
   const log = deps.logger.child({
     endpoint_id: claimed.endpoint_id,
     message_id: claimed.message_id,

@@ -17,44 +17,92 @@ export interface ClaimedAttempt {
   failing_since: Date | null;
 }
 
+/** How much more one endpoint may take: its free delivery slots in this dispatcher. */
+export interface EndpointRoom {
+  endpoint_id: string;
+  /** 0 or more; 0 keeps the endpoint out of the claim altogether. */
+  room: number;
+}
+
 /**
- * Claims up to `limit` due attempts of enabled endpoints, of messages from sourceTopic, oldest due first, skipping rows
- * another dispatcher has locked and endpoints this one has no room for. The lease makes the
- * claim survive the transaction; when it runs out (the holder crashed) the attempt is due again.
+ * Claims up to `limit` due attempts of enabled endpoints, of messages from sourceTopic, oldest due
+ * first, never more per endpoint than that endpoint's room (`rooms` lists the endpoints this
+ * dispatcher already has requests in flight to; any other endpoint has `endpointRoomMax`), so
+ * nothing claimed has to be given back. Rows another dispatcher holds are skipped. The lease
+ * makes the claim survive the transaction; when it runs out (the holder crashed) the attempt is
+ * due again.
+ *
+ * How (index webhook_attempts_endpoint_due): the endpoints with scheduled attempts are found by
+ * a loose index scan (one descent per endpoint, at most `endpointsScanMax`), the oldest due
+ * attempts of each endpoint with room are read up to its room (a full endpoint's backlog is never
+ * read, so it cannot hide or slow the others), the oldest `limit` of those kept, then locked with
+ * SKIP LOCKED, status and lease checked again on the locked row (a concurrent claim may have
+ * taken it since they were read).
  */
 export async function claimDueAttempts(
   pool: Pool,
   q: {
     sourceTopic: string;
     limit: number;
-    excludeEndpointIds: string[];
+    rooms: readonly EndpointRoom[];
+    endpointRoomMax: number;
+    /** Endpoints with scheduled attempts looked at per claim, in id order: bounds the claim's work. */
+    endpointsScanMax: number;
     lease_ms: number;
     leaseToken: string;
   },
 ): Promise<ClaimedAttempt[]> {
+  if (q.limit <= 0) return [];
   const { rows } = await pool.query<ClaimedAttempt>(
-    // The endpoint check is a per-row subquery on purpose: written as a join, the planner (which
-    // sees few endpoints) looped over them and bitmap-scanned every due entry per endpoint, dead
-    // ones included, 10x the buffers; this way it walks the due index in order and stops at LIMIT.
-    `WITH picked AS (
-       SELECT a.id FROM webhook_attempts a
-        WHERE a.source_topic = $5 AND a.status = 'scheduled' AND a.due_at <= now()
-          AND (a.lease_until IS NULL OR a.lease_until <= now())
-          AND NOT (a.endpoint_id = ANY($2::uuid[]))
-          AND (SELECT e.status FROM webhook_endpoints e WHERE e.id = a.endpoint_id) = 'enabled'
-        ORDER BY a.due_at
+    `WITH RECURSIVE scheduled (endpoint_id) AS (
+       (SELECT a.endpoint_id FROM webhook_attempts a
+         WHERE a.source_topic = $6 AND a.status = 'scheduled' ORDER BY a.endpoint_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT a.endpoint_id FROM webhook_attempts a
+                WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id > s.endpoint_id
+                ORDER BY a.endpoint_id LIMIT 1)
+         FROM scheduled s WHERE s.endpoint_id IS NOT NULL
+     ), endpoints AS (
+       SELECT s.endpoint_id, coalesce(r.room, $7) AS room
+         FROM (SELECT endpoint_id FROM scheduled WHERE endpoint_id IS NOT NULL LIMIT $8) s
+         LEFT JOIN unnest($2::uuid[], $3::int[]) AS r (endpoint_id, room) ON r.endpoint_id = s.endpoint_id
+        WHERE coalesce(r.room, $7) > 0
+          AND (SELECT e.status FROM webhook_endpoints e WHERE e.id = s.endpoint_id) = 'enabled'
+     ), kept AS (
+       SELECT c.id FROM endpoints en
+        CROSS JOIN LATERAL (
+          SELECT a.id, a.due_at FROM webhook_attempts a
+           WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id = en.endpoint_id
+             AND a.due_at <= now() AND (a.lease_until IS NULL OR a.lease_until <= now())
+           ORDER BY a.due_at
+           LIMIT en.room
+        ) c
+        ORDER BY c.due_at
         LIMIT $1
+     ), picked AS (
+       SELECT a.id FROM webhook_attempts a
+        WHERE a.id IN (SELECT id FROM kept) AND a.status = 'scheduled'
+          AND (a.lease_until IS NULL OR a.lease_until <= now())
         FOR UPDATE OF a SKIP LOCKED
      )
      UPDATE webhook_attempts a
-        SET lease_until = now() + $3 * interval '1 millisecond', lease_token = $4, started_at = now()
+        SET lease_until = now() + $4 * interval '1 millisecond', lease_token = $5, started_at = now()
        FROM picked, webhook_messages m, webhook_endpoints e
       WHERE a.id = picked.id AND m.id = a.message_id AND e.id = a.endpoint_id
      RETURNING a.id AS attempt_id, a.lease_token, a.schedule_index, m.id AS message_id, m.event_id, m.body,
                e.id AS endpoint_id, e.url, e.secret_encrypted,
                CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_encrypted END AS previous_secret_encrypted,
                e.failing_since`,
-    [q.limit, q.excludeEndpointIds, q.lease_ms, q.leaseToken, q.sourceTopic],
+    [
+      q.limit,
+      q.rooms.map((r) => r.endpoint_id),
+      q.rooms.map((r) => Math.max(0, r.room)),
+      q.lease_ms,
+      q.leaseToken,
+      q.sourceTopic,
+      q.endpointRoomMax,
+      q.endpointsScanMax,
+    ],
   );
   return rows;
 }

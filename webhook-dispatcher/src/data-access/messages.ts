@@ -36,9 +36,16 @@ export async function insertMessages(
   q: { sourceTopic: string; firstDelay_ms: number },
 ): Promise<number> {
   if (messages.length === 0) return 0;
+  // One event's body goes to each of its endpoints: sent once, referred to by position.
+  const bodyIndex = new Map<string, number>();
+  for (const m of messages) if (!bodyIndex.has(m.body)) bodyIndex.set(m.body, bodyIndex.size + 1);
   const { rows } = await client.query<{ id: string; endpoint_id: string }>(
     `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body, source_topic)
-     SELECT *, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+     SELECT u.id, u.endpoint_id, u.event_id, u.event_type, b.body, $7
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int[]) WITH ORDINALITY
+              AS u (id, endpoint_id, event_id, event_type, body_at, ord)
+       JOIN unnest($6::text[]) WITH ORDINALITY AS b (body, at) ON b.at = u.body_at
+      ORDER BY u.ord
      ON CONFLICT (endpoint_id, event_id) DO NOTHING
      RETURNING id, endpoint_id`,
     [
@@ -46,7 +53,8 @@ export async function insertMessages(
       messages.map((m) => m.endpointId),
       messages.map((m) => m.eventId),
       messages.map((m) => m.eventType),
-      messages.map((m) => m.body),
+      messages.map((m) => bodyIndex.get(m.body)!),
+      [...bodyIndex.keys()],
       q.sourceTopic,
     ],
   );

@@ -25,6 +25,16 @@ export interface WebhookRequest {
 }
 
 const USER_AGENT = 'ledger-webhooks/1';
+/** Endpoint URLs whose parsed form is kept; past it the cache starts over. */
+const TARGETS_MAX = 10_000;
+
+interface Target {
+  secure: boolean;
+  protocol: string;
+  hostname: string;
+  port: string | number;
+  path: string;
+}
 
 /**
  * POSTs webhooks: only http(s) URLs the configuration allows, only to addresses the SSRF policy
@@ -47,21 +57,48 @@ export function createWebhookClient(options: WebhookClientOptions) {
     return { kind: 'no_response', latency_ms: Date.now() - started, error };
   }
 
-  async function post(request: WebhookRequest): Promise<SendResult> {
-    const started = Date.now();
+  /**
+   * What a URL means for a request, or why it is refused, remembered per URL text: parsing it and
+   * checking an address literal against the (fixed) policy showed in CPU profiles, once per
+   * delivery. Host names are still checked at every connection, by the pinned lookup.
+   */
+  const targets = new Map<string, Target | { refused: string }>();
+  function targetOf(urlText: string): Target | { refused: string } {
+    const known = targets.get(urlText);
+    if (known) return known;
+    const target = parseTarget(urlText);
+    if (targets.size >= TARGETS_MAX) targets.clear();
+    targets.set(urlText, target);
+    return target;
+  }
+  function parseTarget(urlText: string): Target | { refused: string } {
     let url: URL;
     try {
-      url = new URL(request.url);
+      url = new URL(urlText);
     } catch {
-      return refuse(started, 'invalid URL');
+      return { refused: 'invalid URL' };
     }
     const secure = url.protocol === 'https:';
     if (!secure && !(url.protocol === 'http:' && options.allowHttp))
-      return refuse(started, `${url.protocol} URLs are not allowed`);
+      return { refused: `${url.protocol} URLs are not allowed` };
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     // An address literal is never looked up, so the policy is applied to it here.
     if (parseIp(host) && !isAddressAllowed(host, options.allowlist))
-      return refuse(started, new AddressNotAllowedError(host, [host]).message);
+      return { refused: new AddressNotAllowedError(host, [host]).message };
+    return {
+      secure,
+      protocol: url.protocol,
+      hostname: host,
+      port: url.port || (secure ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+    };
+  }
+
+  async function post(request: WebhookRequest): Promise<SendResult> {
+    const started = Date.now();
+    const target = targetOf(request.url);
+    if ('refused' in target) return refuse(started, target.refused);
+    const { secure } = target;
 
     const body = Buffer.from(request.body, 'utf8');
     return new Promise<SendResult>((resolve) => {
@@ -74,10 +111,10 @@ export function createWebhookClient(options: WebhookClientOptions) {
       };
       const req = (secure ? https : http).request({
         method: 'POST',
-        protocol: url.protocol,
-        hostname: host,
-        port: url.port || (secure ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
         agent: secure ? httpsAgent : httpAgent,
         lookup,
         headers: {
