@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 import type { Pool, PoolClient } from '../../platform/postgres';
-import { decodeOutboxLines, type OutboxEvent } from './domain/outbox-lines';
+import { decodeOutboxLines, OUTBOX_CHANNEL, type OutboxEvent } from './domain/outbox-lines';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -24,16 +24,30 @@ const LEADER_LOCK_KEY = 7_160_002;
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { logger } = options;
   let stopping = false;
+  /** Rows may have committed since the last look (a kick that came while relaying is kept). */
+  let kicked = false;
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
 
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
+      if (kicked || stopping) {
+        kicked = false;
+        resolve();
+        return;
+      }
+      const done = () => {
         clearTimeout(timer);
+        wake = undefined;
+        kicked = false;
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      wake = done;
     });
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
@@ -93,12 +107,19 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           continue;
         }
         logger.info('outbox relay is the leader');
+        // Every processor's batch notifies on commit, so the leader hears of other processes'
+        // rows at once instead of at its next poll.
+        client.on('notification', kick);
+        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         while (!stopping) {
           if (!(await relayOnce(client))) await idle(options.pollIntervalMs);
         }
+        await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`);
+        client.off('notification', kick);
         await client.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK_KEY]);
       } catch (error) {
         logger.error({ err: error }, 'outbox relay failed; retrying');
+        client?.off('notification', kick);
         client?.release(true);
         client = undefined;
         if (!stopping) await idle(1_000);
@@ -113,9 +134,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       loop = run();
     },
     /** Look now: a batch just committed rows. */
-    kick(): void {
-      wake?.();
-    },
+    kick,
     /** Drains what is there, then stops. */
     async stop(): Promise<void> {
       stopping = true;

@@ -4,7 +4,7 @@ import { invertRate, rateOf, type Rate } from '../../../platform/money';
 import type { AccountKind, AccountState, Command, ExistingTransfer, Outcome } from '../domain/types';
 import { idempotencyScope } from '../domain/decide-batch';
 import type { OutboxRow } from '../domain/build-events';
-import { encodeOutboxLines } from '../domain/outbox-lines';
+import { encodeOutboxLines, OUTBOX_CHANNEL } from '../domain/outbox-lines';
 import { LedgerInvariantError } from '../domain/errors';
 
 type SystemKind = Exclude<AccountKind, 'customer'>;
@@ -239,7 +239,10 @@ export async function insertEntries(client: PoolClient, outcomes: Outcome[], now
   );
 }
 
-/** The batch's events as one outbox row (see migrations/0003_outbox_batches.sql). */
+/**
+ * The batch's events as one outbox row (see migrations/0003_outbox_batches.sql), and a
+ * notification to the relay, delivered when (and only if) the transaction commits.
+ */
 export async function insertOutbox(
   client: PoolClient,
   topic: string,
@@ -248,7 +251,10 @@ export async function insertOutbox(
 ): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
-    'INSERT INTO outbox_batches (topic, event_count, events, created_at) VALUES ($1, $2, $3, $4)',
+    `WITH batch AS (
+       INSERT INTO outbox_batches (topic, event_count, events, created_at) VALUES ($1, $2, $3, $4) RETURNING id
+     )
+     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM batch`,
     [topic, rows.length, encodeOutboxLines(rows), now],
   );
 }

@@ -1,5 +1,8 @@
 import type { LedgerEventV1 } from '../../../contracts/src';
 
+/** PostgreSQL channel notified when a batch's outbox row commits; the relay leader listens. */
+export const OUTBOX_CHANNEL = 'ledger_outbox';
+
 /** One event bound for Kafka: its key (ordering), type and id (headers), and JSON value. */
 export interface OutboxEvent {
   key: string;
