@@ -13,6 +13,7 @@ if [ ! -f .data/run/admin-token ]; then
 fi
 export ADMIN_TOKEN="${ADMIN_TOKEN:-$(cat .data/run/admin-token)}"
 node dist/scripts/migrate.js
+node dist/scripts/ensure-topics.js
 
 bash scripts/down.sh --services-only
 pids=()
