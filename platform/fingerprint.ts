@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { CurrencyCode } from '../contracts/src';
 
 /** What identifies a transfer request for idempotency: the same key must come with the same of these. */
 export interface TransferRequestFields {
@@ -7,7 +6,8 @@ export interface TransferRequestFields {
   sourceAccountId: string | null;
   destinationAccountId: string | null;
   amount: bigint;
-  currency: CurrencyCode;
+  /** ISO 4217; a Kafka command may name one the ledger does not support (it is then rejected). */
+  currency: string;
   description: string | null;
   metadata: Record<string, string> | null;
 }

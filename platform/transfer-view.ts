@@ -10,7 +10,8 @@ export interface TransferRecord {
   sourceAccountId: string | null;
   destinationAccountId: string | null;
   amount: bigint;
-  currency: CurrencyCode;
+  /** Unsupported only on a transfer rejected with unsupported_currency. */
+  currency: string;
   destinationAmount: bigint | null;
   destinationCurrency: CurrencyCode | null;
   rate: Rate | null;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IsoCurrencyCode } from './currencies';
 import { IdempotencyKey, Timestamp, Uuid } from './primitives';
 import { checkAccountsForKind, transferCommandFields } from './transfers';
 
@@ -19,6 +20,10 @@ export const TransferCommandPayloadV1 = z
     tenant_id: Uuid,
     idempotency_key: IdempotencyKey,
     ...transferCommandFields,
+    currency: IsoCurrencyCode.meta({
+      description:
+        'Currency of `amount`: the debited account currency (the credited one for deposits). One the ledger does not support rejects the transfer with unsupported_currency.',
+    }),
   })
   .strict()
   .superRefine(checkAccountsForKind);

@@ -23,3 +23,14 @@ export const CurrencyCode = z
   .meta({ id: 'CurrencyCode', description: 'ISO 4217 code of a supported currency' });
 
 export const currencyExponent = (code: CurrencyCode): number => CURRENCIES[code];
+
+export const isSupportedCurrency = (code: string): code is CurrencyCode => Object.hasOwn(CURRENCIES, code);
+
+/**
+ * Any code shaped like ISO 4217. A Kafka command may name a currency the ledger does not support:
+ * the transfer is then recorded as rejected (unsupported_currency), so the producer can read why.
+ */
+export const IsoCurrencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'three upper-case letters (ISO 4217)')
+  .meta({ id: 'IsoCurrencyCode', description: 'ISO 4217 code (three upper-case letters)' });

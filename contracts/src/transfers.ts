@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CurrencyCode } from './currencies';
+import { CurrencyCode, IsoCurrencyCode } from './currencies';
 import { AmountInput, AmountString, Metadata, PageQuery, Timestamp, Uuid, page } from './primitives';
 
 export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
@@ -19,6 +19,7 @@ export const REJECTION_REASONS = {
   same_account: 'the source and destination accounts are the same',
   amount_out_of_range: 'the amount is zero or beyond the largest allowed',
   fx_rate_unavailable: 'no exchange rate is set between the two currencies',
+  unsupported_currency: 'the ledger does not hold this currency',
   idempotency_key_reused: 'the idempotency key was used before with another request',
 } as const;
 
@@ -97,7 +98,9 @@ export const Transfer = z
     source_account_id: Uuid.nullable(),
     destination_account_id: Uuid.nullable(),
     amount: AmountString,
-    currency: CurrencyCode,
+    currency: IsoCurrencyCode.meta({
+      description: 'A supported currency, except on a transfer rejected with unsupported_currency',
+    }),
     destination_amount: AmountString.nullable().meta({
       description: 'Credited amount, in destination_currency',
     }),

@@ -1,4 +1,4 @@
-import type { CurrencyCode } from '../../contracts/src';
+import { isSupportedCurrency, type CurrencyCode } from '../../contracts/src';
 import type { Logger } from '../../platform/logger';
 import { withTransaction, type Pool } from '../../platform/postgres';
 import { buildEvents } from './domain/build-events';
@@ -65,6 +65,7 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
     const needed = new Set(customerIds.filter((id) => currencies.has(id)));
     const pairs: Array<[CurrencyCode, CurrencyCode]> = [];
     for (const c of accepted) {
+      if (!isSupportedCurrency(c.currency)) continue; // rejected by decideBatch, touches nothing
       if (c.kind !== 'transfer') needed.add(systemId('world', c.currency));
       const to = c.destinationAccountId ? currencies.get(c.destinationAccountId) : undefined;
       if (c.kind === 'transfer' && to && to !== c.currency) {

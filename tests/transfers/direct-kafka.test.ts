@@ -78,6 +78,43 @@ describe('services that produce commands to Kafka directly', () => {
     expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('250');
   });
 
+  it('records a command in a currency the ledger does not hold as rejected (unsupported_currency), readable by its producer', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 100);
+    const to = await fundedAccount(api, 'USD', 0);
+    const transferId = randomUUID();
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [
+        {
+          key: from,
+          value: command({
+            transfer_id: transferId,
+            tenant_id: tenantId,
+            idempotency_key: `xts-${randomUUID()}`,
+            source_account_id: from,
+            destination_account_id: to,
+            amount: '10',
+            currency: 'XTS',
+          }),
+        },
+      ],
+    });
+    const deadline = Date.now() + 20_000;
+    let reply = await api.get(`/v1/transfers/${transferId}?wait=5`);
+    while (reply.status === 404 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      reply = await api.get(`/v1/transfers/${transferId}?wait=5`);
+    }
+    expect(reply.body).toMatchObject({
+      status: 'rejected',
+      currency: 'XTS',
+      reason: { code: 'unsupported_currency' },
+      entries: [],
+    });
+    expect((await api.get(`/v1/accounts/${from}`)).body.balance).toBe('100');
+  });
+
   it('dead-letters a poison message with its reason while the good ones after it commit', async () => {
     const { id: tenantId, api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 1_000);

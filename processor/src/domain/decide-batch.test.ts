@@ -109,6 +109,21 @@ describe('deciding a batch of commands in partition order', () => {
     expect(d.outcomes.map((o) => o.reason)).toEqual(['account_not_owned', 'account_not_owned']);
   });
 
+  it('rejects a currency the ledger does not hold, moving nothing, before any account check', () => {
+    const s = state([account('a', 100n), account('b', 0n)]);
+    const d = decideBatch(
+      [
+        command({ currency: 'XTS' }),
+        command({ kind: 'deposit', sourceAccountId: null, destinationAccountId: 'nobody', currency: 'XTS' }),
+      ],
+      s,
+    );
+    expect(d.outcomes.map((o) => [o.status, o.reason, o.entries.length])).toEqual([
+      ['rejected', 'unsupported_currency', 0],
+      ['rejected', 'unsupported_currency', 0],
+    ]);
+  });
+
   it('converts through both FX house accounts so each currency balances', () => {
     const d = decideBatch(
       [command({ amount: 1_005n, destinationAccountId: 'e' })],

@@ -1,5 +1,5 @@
 import type { CurrencyCode, RejectionReason } from '../../../contracts/src';
-import { currencyExponent } from '../../../contracts/src';
+import { currencyExponent, isSupportedCurrency } from '../../../contracts/src';
 import { AMOUNT_MAX, INT64_MAX, INT64_MIN, convertMinor, type Rate } from '../../../platform/money';
 import type {
   AccountKind,
@@ -105,6 +105,7 @@ interface Plan {
 }
 
 function plan_(c: Command, state: BatchState, balanceOf: (a: AccountState) => bigint): Plan {
+  if (!isSupportedCurrency(c.currency)) throw new Rejection('unsupported_currency');
   if (c.amount <= 0n || c.amount > AMOUNT_MAX) throw new Rejection('amount_out_of_range');
   const system = (kind: 'world' | 'fx_house', currency: CurrencyCode) =>
     mustHave(state.accounts.get(state.systemAccountId(kind, currency)), `${kind} ${currency}`);
