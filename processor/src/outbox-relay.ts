@@ -27,15 +27,18 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   /** Rows may have committed since the last look (a kick that came while relaying is kept). */
   let kicked = false;
   let wake: (() => void) | undefined;
+  /** Whether the current wait ends on a kick (the leader's does; a follower's does not). */
+  let waitingForKicks = false;
   let loop: Promise<void> | undefined;
 
   const kick = () => {
     kicked = true;
-    wake?.();
+    if (waitingForKicks) wake?.();
   };
-  const idle = (ms: number) =>
+  /** Waits `ms`, or less when stopping or (unless `kicks` is false) when kicked. */
+  const idle = (ms: number, kicks = true) =>
     new Promise<void>((resolve) => {
-      if (kicked || stopping) {
+      if ((kicks && kicked) || stopping) {
         kicked = false;
         resolve();
         return;
@@ -43,11 +46,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       const done = () => {
         clearTimeout(timer);
         wake = undefined;
-        kicked = false;
+        if (kicks) kicked = false;
         resolve();
       };
       const timer = setTimeout(done, ms);
       wake = done;
+      waitingForKicks = kicks;
     });
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
@@ -103,7 +107,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         if (!rows[0]?.leader) {
           client.release();
           client = undefined;
-          await idle(2_000);
+          // Not the leader: commits are the leader's business, only stopping cuts this short.
+          await idle(2_000, false);
           continue;
         }
         logger.info('outbox relay is the leader');
