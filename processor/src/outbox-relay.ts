@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 import type { Pool, PoolClient } from '../../platform/postgres';
+import { createWakeableSleep } from '../../platform/wakeable-sleep';
 import { decodeOutboxLines, OUTBOX_CHANNEL, type OutboxEvent } from './domain/outbox-lines';
 
 export interface OutboxRelayOptions {
@@ -24,35 +25,9 @@ const LEADER_LOCK_KEY = 7_160_002;
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { logger } = options;
   let stopping = false;
-  /** Rows may have committed since the last look (a kick that came while relaying is kept). */
-  let kicked = false;
-  let wake: (() => void) | undefined;
-  /** Whether the current wait ends on a kick (the leader's does; a follower's does not). */
-  let waitingForKicks = false;
+  /** Woken by commits (kick), so rows are relayed at once; polls besides, for other writers. */
+  const pause = createWakeableSleep();
   let loop: Promise<void> | undefined;
-
-  const kick = () => {
-    kicked = true;
-    if (waitingForKicks) wake?.();
-  };
-  /** Waits `ms`, or less when stopping or (unless `kicks` is false) when kicked. */
-  const idle = (ms: number, kicks = true) =>
-    new Promise<void>((resolve) => {
-      if ((kicks && kicked) || stopping) {
-        kicked = false;
-        resolve();
-        return;
-      }
-      const done = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        if (kicks) kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake = done;
-      waitingForKicks = kicks;
-    });
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
   async function relayOnce(client: PoolClient): Promise<boolean> {
@@ -108,26 +83,26 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           client.release();
           client = undefined;
           // Not the leader: commits are the leader's business, only stopping cuts this short.
-          await idle(2_000, false);
+          await pause.sleep(2_000, { kicks: false });
           continue;
         }
         logger.info('outbox relay is the leader');
         // Every processor's batch notifies on commit, so the leader hears of other processes'
         // rows at once instead of at its next poll.
-        client.on('notification', kick);
+        client.on('notification', pause.kick);
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         while (!stopping) {
-          if (!(await relayOnce(client))) await idle(options.pollIntervalMs);
+          if (!(await relayOnce(client))) await pause.sleep(options.pollIntervalMs);
         }
         await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`);
-        client.off('notification', kick);
+        client.off('notification', pause.kick);
         await client.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK_KEY]);
       } catch (error) {
         logger.error({ err: error }, 'outbox relay failed; retrying');
-        client?.off('notification', kick);
+        client?.off('notification', pause.kick);
         client?.release(true);
         client = undefined;
-        if (!stopping) await idle(1_000);
+        if (!stopping) await pause.sleep(1_000, { kicks: false });
       } finally {
         client?.release();
       }
@@ -139,11 +114,11 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       loop = run();
     },
     /** Look now: a batch just committed rows. */
-    kick,
+    kick: pause.kick,
     /** Drains what is there, then stops. */
     async stop(): Promise<void> {
       stopping = true;
-      wake?.();
+      pause.stop();
       await loop;
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
+import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import {
   claimDueAttempts,
   releaseAttempts,
@@ -72,33 +73,12 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
     options.lease_ms >= 2 * options.timeout_ms + LEASE_MARGIN_MS ? options.endpointConcurrencyMax : 0;
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
-  /** Work may be due that the last claim did not see (new messages, a retry's time came). */
-  let kicked = false;
+  /** Kicked when work may be due that the last claim did not see (new messages, a retry's time). */
+  const pause = createWakeableSleep();
+  const kick = pause.kick;
   /** The last claim was held back by room (overall or per endpoint): a freed slot is worth a look. */
   let constrained = false;
-  let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
-
-  const kick = () => {
-    kicked = true;
-    wake?.();
-  };
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (kicked || stopping) {
-        kicked = false;
-        resolve();
-        return;
-      }
-      const done = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake = done;
-    });
 
   function kickIn(delay_ms: number): void {
     if (delay_ms > LOCAL_TIMER_MAX_MS) return;
@@ -226,12 +206,12 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       try {
         const more = await claimOnce();
         failures = 0;
-        if (!more) await idle(options.pollInterval_ms);
+        if (!more) await pause.sleep(options.pollInterval_ms);
       } catch (error) {
         failures++;
         const wait = Math.min(5_000, 50 * 2 ** Math.min(failures, 10));
         logger.error({ err: error, wait_ms: wait }, 'claiming attempts failed; retrying');
-        await idle(wait);
+        await pause.sleep(wait);
       }
     }
   }
@@ -249,7 +229,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
     /** Stops claiming, gives back the queued attempts, waits for those in flight to finish and be recorded. */
     async stop(): Promise<void> {
       stopping = true;
-      kick();
+      pause.stop();
       await loop;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
