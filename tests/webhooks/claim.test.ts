@@ -20,14 +20,21 @@ describe('claiming due attempts', () => {
 
   const claim = (
     sourceTopic: string,
-    q: { limit: number; rooms?: EndpointRoom[]; endpointRoomMax: number },
+    q: {
+      limit: number;
+      rooms?: EndpointRoom[];
+      endpointRoomMax: number;
+      endpointsScanMax?: number;
+      scanFrom?: string;
+    },
   ) =>
     claimDueAttempts(h.pool, {
       sourceTopic,
       limit: q.limit,
       rooms: q.rooms ?? [],
       endpointRoomMax: q.endpointRoomMax,
-      endpointsScanMax: 1_000,
+      endpointsScanMax: q.endpointsScanMax ?? 1_000,
+      scanFrom: q.scanFrom,
       lease_ms: 60_000,
       leaseToken: randomUUID(),
     });
@@ -52,6 +59,20 @@ describe('claiming due attempts', () => {
     const counts = countBy(claimed.map((c) => c.endpoint_id));
     expect(counts.get(busy)).toBe(3);
     expect(counts.get(idle)).toBe(5);
+  });
+
+  it('with more endpoints than one claim scans, goes round from its start so none is left out', async () => {
+    const topic = `claim-${randomUUID()}`;
+    const endpoints: string[] = [];
+    for (let i = 0; i < 4; i++) endpoints.push(await endpointWithDue(topic, 1));
+    const [e0, e1, e2, e3] = endpoints.sort();
+    const scan = { limit: 10, endpointRoomMax: 5, endpointsScanMax: 2 };
+
+    const first = await claim(topic, { ...scan, scanFrom: e1 });
+    expect(first.map((c) => c.endpoint_id).sort()).toEqual([e2, e3]);
+    // Past the last endpoint the scan wraps round to the first ones.
+    const second = await claim(topic, { ...scan, scanFrom: e3 });
+    expect(second.map((c) => c.endpoint_id).sort()).toEqual([e0, e1]);
   });
 
   it('a full endpoint with the oldest backlog does not stop the others being claimed', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
 import type { Decision, SendResult } from '../domain/attempt-outcome';
 
@@ -33,7 +34,8 @@ export interface EndpointRoom {
  * due again.
  *
  * How (index webhook_attempts_endpoint_due): the endpoints with scheduled attempts are found by
- * a loose index scan (one descent per endpoint, at most `endpointsScanMax`), the oldest due
+ * a loose index scan (one descent per endpoint, at most `endpointsScanMax`, going round from a
+ * random id so that no endpoint is left out for good), the oldest due
  * attempts of each endpoint with room are read up to its room (a full endpoint's backlog is never
  * read, so it cannot hide or slow the others), the oldest `limit` of those kept, then locked with
  * SKIP LOCKED, status and lease checked again on the locked row (a concurrent claim may have
@@ -46,25 +48,47 @@ export async function claimDueAttempts(
     limit: number;
     rooms: readonly EndpointRoom[];
     endpointRoomMax: number;
-    /** Endpoints with scheduled attempts looked at per claim, in id order: bounds the claim's work. */
+    /**
+     * Endpoints with scheduled attempts looked at per claim: bounds the claim's work. They are
+     * taken in id order going round from `scanFrom` (random by default), so with more endpoints
+     * than this every one of them still comes up.
+     */
     endpointsScanMax: number;
+    /** Where this claim's endpoint scan starts (just after this id); for tests. */
+    scanFrom?: string;
     lease_ms: number;
     leaseToken: string;
   },
 ): Promise<ClaimedAttempt[]> {
   if (q.limit <= 0) return [];
   const { rows } = await pool.query<ClaimedAttempt>(
-    `WITH RECURSIVE scheduled (endpoint_id) AS (
+    `WITH RECURSIVE after_start (endpoint_id) AS (
        (SELECT a.endpoint_id FROM webhook_attempts a
-         WHERE a.source_topic = $6 AND a.status = 'scheduled' ORDER BY a.endpoint_id LIMIT 1)
+         WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id > $9
+         ORDER BY a.endpoint_id LIMIT 1)
        UNION ALL
        SELECT (SELECT a.endpoint_id FROM webhook_attempts a
                 WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id > s.endpoint_id
                 ORDER BY a.endpoint_id LIMIT 1)
-         FROM scheduled s WHERE s.endpoint_id IS NOT NULL
+         FROM after_start s WHERE s.endpoint_id IS NOT NULL
+     ), up_to_start (endpoint_id) AS (
+       (SELECT a.endpoint_id FROM webhook_attempts a
+         WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id <= $9
+         ORDER BY a.endpoint_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT a.endpoint_id FROM webhook_attempts a
+                WHERE a.source_topic = $6 AND a.status = 'scheduled' AND a.endpoint_id > s.endpoint_id
+                  AND a.endpoint_id <= $9
+                ORDER BY a.endpoint_id LIMIT 1)
+         FROM up_to_start s WHERE s.endpoint_id IS NOT NULL
+     ), scheduled (endpoint_id) AS (
+       -- Circular order from the start id; evaluated lazily, so the LIMIT below stops the scan.
+       SELECT endpoint_id FROM after_start WHERE endpoint_id IS NOT NULL
+       UNION ALL
+       SELECT endpoint_id FROM up_to_start WHERE endpoint_id IS NOT NULL
      ), endpoints AS (
        SELECT s.endpoint_id, coalesce(r.room, $7) AS room
-         FROM (SELECT endpoint_id FROM scheduled WHERE endpoint_id IS NOT NULL LIMIT $8) s
+         FROM (SELECT endpoint_id FROM scheduled LIMIT $8) s
          LEFT JOIN unnest($2::uuid[], $3::int[]) AS r (endpoint_id, room) ON r.endpoint_id = s.endpoint_id
         WHERE coalesce(r.room, $7) > 0
           AND (SELECT e.status FROM webhook_endpoints e WHERE e.id = s.endpoint_id) = 'enabled'
@@ -102,6 +126,7 @@ export async function claimDueAttempts(
       q.sourceTopic,
       q.endpointRoomMax,
       q.endpointsScanMax,
+      q.scanFrom ?? randomUUID(),
     ],
   );
   return rows;
