@@ -1,4 +1,5 @@
 import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
+import { cancelPendingDeliveries } from '../../../platform/webhook-endpoint-disabling';
 
 export interface WebhookEndpointRow {
   id: string;
@@ -105,15 +106,7 @@ export async function disableOwnEndpoint(pool: Pool, tenantId: string, id: strin
       [id, tenantId],
     );
     if (!rows[0]) return undefined;
-    await client.query(
-      `UPDATE webhook_attempts SET status = 'cancelled', finished_at = now(), lease_until = NULL, error = 'endpoint disabled'
-        WHERE endpoint_id = $1 AND status = 'scheduled'`,
-      [id],
-    );
-    await client.query(
-      `UPDATE webhook_messages SET status = 'failed', updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`,
-      [id],
-    );
+    await cancelPendingDeliveries(client, id);
     return rows[0];
   });
 }

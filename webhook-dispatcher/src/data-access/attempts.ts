@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
+import { cancelPendingDeliveries } from '../../../platform/webhook-endpoint-disabling';
 import type { Decision, SendResult } from '../domain/attempt-outcome';
 
 /** A due attempt this dispatcher holds a lease on, with what it needs to send it. */
@@ -268,13 +269,5 @@ async function disableEndpoint(client: PoolClient, endpointId: string, reason: '
       WHERE id = $1 AND status = 'enabled'`,
     [endpointId, reason],
   );
-  await client.query(
-    `UPDATE webhook_attempts SET status = 'cancelled', finished_at = now(), lease_until = NULL, error = 'endpoint disabled'
-      WHERE endpoint_id = $1 AND status = 'scheduled'`,
-    [endpointId],
-  );
-  await client.query(
-    `UPDATE webhook_messages SET status = 'failed', updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`,
-    [endpointId],
-  );
+  await cancelPendingDeliveries(client, endpointId);
 }
