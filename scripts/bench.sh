@@ -8,7 +8,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # and, on a shared stack, the ledger_bench database.
 exec 9>"${TMPDIR:-/tmp}/ledger-bench.lock"
 flock 9
-provision
+# Without 9>&-, the Kafka, PostgreSQL and Redis daemons that provisioning may start would inherit
+# the lock and hold it for as long as they run, blocking every later bench.
+provision 9>&-
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
   psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS ledger_bench WITH (FORCE)' -c 'CREATE DATABASE ledger_bench' >/dev/null
   export DATABASE_URL="${DATABASE_URL%/*}/ledger_bench"

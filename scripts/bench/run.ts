@@ -10,7 +10,7 @@ import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool } from '../../platform/postgres';
 import { databaseLimit } from './db-limit';
-import { machineCpu } from './machine-cpu';
+import { machineCpu, type CpuCost } from './machine-cpu';
 import { awaitSettled, awaitThroughput, outcomeStats } from './measure';
 import { publishCommands, type PlannedTransfer } from './publish';
 import { seedTenant } from './seed';
@@ -344,6 +344,7 @@ async function main(): Promise<void> {
       stats.map((s, i) => [expected[i]!.label, { committed: s.committed, rejected: s.rejected }]),
     ),
     results: rows,
+    cpu_ms_per_transfer_by_process: cpuSplit,
     invariants: problems.length === 0 ? 'ok' : problems,
   };
   const dir = path.join(ROOT, 'bench-results');
@@ -364,6 +365,10 @@ async function main(): Promise<void> {
       'vs db limit': r.vsDatabaseLimit ?? '',
     })),
   );
+  if (Object.keys(cpuSplit).length > 0) {
+    console.log('machine CPU per transfer, ms, by the part of the system that spent it:');
+    console.table(cpuSplit);
+  }
   console.log(`written to ${path.relative(ROOT, file)}`);
   if (problems.length > 0) {
     console.error(`INVARIANTS BROKEN:\n  ${problems.join('\n  ')}`);
@@ -377,10 +382,14 @@ async function main(): Promise<void> {
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** What a profile cost the machine: every process on it shares the same cores. */
-const cpuRows = (profile: string, cpu: { busyPct: number; msPerUnit: number }): Row[] => [
-  { profile, figure: 'machine CPU busy', value: cpu.busyPct, unit: '%' },
-  { profile, figure: 'machine CPU per transfer', value: cpu.msPerUnit, unit: 'ms' },
-];
+const cpuSplit: Record<string, Record<string, number>> = {};
+const cpuRows = (profile: string, cpu: CpuCost): Row[] => {
+  cpuSplit[profile] = cpu.msPerUnitBy;
+  return [
+    { profile, figure: 'machine CPU busy', value: cpu.busyPct, unit: '%' },
+    { profile, figure: 'machine CPU per transfer', value: cpu.msPerUnit, unit: 'ms' },
+  ];
+};
 
 async function waitForHealth(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
