@@ -32,13 +32,19 @@ export function topicsFor(prefix: string): Topics {
   };
 }
 
-/** kafkajs log lines through pino, at the level kafkajs chose. */
-function pinoLogCreator(logger: Logger): logCreator {
+/**
+ * kafkajs log lines through pino, at the level kafkajs chose, except one kind: kafkajs logs every
+ * error response from the broker at ERROR ("Response JoinGroup(...)"), although it also hands the
+ * error to its caller, which retries it ("the coordinator is loading" on a brand-new broker, a
+ * topic created a moment ago) or reports it. Those lines are details of a request, at debug.
+ */
+export function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const child = { kafka: extra };
-      if (level === logLevel.ERROR) logger.error(child, message);
+      if (level === logLevel.ERROR && message.startsWith('Response ')) logger.debug(child, message);
+      else if (level === logLevel.ERROR) logger.error(child, message);
       else if (level === logLevel.WARN) logger.warn(child, message);
       else if (level === logLevel.INFO) logger.debug(child, message);
     };
