@@ -238,7 +238,7 @@ export async function recoverFailedMessages(
   const { rowCount } = await pool.query(
     `WITH failed AS (
        SELECT id FROM webhook_messages
-        WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2
+        WHERE endpoint_id = $1 AND failed AND created_at >= $2
         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
      ), reopened AS (
        UPDATE webhook_messages m SET status = 'pending', updated_at = now() FROM failed WHERE m.id = failed.id
