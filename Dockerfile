@@ -2,6 +2,8 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Fixes to dependencies, applied by patch-package on install (see patches/).
+COPY patches patches
 # npm install against the lock: npm ci rejects lock files written without other platforms' optional packages.
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

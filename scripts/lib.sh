@@ -40,14 +40,17 @@ ensure_node() {
   export KAFKAJS_NO_PARTITIONER_WARNING=1
 }
 
-# Installs npm dependencies when node_modules is missing or older than the lock file.
+# Installs npm dependencies when node_modules is missing or older than the lock file or a patch
+# of patches/ (applied to node_modules by the install's postinstall step, patch-package).
 ensure_deps() {
-  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  local stamp="$ROOT/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ] || [ -n "$(find "$ROOT/patches" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     log "installing npm dependencies"
     # `npm install` with the lock file installs exactly the locked versions. Not `npm ci`: the npm
     # these machines ship writes lock files without other platforms' optional packages (swc's
     # native builds) and then its own `npm ci` refuses them as out of sync.
     (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
+    touch "$stamp" # an install with nothing to change leaves it as it was
   fi
 }
 
