@@ -9,7 +9,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import type { MessagePublisher } from './tracing';
+import type { MessagePublisher, RelayedMessage } from './tracing';
 
 // A natural batcher (platform/natural-batcher.ts) sends a batch from the async context of the
 // call that opened it, and schedules the next batch from there too: left alone, every batch of a
@@ -21,20 +21,28 @@ const DETACHED = suppressTracing(ROOT_CONTEXT);
 
 const tracer = () => trace.getTracer('ledger');
 
+export function failed(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+}
+
 async function endWith<R>(span: Span, work: Promise<R>): Promise<R> {
   try {
     return await work;
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : undefined,
-    });
+    failed(span, error);
     throw error;
   } finally {
     span.end();
   }
 }
+
+const sendAttributes = (topic: string): Attributes => ({
+  'messaging.system': 'kafka',
+  'messaging.destination.name': topic,
+  'messaging.operation.type': 'send',
+  'messaging.operation.name': 'send',
+});
 
 /** See Tracing.batchedCall. */
 export function tracedBatchedCall<A extends unknown[], R>(
@@ -57,13 +65,7 @@ export function tracedBatchedCall<A extends unknown[], R>(
 export function tracedBatchedPublisher(publisher: MessagePublisher, topic: string): MessagePublisher {
   return {
     publish(message) {
-      const attributes: Attributes = {
-        'messaging.system': 'kafka',
-        'messaging.destination.name': topic,
-        'messaging.operation.type': 'send',
-        'messaging.operation.name': 'send',
-        'ledger.batched': true,
-      };
+      const attributes: Attributes = { ...sendAttributes(topic), 'ledger.batched': true };
       if (message.key) attributes['messaging.kafka.message.key'] = String(message.key);
       const span = tracer().startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes });
       const headers = { ...message.headers };
@@ -75,4 +77,35 @@ export function tracedBatchedPublisher(publisher: MessagePublisher, topic: strin
     },
     drain: () => context.with(DETACHED, () => publisher.drain()),
   };
+}
+
+/**
+ * See Tracing.relayedSend. A message's span is a child of the context stored with its event (the
+ * command's commit span), so the events of a transfer appear in the transfer's trace.
+ */
+export async function tracedRelayedSend<T>(
+  messages: readonly RelayedMessage[],
+  send: () => Promise<T>,
+): Promise<T> {
+  const spans: Span[] = [];
+  for (const message of messages) {
+    if (!message.traceparent) continue;
+    const parent = propagation.extract(ROOT_CONTEXT, { traceparent: message.traceparent });
+    if (!trace.getSpanContext(parent)) continue;
+    const span = tracer().startSpan(
+      `send ${message.topic}`,
+      { kind: SpanKind.PRODUCER, attributes: { ...sendAttributes(message.topic), 'ledger.outbox': true } },
+      parent,
+    );
+    propagation.inject(trace.setSpan(parent, span), message.headers);
+    spans.push(span);
+  }
+  try {
+    return await context.with(DETACHED, send);
+  } catch (error) {
+    for (const span of spans) failed(span, error);
+    throw error;
+  } finally {
+    for (const span of spans) span.end();
+  }
 }

@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/api';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumedBatchSpan } from './tracing';
+import { failed } from './tracing-batched-calls';
 
 /** Kafka header values arrive as Buffers (or arrays of them). */
 const headerGetter: TextMapGetter<IHeaders | undefined> = {
@@ -27,11 +28,6 @@ const headerGetter: TextMapGetter<IHeaders | undefined> = {
 function producerContext(message: KafkaMessage): SpanContext | undefined {
   const extracted = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, message.headers, headerGetter));
   return extracted && trace.isSpanContextValid(extracted) ? extracted : undefined;
-}
-
-function failed(span: Span, error: unknown): void {
-  span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
 }
 
 /**
@@ -91,6 +87,13 @@ export async function tracedConsumedBatch<T>(
     },
     counted(counts) {
       for (const [name, value] of Object.entries(counts)) batch.setAttribute(`ledger.batch.${name}`, value);
+    },
+    traceparentOf(message) {
+      const span = perMessage.get(message);
+      if (!span) return undefined;
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+      return carrier.traceparent;
     },
   };
   try {

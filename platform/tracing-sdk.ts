@@ -10,7 +10,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Logger } from './logger';
 import type { Tracing } from './tracing';
-import { tracedBatchedCall, tracedBatchedPublisher } from './tracing-batched-calls';
+import { tracedBatchedCall, tracedBatchedPublisher, tracedRelayedSend } from './tracing-batched-calls';
 import { tracedConsumedBatch } from './tracing-consumed-batches';
 
 /**
@@ -55,6 +55,7 @@ export function startSdk(serviceName: string): Tracing {
     batchedCall: tracedBatchedCall,
     batchedPublisher: tracedBatchedPublisher,
     consumedBatch: tracedConsumedBatch,
+    relayedSend: tracedRelayedSend,
     reportTo: (logger) => reportDiagnostics(logger),
     // Idempotent: the exporter is flushed once however often shutdown is asked for.
     shutdown: () => (shutdown ??= boundedFlush(sdk.shutdown())),

@@ -1,6 +1,6 @@
 // Only zod and types here: this module is loaded before everything that tracing instruments
 // (pg, kafkajs, express, http, ioredis, pino), so it must not load any of them itself.
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { z } from 'zod';
 import { loadConfig } from './config';
 import type { Logger } from './logger';
@@ -17,6 +17,15 @@ export interface ConsumedBatchSpan {
   deadLettered(message: KafkaMessage, reason: string): void;
   /** Records what the chunk's transaction did (committed, rejected, ...). */
   counted(counts: Readonly<Record<string, number>>): void;
+  /** W3C traceparent of the span committing this message's command, if it has one. */
+  traceparentOf(message: KafkaMessage): string | undefined;
+}
+
+/** A message relayed from the outbox, with the trace its event continues, if any. */
+export interface RelayedMessage {
+  topic: string;
+  traceparent?: string;
+  headers: IHeaders;
 }
 
 export interface Tracing {
@@ -42,13 +51,23 @@ export interface Tracing {
     messages: readonly KafkaMessage[],
     work: (span: ConsumedBatchSpan) => Promise<T>,
   ): Promise<T>;
+  /**
+   * Runs the send of messages relayed from the outbox. Each message that continues a trace gets
+   * a producer span in it (send through the broker's acknowledgement), whose context replaces the
+   * message's `traceparent` header; the send itself runs untraced, as a batched publisher's does.
+   */
+  relayedSend<T>(messages: readonly RelayedMessage[], send: () => Promise<T>): Promise<T>;
   /** Sends OpenTelemetry's own warnings and errors (an unreachable collector...) to the service's log. */
   reportTo(logger: Logger): void;
   /** Exports the spans still buffered; the last step of a graceful shutdown. */
   shutdown(): Promise<void>;
 }
 
-const NO_BATCH_SPAN: ConsumedBatchSpan = { deadLettered: () => undefined, counted: () => undefined };
+const NO_BATCH_SPAN: ConsumedBatchSpan = {
+  deadLettered: () => undefined,
+  counted: () => undefined,
+  traceparentOf: () => undefined,
+};
 
 /** Tracing off: everything passes through, nothing of OpenTelemetry is loaded. */
 export const TRACING_OFF: Tracing = Object.freeze<Tracing>({
@@ -56,6 +75,7 @@ export const TRACING_OFF: Tracing = Object.freeze<Tracing>({
   batchedCall: (_name, fn) => fn,
   batchedPublisher: (publisher) => publisher,
   consumedBatch: (_topic, _partition, _messages, work) => work(NO_BATCH_SPAN),
+  relayedSend: (_messages, send) => send(),
   reportTo: () => undefined,
   shutdown: async () => undefined,
 });

@@ -32,6 +32,7 @@ export async function createProcessor(
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
     requestBytesMax: config.OUTBOX_REQUEST_BYTES_MAX,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    tracing,
   });
   const consumer = createCommandConsumer({
     kafka,

@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
+import type { Tracing } from '../../platform/tracing';
 import type { Pool, PoolClient } from '../../platform/postgres';
 import { createWakeableSleep } from '../../platform/wakeable-sleep';
 import { decodeOutboxLines, OUTBOX_CHANNEL, type OutboxEvent } from './domain/outbox-lines';
@@ -13,6 +14,8 @@ export interface OutboxRelayOptions {
   requestBytesMax: number;
   /** How often to look for rows when nobody kicked the relay (other processes write too). */
   pollIntervalMs: number;
+  /** Puts relayed events into their transfers' traces (TRACING_OFF when tracing is off). */
+  tracing: Pick<Tracing, 'relayedSend'>;
 }
 
 const LEADER_LOCK_KEY = 7_160_002;
@@ -48,23 +51,34 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     );
     const events = rows.flatMap((r) => decodeOutboxLines(r.events).map((e) => ({ ...e, topic: r.topic })));
     for (const chunk of chunksByBytes(events, options.requestBytesMax)) {
-      const byTopic = new Map<string, typeof events>();
-      for (const event of chunk) {
-        const list = byTopic.get(event.topic);
-        if (list) list.push(event);
-        else byTopic.set(event.topic, [event]);
+      const messages = chunk.map((e) => ({
+        topic: e.topic,
+        traceparent: e.traceparent,
+        key: e.key,
+        value: e.value,
+        // The transfer's trace context travels with its events even when this process does not trace.
+        headers: {
+          'content-type': 'application/json',
+          'event-type': e.type,
+          'event-id': e.id,
+          ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+        },
+      }));
+      const byTopic = new Map<string, typeof messages>();
+      for (const m of messages) {
+        const list = byTopic.get(m.topic);
+        if (list) list.push(m);
+        else byTopic.set(m.topic, [m]);
       }
-      await options.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((e) => ({
-            key: e.key,
-            value: e.value,
-            headers: { 'content-type': 'application/json', 'event-type': e.type, 'event-id': e.id },
+      await options.tracing.relayedSend(messages, () =>
+        options.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic,
+            messages: list.map(({ key, value, headers }) => ({ key, value, headers })),
           })),
-        })),
-      });
+        }),
+      );
     }
     await client.query('DELETE FROM outbox_batches WHERE id = ANY($1::bigint[])', [ids]);
     return waiting.length > ids.length;

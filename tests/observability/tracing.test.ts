@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 
@@ -58,6 +59,20 @@ async function untilHealthy(url: string, service: Service, timeout_ms = 20_000):
   }
 }
 
+/** Waits until the processor's relay has sent every event written for the topic to Kafka. */
+async function outboxRelayed(topic: string, timeout_ms = 10_000): Promise<void> {
+  const pool = createPool({ url: process.env.DATABASE_URL!, max: 1, applicationName: 'test-tracing' });
+  try {
+    const deadline = Date.now() + timeout_ms;
+    while ((await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount) {
+      if (Date.now() > deadline) throw new Error(`events of ${topic} not relayed within ${timeout_ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
 /** The span's ancestors within what was received, nearest first. */
 function ancestors(span: ReceivedSpan, all: ReceivedSpan[]): ReceivedSpan[] {
   const chain: ReceivedSpan[] = [];
@@ -76,6 +91,7 @@ const target = (s: ReceivedSpan) => String(s.attributes['url.path'] ?? s.attribu
 describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () => {
   const prefix = `otel-${randomUUID().slice(0, 8)}.`;
   const commandsTopic = `${prefix}ledger.transfer-commands.v1`;
+  const eventsTopic = `${prefix}ledger.events.v1`;
   let receiver: OtlpReceiver;
   let api: Service;
   let processor: Service;
@@ -122,6 +138,7 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
     expect(replies.map((r) => r.status)).toEqual(replies.map(() => 202));
     submitted = replies.map((r) => r.body.id as string);
     for (const id of submitted) expect((await settled(tenant.api, id)).status).toBe('committed');
+    await outboxRelayed(eventsTopic);
 
     expect(await api.stop()).toBe(0);
     expect(await processor.stop()).toBe(0);
@@ -178,6 +195,13 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
       );
       expect(sql.some((s) => ancestors(s, all).includes(batch!))).toBe(true);
       expect(Number(batch!.attributes['ledger.batch.committed'])).toBeGreaterThanOrEqual(1);
+
+      // The transfer's events, relayed from the outbox after the commit, join its trace: one
+      // produce each (a deposit: transfer.committed and account.credited), under the commit.
+      const events = inTrace.filter((s) => s.kind === KIND.PRODUCER && s.name === `send ${eventsTopic}`);
+      expect(events).toHaveLength(2);
+      for (const e of events)
+        expect(e).toMatchObject({ service: 'ledger-processor', parentSpanId: commit.spanId });
 
       // The kafkajs instrumentation's own consumer span links to the same produce.
       const processed = all.filter(

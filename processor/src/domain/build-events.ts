@@ -6,6 +6,8 @@ import type { AccountState, Outcome } from './types';
 export interface OutboxRow {
   key: string;
   event: LedgerEventV1;
+  /** The trace the event continues (its command's), if tracing is on. */
+  traceparent?: string;
 }
 
 export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
@@ -48,9 +50,11 @@ export function buildEvents(
     const c = o.command;
     const transfer = toTransferView(outcomeToRecord(o, now));
     const key = c.sourceAccountId ?? c.destinationAccountId!;
+    const traced = c.traceparent ? { traceparent: c.traceparent } : {};
     const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
     rows.push({
       key,
+      ...traced,
       event:
         o.status === 'committed'
           ? { ...base, type: 'transfer.committed', payload: transfer }
@@ -75,6 +79,7 @@ export function buildEvents(
       };
       rows.push({
         key: entry.accountId,
+        ...traced,
         event:
           entry.amount < 0n
             ? { ...envelope, type: 'account.debited', payload }

@@ -31,7 +31,28 @@ describe('outbox lines', () => {
     );
   });
 
-  it('refuses a line that is not key, type, id and JSON', () => {
+  it('carries the trace context an event continues, and none when it has none', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const [traced, untraced] = decodeOutboxLines(
+      encodeOutboxLines([
+        { key: 'a', event: credited('x'), traceparent },
+        { key: 'b', event: credited('y') },
+      ]),
+    );
+    expect(traced).toMatchObject({ key: 'a', traceparent });
+    expect(JSON.parse(traced!.value)).toEqual(credited('x'));
+    expect(untraced).not.toHaveProperty('traceparent');
+    expect(JSON.parse(untraced!.value)).toEqual(credited('y'));
+  });
+
+  it('reads lines written before the trace context field (key, type, id, JSON), left in the outbox by an upgrade', () => {
+    const event = credited('a\tb');
+    const [decoded] = decodeOutboxLines(`k\t${event.type}\t${event.id}\t${JSON.stringify(event)}`);
+    expect(decoded).toEqual({ key: 'k', type: event.type, id: event.id, value: JSON.stringify(event) });
+  });
+
+  it('refuses a line that is not key, type, id, trace context and JSON', () => {
     expect(() => decodeOutboxLines('just text')).toThrow(/malformed outbox line/);
+    expect(() => decodeOutboxLines('k\tt\ti\tno json')).toThrow(/malformed outbox line/);
   });
 });

@@ -9,6 +9,11 @@ export interface Command extends TransferRequestFields {
   idempotencyKey: string;
   requestHash: Buffer;
   kind: TransferCommandPayloadV1['kind'];
+  /**
+   * W3C traceparent of the span that commits this command when tracing is on: the events it
+   * produces carry it through the outbox, so they join the transfer's trace.
+   */
+  traceparent?: string;
 }
 
 export type AccountKind = 'customer' | 'world' | 'fx_house';

@@ -77,7 +77,9 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     const deadLetters: DeadLetter[] = [];
     for (const message of chunk) {
       try {
-        origin.set(parseCommand(message.value), message);
+        const command = parseCommand(message.value);
+        const traceparent = span.traceparentOf(message);
+        origin.set(traceparent ? { ...command, traceparent } : command, message);
       } catch (error) {
         if (!(error instanceof PermanentCommandError)) throw error;
         deadLetters.push({ message, error });
