@@ -67,7 +67,29 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }
 
-const TOPIC_SETUP_ATTEMPTS_MAX = 20;
+const SETUP_ATTEMPTS_MAX = 20;
+
+/** Runs a setup step until it succeeds, at most SETUP_ATTEMPTS_MAX times, pausing 50 ms more each time (up to 1 s). */
+async function retried(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= SETUP_ATTEMPTS_MAX) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * attempt)));
+    }
+  }
+}
+
+async function withAdmin(kafka: Kafka, work: (admin: Admin) => Promise<void>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /**
  * Creates the topics the services need, with explicit partition counts (auto-creation is off),
@@ -81,29 +103,33 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
     { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
     { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor: 1 },
   ];
-  const admin: Admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const existing = new Set(await admin.listTopics());
-        const missing = wanted.filter((t) => !existing.has(t.topic));
-        if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: false });
-        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
-        const ready = wanted.every((w) => {
-          const m = metadata.find((t) => t.name === w.topic);
-          return !!m && m.partitions.length === w.numPartitions && m.partitions.every((p) => p.leader >= 0);
-        });
-        if (ready) return;
-        throw new Error('topic partitions have no leader yet');
-      } catch (error) {
-        if (attempt >= TOPIC_SETUP_ATTEMPTS_MAX) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * attempt)));
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(kafka, (admin) =>
+    retried(async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: false });
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+      const ready = wanted.every((w) => {
+        const m = metadata.find((t) => t.name === w.topic);
+        return !!m && m.partitions.length === w.numPartitions && m.partitions.every((p) => p.leader >= 0);
+      });
+      if (!ready) throw new Error('topic partitions have no leader yet');
+    }),
+  );
+}
+
+/**
+ * Waits until the broker's group coordinator serves these consumer groups. On a brand-new broker
+ * the first lookup creates the internal offsets topic, and until its partitions are loaded a
+ * consumer's JoinGroup fails ("the coordinator is loading"): kafkajs then crashes the consumer,
+ * logs it at ERROR and restarts it. Waiting here first (bounded) lets the services start cleanly.
+ */
+export async function awaitGroupCoordinators(kafka: Kafka, groupIds: string[]): Promise<void> {
+  await withAdmin(kafka, (admin) =>
+    retried(async () => {
+      await admin.describeGroups(groupIds);
+    }),
+  );
 }
 
 /**
