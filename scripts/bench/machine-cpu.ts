@@ -2,13 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** Busy and total CPU time of the whole machine (all cores), in clock ticks, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
+/** Busy, stolen and total CPU time of the whole machine (all cores), in clock ticks, from /proc/stat. */
+function machineTicks(): { busy: number; steal: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already inside user)
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
   const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
+  return { busy, steal, total: busy + idle + iowait };
 }
 
 /** The part of the system a process belongs to, from its command line. */
@@ -46,6 +46,12 @@ function processTicks(): Map<number, { group: string; ticks: number }> {
 export interface CpuCost {
   /** Busy share of all cores during the stretch. */
   busyPct: number;
+  /**
+   * Share of all cores the hypervisor gave to other guests while this one wanted to run (part of
+   * busy): when it is high, everything here ran slower, and the figures say more about the
+   * neighbours than about the system.
+   */
+  stealPct: number;
   /** Machine CPU milliseconds per unit of work done. */
   msPerUnit: number;
   /** The same, split by the part of the system that spent it (processes alive at both ends). */
@@ -81,6 +87,7 @@ export function machineCpu() {
       byGroup['kernel, ended processes'] = Math.max(0, busy - attributed);
       return {
         busyPct: total > 0 ? Math.round((100 * busy) / total) : 0,
+        stealPct: total > 0 ? Math.round((100 * (end.steal - start.steal)) / total) : 0,
         msPerUnit: Math.round(10 * msPer(busy, units)) / 10,
         msPerUnitBy: Object.fromEntries(
           Object.entries(byGroup)
