@@ -119,6 +119,14 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
 }
 
 /**
+ * Deletes topics a run made for itself (a test file's or a benchmark's, under a prefix of its
+ * own), so that a broker used for many runs does not keep every run's partitions and data.
+ */
+export async function deleteTopics(kafka: Kafka, topics: Topics): Promise<void> {
+  await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: Object.values(topics) }));
+}
+
+/**
  * Waits until the broker's group coordinator serves these consumer groups. On a brand-new broker
  * the first lookup creates the internal offsets topic, and until its partitions are loaded a
  * consumer's JoinGroup fails ("the coordinator is loading"): kafkajs then crashes the consumer,

@@ -7,10 +7,9 @@ import { baseConfigShape, env, loadConfig } from '../../platform/config';
 import {
   createIdempotentProducer,
   createKafka,
+  deleteTopics,
   ensureTopics,
   topicsFor,
-  type Kafka,
-  type Topics,
 } from '../../platform/kafka';
 import { ledgerViolations } from '../../platform/ledger-invariants';
 import { createLogger } from '../../platform/logger';
@@ -309,7 +308,10 @@ async function main(): Promise<void> {
 
   await producer.disconnect();
   for (const s of services) await s.stop();
-  await deleteRunTopics(kafka, topics, say);
+  // The run's topics hold what it produced (≈ 100 MB of commands and events).
+  await deleteTopics(kafka, topics).catch((error: unknown) =>
+    say(`could not delete the run's topics (${String(error)}); they stay on the broker`),
+  );
 
   // The books, on everything written.
   say('checking invariants');
@@ -402,22 +404,6 @@ const cpuRows = (profile: string, cpu: CpuCost, per = 'transfer'): Row[] => {
     { profile, figure: `machine CPU per ${per}`, value: cpu.msPerUnit, unit: 'ms' },
   ];
 };
-
-/**
- * The run's topics hold what it produced (≈ 100 MB of commands and events): a broker that kept
- * every run's would grow without bound and slow down with thousands of partitions.
- */
-async function deleteRunTopics(kafka: Kafka, topics: Topics, say: (line: string) => void): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) });
-  } catch (error) {
-    say(`could not delete the run's topics (${String(error)}); they stay on the broker`);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function waitForHealth(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;

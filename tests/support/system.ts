@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
-import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
+import { createKafka, deleteTopics, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';
 import { loadProcessorConfig } from '../../processor/src/config';
@@ -39,10 +39,8 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
   const processorConfig = loadProcessorConfig(env);
   const topics = topicsFor(prefix);
-  await ensureTopics(
-    createKafka({ brokers: processorConfig.KAFKA_BROKERS, clientId: 'test-setup', logger }),
-    topics,
-  );
+  const kafka = createKafka({ brokers: processorConfig.KAFKA_BROKERS, clientId: 'test-setup', logger });
+  await ensureTopics(kafka, topics);
   let processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));
   await processor.start();
   const api = await startApi(loadApiConfig(env), logger.child({ service: 'api' }));
@@ -62,6 +60,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
       await api.stop();
       await processor.stop();
       await pool.end();
+      await deleteTopics(kafka, topics);
     },
   };
 }

@@ -3,7 +3,13 @@ import type { Producer } from 'kafkajs';
 import type { LedgerEventV1 } from '../../contracts/src';
 import { insertEndpoint } from '../../api/src/data-access/webhook-endpoints';
 import { newId } from '../../platform/ids';
-import { createIdempotentProducer, createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
+import {
+  createIdempotentProducer,
+  createKafka,
+  deleteTopics,
+  ensureTopics,
+  topicsFor,
+} from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool, type Pool } from '../../platform/postgres';
@@ -172,6 +178,7 @@ export async function startHarness() {
       for (const d of dispatchers) await d.stop();
       await producer.disconnect();
       await pool.end();
+      await deleteTopics(kafka, topics);
     },
   };
 }
