@@ -2,8 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { createKafka, deleteTopics, topicsFor } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
@@ -149,9 +147,6 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
   afterAll(async () => {
     await Promise.all([api?.stop(), processor?.stop()]);
     await receiver?.close();
-    const logger = createLogger({ service: 'test', level: 'silent', pretty: false });
-    const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
-    await deleteTopics(createKafka({ brokers, clientId: 'test-cleanup', logger }), topicsFor(prefix));
   });
 
   const apiSpans = () => receiver.spans.filter((s) => s.service === 'ledger-api');

@@ -59,8 +59,21 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     async stop() {
       await api.stop();
       await processor.stop();
+      // Test files share the database and its one outbox relay (whichever processor holds the
+      // lock relays every file's rows): deleting topics that rows still wait for would stall the
+      // relay for everyone, so the topics go only once their events are on Kafka.
+      if (await outboxDrained(pool, topics.events)) await deleteTopics(kafka, topics);
       await pool.end();
-      await deleteTopics(kafka, topics);
     },
   };
+}
+
+/** Whether every event written for the topic has been relayed, waiting a bounded while. */
+async function outboxDrained(pool: Pool, topic: string, timeout_ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeout_ms;
+  while ((await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
