@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
+import { outboxDrained } from '../support/system';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -56,20 +57,6 @@ async function untilHealthy(url: string, service: Service, timeout_ms = 20_000):
     if (service.child.exitCode !== null || Date.now() > deadline)
       throw new Error(`the API did not come up:\n${service.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits until the processor's relay has sent every event written for the topic to Kafka. */
-async function outboxRelayed(topic: string, timeout_ms = 10_000): Promise<void> {
-  const pool = createPool({ url: process.env.DATABASE_URL!, max: 1, applicationName: 'test-tracing' });
-  try {
-    const deadline = Date.now() + timeout_ms;
-    while ((await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount) {
-      if (Date.now() > deadline) throw new Error(`events of ${topic} not relayed within ${timeout_ms} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  } finally {
-    await pool.end();
   }
 }
 
@@ -138,7 +125,9 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
     expect(replies.map((r) => r.status)).toEqual(replies.map(() => 202));
     submitted = replies.map((r) => r.body.id as string);
     for (const id of submitted) expect((await settled(tenant.api, id)).status).toBe('committed');
-    await outboxRelayed(eventsTopic);
+    const pool = createPool({ url: process.env.DATABASE_URL!, max: 1, applicationName: 'test-tracing' });
+    const relayed = await outboxDrained(pool, eventsTopic).finally(() => pool.end());
+    expect(relayed).toBe(true);
 
     expect(await api.stop()).toBe(0);
     expect(await processor.stop()).toBe(0);

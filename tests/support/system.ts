@@ -68,8 +68,8 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   };
 }
 
-/** Whether every event written for the topic has been relayed, waiting a bounded while. */
-async function outboxDrained(pool: Pool, topic: string, timeout_ms = 10_000): Promise<boolean> {
+/** Whether every event written for the topic has been relayed to Kafka, waiting a bounded while. */
+export async function outboxDrained(pool: Pool, topic: string, timeout_ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeout_ms;
   while ((await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount) {
     if (Date.now() > deadline) return false;
