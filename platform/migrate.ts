@@ -44,7 +44,7 @@ export async function migrate(pool: Pool, logger: Logger, dir = resolveDir()): P
 }
 
 // Works both from sources (platform/) and from the compiled tree (dist/platform/).
-function resolveDir(): string {
+export function resolveDir(): string {
   const fromSource = path.resolve(__dirname, '..', 'migrations');
   return __dirname.includes(`${path.sep}dist${path.sep}`) ? MIGRATIONS_DIR : fromSource;
 }

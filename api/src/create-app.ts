@@ -1,10 +1,14 @@
 import express, { type Express, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger';
+import type { ReadinessCheck } from '../../platform/metrics/readiness';
 import type { Pool } from '../../platform/postgres';
 import type { Redis } from '../../platform/redis';
 import type { ApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
+import { httpMetrics } from './http/http-metrics';
+import { OPS_ROUTE_PATHS, opsRoutes } from './http/ops-routes';
 import { rateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
 import { accountRoutes } from './routes/accounts';
@@ -13,6 +17,7 @@ import { fxRateRoutes } from './routes/fx-rates';
 import { tenantRoutes } from './routes/tenants';
 import { transferRoutes } from './routes/transfers';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
+import type { ApiMetrics } from './metrics';
 import type { AccountDirectory } from './transfers/account-directory';
 import type { CommandPublisher } from './transfers/command-publisher';
 import type { PendingWriter } from './transfers/pending-writer';
@@ -27,6 +32,8 @@ export interface AppDeps {
   publisher: CommandPublisher;
   pending: PendingWriter;
   openapi: object;
+  /** /metrics, /healthz, /readyz: the registry, the API's series, the readiness checks. */
+  ops: { registry: Registry; metrics: ApiMetrics; checks: readonly ReadinessCheck[] };
 }
 
 /** The HTTP entry point: request ids and logs, JSON only, limits, auth, routes, one error format. */
@@ -37,10 +44,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
 
-  app.use(requestLog(deps.logger, (url) => url === '/health'));
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(requestLog(deps.logger, (url) => OPS_ROUTE_PATHS.has(url)));
+  app.use(opsRoutes(deps.ops));
+  app.use(httpMetrics(deps.ops.metrics));
   app.get('/openapi.json', (_req, res) => {
     res.json(deps.openapi);
   });
@@ -56,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
     windowSeconds: 60,
     softRatio,
     key: (req) => req.ip ?? 'unknown',
+    decisions: deps.ops.metrics.rateLimitDecisions,
   });
   const perKey: RequestHandler = rateLimit({
     redis: deps.redis,
@@ -65,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
     windowSeconds: 1,
     softRatio,
     key: (_req, res) => res.locals.apiKeyId,
+    decisions: deps.ops.metrics.rateLimitDecisions,
   });
 
   const publicPath = (path: string) =>

@@ -1,12 +1,16 @@
 import type { Server } from 'node:http';
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
+import { migrationsCheck, postgresCheck, producerCheck, redisCheck } from '../../platform/metrics/checks';
+import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
 import { createRedis } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { createApp } from './create-app';
+import { countingAccepted, countingRepublished, createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi/document';
 import { createAccountDirectory } from './transfers/account-directory';
 import { createCommandPublisher } from './transfers/command-publisher';
@@ -21,6 +25,16 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);
+  const registry = createMetricsRegistry();
+  const metrics = createApiMetrics(registry);
+  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'api', logger });
+  // Before connecting: the check learns of the connection from the producer's events.
+  const checks = [
+    postgresCheck(opsPool),
+    migrationsCheck(opsPool),
+    producerCheck(producer),
+    redisCheck(redis),
+  ];
   await producer.connect();
   // Both batch concurrent requests' work; tracing gives each request its own span (identity when off).
   const publisher = tracing.batchedPublisher(
@@ -33,7 +47,10 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     topics.commands,
   );
   const writer = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
-  const pending = { ...writer, insert: tracing.batchedCall('ledger.pending-insert', writer.insert) };
+  const pending = {
+    ...writer,
+    insert: countingAccepted(tracing.batchedCall('ledger.pending-insert', writer.insert), metrics),
+  };
   const auth = createApiKeyAuth({
     pool,
     subscriber,
@@ -52,10 +69,11 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     publisher,
     pending,
     openapi: buildOpenApiDocument(),
+    ops: { registry, metrics, checks },
   });
   const sweeper = createPendingSweeper({
     pool,
-    publisher,
+    publisher: countingRepublished(publisher, metrics),
     logger: logger.child({ component: 'pending-sweeper' }),
     intervalMs: config.SWEEP_INTERVAL_MS,
     ageMs: config.SWEEP_AGE_MS,
@@ -82,7 +100,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
       await pending.drain();
       await publisher.drain();
       await producer.disconnect();
-      await Promise.all([pool.end(), redis.quit(), subscriber.quit()]);
+      await Promise.all([pool.end(), opsPool.end(), redis.quit(), subscriber.quit()]);
     },
   };
 }

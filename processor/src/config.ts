@@ -22,6 +22,13 @@ export const processorConfigSchema = z.object({
     64 * 1024 * 1024,
   ),
   OUTBOX_POLL_INTERVAL_MS: env.int('how often the relay looks for rows when idle, ms', 200, 10, 60_000),
+  OPS_HOST: env.string('interface of the ops port (/metrics, /healthz, /readyz)', '127.0.0.1'),
+  PROCESSOR_OPS_PORT: env.int(
+    'TCP port of /metrics, /healthz and /readyz (0: any free port)',
+    9101,
+    0,
+    65_535,
+  ),
 });
 
 export type ProcessorConfig = z.infer<typeof processorConfigSchema>;

@@ -1,10 +1,17 @@
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
+import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
+import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
+import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
+import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { loadSystemAccounts } from './data-access/ledger-store';
 import { createCommandConsumer } from './entry-points/command-consumer';
+import { registerBacklogGauges } from './backlog-gauges';
+import { batchMetrics, countingDeadLetters, createProcessorMetrics } from './metrics';
 import { createOutboxRelay } from './outbox-relay';
 import { createProcessorCache } from './process-commands';
 
@@ -22,6 +29,11 @@ export async function createProcessor(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);
+  const registry = createMetricsRegistry();
+  const metrics = createProcessorMetrics(registry);
+  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'processor', logger });
+  registerBacklogGauges(registry, opsPool, logger);
+  let ops: OpsServer | undefined;
   const client = await pool.connect();
   const systemAccounts = await loadSystemAccounts(client).finally(() => client.release());
 
@@ -36,7 +48,7 @@ export async function createProcessor(
   });
   const consumer = createCommandConsumer({
     kafka,
-    producer,
+    producer: countingDeadLetters(producer, topics.deadLetter, metrics),
     commandsTopic: topics.commands,
     deadLetterTopic: topics.deadLetter,
     groupId: config.PROCESSOR_GROUP_ID,
@@ -44,14 +56,31 @@ export async function createProcessor(
     partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
     fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
     retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
-    processor: { pool, logger, eventsTopic: topics.events, systemAccounts, cache: createProcessorCache() },
+    processor: {
+      pool,
+      logger,
+      eventsTopic: topics.events,
+      systemAccounts,
+      cache: createProcessorCache(),
+      observer: batchMetrics(metrics),
+    },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
     tracing,
   });
+  instrumentConsumerLag(consumer.consumer, registry);
+  const checks = [postgresCheck(opsPool), migrationsCheck(opsPool), consumerGroupCheck(consumer.consumer)];
 
   return {
     async start(): Promise<void> {
+      // First: /readyz answers (not ready) while the consumer joins its group.
+      ops = await startOpsServer({
+        host: config.OPS_HOST,
+        port: config.PROCESSOR_OPS_PORT,
+        registry,
+        checks,
+        logger: logger.child({ component: 'ops' }),
+      });
       await producer.connect();
       relay.start();
       await consumer.start();
@@ -62,7 +91,11 @@ export async function createProcessor(
       await relay.stop();
       await producer.disconnect();
       await pool.end();
+      await ops?.close();
+      await opsPool.end();
     },
     consumer: consumer.consumer,
+    /** The ops server's URL (/metrics, /healthz, /readyz) once started. */
+    opsUrl: (): string | undefined => ops?.url,
   };
 }

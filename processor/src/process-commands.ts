@@ -7,6 +7,7 @@ import type { Command } from './domain/types';
 import { PermanentCommandError } from './domain/errors';
 import { netDeltas, reconcileBalances } from './domain/reconcile-balances';
 import * as store from './data-access/ledger-store';
+import type { BatchObserver } from './metrics';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -15,6 +16,8 @@ export interface ProcessorDeps {
   /** `${kind}:${currency}` -> id of the world / fx_house account. */
   systemAccounts: Map<string, string>;
   cache: ProcessorCache;
+  /** Told of each committed batch (metrics); optional so that tests may leave it out. */
+  observer?: BatchObserver;
 }
 
 /** Facts that never change once true (a tenant exists, an account's currency), kept in memory. */
@@ -44,6 +47,7 @@ const CACHE_ENTRIES_MAX = 200_000;
  * @throws LedgerInvariantError (a bug), StaleBalanceError, or database errors (see classifyFailure)
  */
 export async function processCommands(deps: ProcessorDeps, commands: Command[]): Promise<BatchReport> {
+  const started_ms = performance.now();
   const report: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
   const accepted = await dropUnknownTenants(deps, commands, report);
   if (accepted.length === 0) return report;
@@ -96,6 +100,7 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
     );
     return decision;
   });
+  deps.observer?.batchCommitted(outcomes, accepted.length, started_ms);
 
   for (const o of outcomes) {
     if (o.status === 'committed') report.committed++;

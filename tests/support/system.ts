@@ -15,6 +15,8 @@ export interface System {
   topics: Topics;
   pool: Pool;
   brokers: string[];
+  /** The processor's ops server (/metrics, /healthz, /readyz). */
+  processorOpsUrl(): string;
   /** Stops and starts the processor (a crash-and-restart between batches). */
   restartProcessor(): Promise<void>;
   stop(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     KAFKA_TOPIC_PREFIX: prefix,
     PROCESSOR_GROUP_ID: `${prefix}processor`,
     API_PORT: '0',
+    PROCESSOR_OPS_PORT: '0',
     ADMIN_TOKEN,
     RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
     RATE_LIMIT_KEY_PER_SECOND: '100000',
@@ -51,6 +54,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     topics,
     pool,
     brokers: processorConfig.KAFKA_BROKERS,
+    processorOpsUrl: () => processor.opsUrl()!,
     async restartProcessor() {
       await processor.stop();
       processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));

@@ -47,6 +47,7 @@ export function dispatcherConfig(
     WEBHOOK_POLL_INTERVAL_MS: '50',
     WEBHOOK_TIMEOUT_MS: '2000',
     WEBHOOK_LEASE_MS: '3000',
+    WEBHOOK_OPS_PORT: '0',
     ...overrides,
   });
 }

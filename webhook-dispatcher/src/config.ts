@@ -102,6 +102,13 @@ export const webhookDispatcherConfigSchema = z
       60_000,
     ),
     WEBHOOK_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
+    OPS_HOST: env.string('interface of the ops port (/metrics, /healthz, /readyz)', '127.0.0.1'),
+    WEBHOOK_OPS_PORT: env.int(
+      'TCP port of /metrics, /healthz and /readyz (0: any free port)',
+      9102,
+      0,
+      65_535,
+    ),
     WEBHOOK_LEASE_MS: env.int(
       'how long a claimed attempt stays with its dispatcher before another may take it over (after a crash), ms; above WEBHOOK_TIMEOUT_MS',
       45_000,

@@ -1,6 +1,12 @@
 import { createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
+import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
+import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
+import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
+import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
+import { registerDeliveryBacklogGauges } from './backlog-gauges';
 import type { WebhookDispatcherConfig } from './config';
 import { deliverAttempt } from './deliver-attempt';
 import { createDeliveredRecorder } from './delivered-recorder';
@@ -9,6 +15,7 @@ import { createDeliveryLoop } from './entry-points/delivery-loop';
 import { createEventConsumer } from './entry-points/event-consumer';
 import { createSigningKeys } from './signing-keys';
 import { fanOutEvents } from './fan-out-events';
+import { countingDeliveries, createDispatcherMetrics } from './metrics';
 import { createWebhookClient } from './transport/post-webhook';
 
 /**
@@ -27,6 +34,11 @@ export function createDispatcher(
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-dispatcher', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
+  const registry = createMetricsRegistry();
+  const metrics = createDispatcherMetrics(registry);
+  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'webhook-dispatcher', logger });
+  registerDeliveryBacklogGauges(registry, opsPool, logger, topics.events);
+  let ops: OpsServer | undefined;
   const policy: RetryPolicy = {
     delays_ms: config.WEBHOOK_RETRY_SCHEDULE_MS,
     jitter_ratio: config.WEBHOOK_RETRY_JITTER_PCT / 100,
@@ -45,21 +57,24 @@ export function createDispatcher(
     pool,
     sourceTopic: topics.events,
     logger: logger.child({ component: 'delivery-loop' }),
-    deliver: (claimed, sent) =>
-      deliverAttempt(
-        {
-          pool,
-          delivered,
-          client,
-          logger,
-          signingKeys,
-          policy,
-          disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
-          random: options.random ?? Math.random,
-        },
-        claimed,
-        sent,
-      ),
+    deliver: countingDeliveries(
+      (claimed, sent) =>
+        deliverAttempt(
+          {
+            pool,
+            delivered,
+            client,
+            logger,
+            signingKeys,
+            policy,
+            disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
+            random: options.random ?? Math.random,
+          },
+          claimed,
+          sent,
+        ),
+      metrics,
+    ),
     concurrencyMax: config.WEBHOOK_CONCURRENCY_MAX,
     endpointConcurrencyMax: config.WEBHOOK_ENDPOINT_CONCURRENCY_MAX,
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
@@ -90,9 +105,19 @@ export function createDispatcher(
     logger: logger.child({ component: 'event-consumer' }),
     onMessages: () => deliveries.kick(),
   });
+  instrumentConsumerLag(consumer.consumer, registry);
+  const checks = [postgresCheck(opsPool), migrationsCheck(opsPool), consumerGroupCheck(consumer.consumer)];
 
   return {
     async start(): Promise<void> {
+      // First: /readyz answers (not ready) while the consumer joins its group.
+      ops = await startOpsServer({
+        host: config.OPS_HOST,
+        port: config.WEBHOOK_OPS_PORT,
+        registry,
+        checks,
+        logger: logger.child({ component: 'ops' }),
+      });
       deliveries.start();
       await consumer.start();
     },
@@ -102,8 +127,12 @@ export function createDispatcher(
       await deliveries.stop();
       client.close();
       await pool.end();
+      await ops?.close();
+      await opsPool.end();
     },
     consumer: consumer.consumer,
+    /** The ops server's URL (/metrics, /healthz, /readyz) once started. */
+    opsUrl: (): string | undefined => ops?.url,
     deliveries,
   };
 }

@@ -14,7 +14,11 @@ export interface RateLimitOptions {
   /** Fraction of `points` past which requests are delayed (soft limit) before the hard 429. */
   softRatio: number;
   key: (req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]) => string;
+  /** Counts each decision by policy (`name`) and outcome: allowed, slowed, refused, unavailable. */
+  decisions?: { inc(labels: { policy: string; outcome: RateLimitOutcome }): void };
 }
+
+export type RateLimitOutcome = 'allowed' | 'slowed' | 'refused' | 'unavailable';
 
 const SOFT_DELAY_MAX_MS = 1_000;
 
@@ -41,9 +45,11 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) {
         options.logger.warn({ err: rejection }, 'rate limiter unavailable; letting the request through');
+        options.decisions?.inc({ policy: options.name, outcome: 'unavailable' });
         next();
         return;
       }
+      options.decisions?.inc({ policy: options.name, outcome: 'refused' });
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       res.set({ 'RateLimit-Policy': policy, RateLimit: `"${options.name}";r=0;t=${retryAfter}` });
       throw new ApiError(
@@ -59,6 +65,10 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     res.set({
       'RateLimit-Policy': policy,
       RateLimit: `"${options.name}";r=${state.remainingPoints};t=${reset}`,
+    });
+    options.decisions?.inc({
+      policy: options.name,
+      outcome: state.consumedPoints > softAt ? 'slowed' : 'allowed',
     });
     if (state.consumedPoints > softAt) {
       const excess = state.consumedPoints - softAt;

@@ -1,0 +1,98 @@
+import type { Producer } from 'kafkajs';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { DEAD_LETTER_HEADERS } from '../../contracts/src';
+import { LATENCY_BUCKETS_S, WAIT_BUCKETS_S } from '../../platform/metrics/registry';
+import type { Outcome } from './domain/types';
+
+/** The processor's own series (process metrics and consumer lag are registered elsewhere). */
+export function createProcessorMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    committed: new Counter({
+      name: 'ledger_transfers_committed_total',
+      help: 'Transfers committed to the ledger, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'ledger_transfers_rejected_total',
+      help: 'Transfers rejected (a final outcome, not an error), by kind and reason',
+      labelNames: ['kind', 'reason'] as const,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'ledger_commit_batch_size_commands',
+      help: 'Commands decided in one committed database transaction',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    }),
+    batchDuration: new Histogram({
+      name: 'ledger_commit_batch_duration_seconds',
+      help: 'Time to decide and commit one batch of commands (the successful try)',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    acceptToFinal: new Histogram({
+      name: 'ledger_transfer_accept_to_final_seconds',
+      help: 'From the 202 (the pending row written by the API) to the committed or rejected outcome',
+      buckets: WAIT_BUCKETS_S,
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'ledger_dead_letter_messages_total',
+      help: 'Commands sent to the dead-letter topic, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}
+
+export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
+
+/** What processCommands reports of each committed batch (see ProcessorDeps.observer). */
+export interface BatchObserver {
+  /** `started_ms`: performance.now() when the batch began; `size`: commands in the transaction. */
+  batchCommitted(outcomes: readonly Outcome[], size: number, started_ms: number): void;
+}
+
+/** Counts outcomes and observes the batch; only increments and observations (the hot path). */
+export function batchMetrics(metrics: ProcessorMetrics): BatchObserver {
+  return {
+    batchCommitted(outcomes, size, started_ms) {
+      metrics.batchDuration.observe((performance.now() - started_ms) / 1000);
+      metrics.batchSize.observe(size);
+      const now = Date.now();
+      for (const o of outcomes) {
+        if (o.status === 'committed') metrics.committed.inc({ kind: o.command.kind });
+        else metrics.rejected.inc({ kind: o.command.kind, reason: o.reason ?? 'unknown' });
+        // Only a transfer the API accepted has an accept time (its pending row); a command produced
+        // straight to Kafka is accepted by this very batch.
+        if (o.write === 'update')
+          metrics.acceptToFinal.observe(Math.max(0, now - o.createdAt.getTime()) / 1000);
+      }
+    },
+  };
+}
+
+/**
+ * The producer the consumer dead-letters with, counting what reaches the dead-letter topic by
+ * the reason header it carries (counted once the send succeeded).
+ */
+export function countingDeadLetters(
+  producer: Producer,
+  deadLetterTopic: string,
+  metrics: ProcessorMetrics,
+): Producer {
+  return {
+    ...producer,
+    async send(record) {
+      const result = await producer.send(record);
+      if (record.topic === deadLetterTopic)
+        for (const m of record.messages) {
+          const reason = m.headers?.[DEAD_LETTER_HEADERS.reason];
+          metrics.deadLettered.inc({ reason: typeof reason === 'string' ? reason : 'unknown' });
+        }
+      return result;
+    },
+  };
+}
