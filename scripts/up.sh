@@ -25,12 +25,23 @@ for svc in api processor webhook-dispatcher; do
 done
 
 url="http://$API_HOST:$API_PORT"
+ops_host="${OPS_HOST:-127.0.0.1}"
+processor_ops="http://$ops_host:${PROCESSOR_OPS_PORT:-9101}"
+dispatcher_ops="http://$ops_host:${WEBHOOK_OPS_PORT:-9102}"
 deadline=$((SECONDS + 60))
-until curl -sf "$url/health" >/dev/null; do
-  [ "$SECONDS" -lt "$deadline" ] || die "the API did not answer within 60s; see .data/logs/api.log"
-  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || die "a service exited; see .data/logs/"; done
-  sleep 0.3
-done
+# Ready, not only alive: PostgreSQL answers, migrations applied, the producer connected, the
+# consumers in their groups with partitions assigned.
+wait_ready() { # name base-url
+  until curl -sf "$2/readyz" >/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || die "the $1 was not ready within 60s: $(curl -s "$2/readyz"); see .data/logs/$1.log"
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || die "a service exited; see .data/logs/"; done
+    sleep 0.3
+  done
+}
+wait_ready api "$url"
+wait_ready processor "$processor_ops"
+wait_ready webhook-dispatcher "$dispatcher_ops"
+log "ready. /metrics, /healthz, /readyz: API $url, processor $processor_ops, webhook dispatcher $dispatcher_ops"
 node dist/scripts/seed-demo.js "$url" "$ROOT/.data/run/demo.json"
 node dist/scripts/print-quickstart.js "$url" "$ROOT/.data/run/demo.json" "$ADMIN_TOKEN"
 

@@ -22,10 +22,14 @@ describe('docker-compose.yml', () => {
       'api',
       'processor',
       'webhook-dispatcher',
+      'prometheus',
+      'grafana',
     ]) {
       const block = new RegExp(`\\n  ${service}:\\n(?:    .*\\n|      .*\\n)*?    healthcheck:`);
       expect(config).toMatch(block);
     }
     expect(config).toContain('image: apache/kafka:4.1.1');
+    // The services' health checks ask for readiness, not only for a live process.
+    for (const port of [3000, 9101, 9102]) expect(config).toContain(`http://127.0.0.1:${port}/readyz`);
   });
 });
