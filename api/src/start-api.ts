@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { migrationsCheck, postgresCheck, producerCheck, redisCheck } from '../../platform/metrics/checks';
-import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
 import { createRedis } from '../../platform/redis';
@@ -27,14 +27,9 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const producer = createIdempotentProducer(kafka);
   const registry = createMetricsRegistry();
   const metrics = createApiMetrics(registry);
-  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'api', logger });
+  const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'api', logger });
   // Before connecting: the check learns of the connection from the producer's events.
-  const checks = [
-    postgresCheck(opsPool),
-    migrationsCheck(opsPool),
-    producerCheck(producer),
-    redisCheck(redis),
-  ];
+  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), producerCheck(producer), redisCheck(redis)];
   await producer.connect();
   // Both batch concurrent requests' work; tracing gives each request its own span (identity when off).
   const publisher = tracing.batchedPublisher(
@@ -100,7 +95,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
       await pending.drain();
       await publisher.drain();
       await producer.disconnect();
-      await Promise.all([pool.end(), opsPool.end(), redis.quit(), subscriber.quit()]);
+      await Promise.all([pool.end(), opsDb.end(), redis.quit(), subscriber.quit()]);
     },
   };
 }

@@ -1,24 +1,24 @@
 import { readdir } from 'node:fs/promises';
 import type { Consumer, Producer } from 'kafkajs';
-import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import { resolveDir } from '../migrate';
+import type { OpsDb } from './ops-pool';
 import type { ReadinessCheck } from './readiness';
 
-/** PostgreSQL answers `SELECT 1` (through the ops pool, so within its short timeouts). */
-export function postgresCheck(opsPool: Pool): ReadinessCheck {
+/** PostgreSQL answers `SELECT 1` (through the ops connections, so within their short timeout). */
+export function postgresCheck(db: OpsDb): ReadinessCheck {
   return {
     name: 'postgres',
     critical: true,
     async run() {
-      await opsPool.query('SELECT 1');
+      await db.query('SELECT 1');
       return { ok: true };
     },
   };
 }
 
 /** Every migration file of this build is recorded as applied (the schema is the one the code expects). */
-export function migrationsCheck(opsPool: Pool, dir = resolveDir()): ReadinessCheck {
+export function migrationsCheck(db: OpsDb, dir = resolveDir()): ReadinessCheck {
   let files: Promise<string[]> | undefined;
   return {
     name: 'migrations',
@@ -30,7 +30,7 @@ export function migrationsCheck(opsPool: Pool, dir = resolveDir()): ReadinessChe
         files = undefined;
         throw error;
       });
-      const { rows } = await opsPool.query<{ name: string }>(
+      const rows = await db.query<{ name: string }>(
         `SELECT name FROM schema_migrations WHERE name = ANY($1::text[])`,
         [wanted],
       );

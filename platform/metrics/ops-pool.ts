@@ -1,26 +1,46 @@
-import { Pool } from 'pg';
+import { Pool, type QueryResultRow } from 'pg';
 import type { Logger } from '../logger';
+import { withTimeout } from './readiness';
 
 /** How long an ops query (a readiness check, a gauge read at scrape time) may take, connecting included. */
 export const OPS_QUERY_TIMEOUT_MS = 1_000;
 
+/** PostgreSQL for readiness checks and scrape-time gauges: short queries that give up quickly. */
+export interface OpsDb {
+  /** @throws when PostgreSQL does not answer within OPS_QUERY_TIMEOUT_MS, or the query fails */
+  query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  end(): Promise<void>;
+}
+
 /**
- * A tiny pool of its own for readiness checks and scrape-time gauges: they must tell whether
- * PostgreSQL answers, not wait behind the service's busy pool, and must give up quickly when it
- * does not. A connection whose query failed or timed out is discarded (pg-pool does so on a
- * failed pool.query), so the next check connects afresh.
+ * A tiny pool of its own: checks must tell whether PostgreSQL answers, not wait behind the
+ * service's busy pool. A query that does not answer in time has its connection discarded (pg
+ * destroys the socket of a client ended mid-query), so an unreachable server never holds the
+ * pool's few connections and the next check connects afresh.
  */
-export function createOpsPool(options: { url: string; applicationName: string; logger: Logger }): Pool {
+export function createOpsDb(options: { url: string; applicationName: string; logger: Logger }): OpsDb {
   const pool = new Pool({
     connectionString: options.url,
     max: 2,
     application_name: `${options.applicationName}-ops`,
     connectionTimeoutMillis: OPS_QUERY_TIMEOUT_MS,
-    query_timeout: OPS_QUERY_TIMEOUT_MS,
     statement_timeout: OPS_QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 10_000,
   });
   // An idle connection dropped by the server is emitted here; unhandled it would end the process.
   pool.on('error', (error) => options.logger.debug({ err: error }, 'ops connection to PostgreSQL lost'));
-  return pool;
+  return {
+    async query<R extends QueryResultRow>(sql: string, params: unknown[] = []) {
+      const client = await pool.connect();
+      try {
+        const result = await withTimeout(client.query<R>(sql, params), OPS_QUERY_TIMEOUT_MS);
+        client.release();
+        return result.rows;
+      } catch (error) {
+        client.release(error as Error); // discarded, not reused
+        throw error;
+      }
+    },
+    end: () => pool.end(),
+  };
 }

@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger';
 import { registerDbGauges } from '../../platform/metrics/db-gauges';
+import type { OpsDb } from '../../platform/metrics/ops-pool';
 
 /** Counts stop here: past it the number is "at least", and the query stays cheap. */
 const COUNT_MAX = 100_000;
@@ -11,10 +11,10 @@ const COUNT_MAX = 100_000;
  * old the oldest is: the 202 promise kept late), outbox rows not yet relayed to Kafka. Each
  * read is an index scan bounded by COUNT_MAX (transfers_pending; outbox_batches' primary key).
  */
-export function registerBacklogGauges(registry: Registry, opsPool: Pool, logger: Logger): void {
+export function registerBacklogGauges(registry: Registry, db: OpsDb, logger: Logger): void {
   registerDbGauges({
     registry,
-    opsPool,
+    db,
     logger,
     collector: 'processor_backlog',
     gauges: {
@@ -35,8 +35,8 @@ export function registerBacklogGauges(registry: Registry, opsPool: Pool, logger:
         help: 'Age of the oldest outbox row not yet relayed; 0 when there is none',
       },
     },
-    async sample(pool) {
-      const { rows } = await pool.query<{
+    async sample(ops) {
+      const rows = await ops.query<{
         pending: number;
         pending_age: number;
         outbox_rows: number;

@@ -2,7 +2,7 @@ import { createIdempotentProducer, createKafka, topicsFor } from '../../platform
 import type { Logger } from '../../platform/logger';
 import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
 import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
-import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
@@ -31,8 +31,8 @@ export async function createProcessor(
   const producer = createIdempotentProducer(kafka);
   const registry = createMetricsRegistry();
   const metrics = createProcessorMetrics(registry);
-  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'processor', logger });
-  registerBacklogGauges(registry, opsPool, logger);
+  const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'processor', logger });
+  registerBacklogGauges(registry, opsDb, logger);
   let ops: OpsServer | undefined;
   const client = await pool.connect();
   const systemAccounts = await loadSystemAccounts(client).finally(() => client.release());
@@ -69,7 +69,7 @@ export async function createProcessor(
     tracing,
   });
   instrumentConsumerLag(consumer.consumer, registry);
-  const checks = [postgresCheck(opsPool), migrationsCheck(opsPool), consumerGroupCheck(consumer.consumer)];
+  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
   return {
     async start(): Promise<void> {
@@ -92,7 +92,7 @@ export async function createProcessor(
       await producer.disconnect();
       await pool.end();
       await ops?.close();
-      await opsPool.end();
+      await opsDb.end();
     },
     consumer: consumer.consumer,
     /** The ops server's URL (/metrics, /healthz, /readyz) once started. */

@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger';
 import { registerDbGauges } from '../../platform/metrics/db-gauges';
+import type { OpsDb } from '../../platform/metrics/ops-pool';
 
 /** Counts stop here: past it the number is "at least", and the query stays cheap. */
 const COUNT_MAX = 100_000;
@@ -12,13 +12,13 @@ const COUNT_MAX = 100_000;
  */
 export function registerDeliveryBacklogGauges(
   registry: Registry,
-  opsPool: Pool,
+  db: OpsDb,
   logger: Logger,
   sourceTopic: string,
 ): void {
   registerDbGauges({
     registry,
-    opsPool,
+    db,
     logger,
     collector: 'webhook_backlog',
     gauges: {
@@ -31,8 +31,8 @@ export function registerDeliveryBacklogGauges(
         help: 'How long the longest-waiting due attempt has been due; 0 when there is none',
       },
     },
-    async sample(pool) {
-      const { rows } = await pool.query<{ waiting: number; oldest_age: number }>(
+    async sample(ops) {
+      const rows = await ops.query<{ waiting: number; oldest_age: number }>(
         `SELECT (SELECT count(*) FROM (SELECT 1 FROM webhook_attempts
                   WHERE source_topic = $1 AND status = 'scheduled' AND due_at <= now() LIMIT $2) w)::int AS waiting,
                 coalesce(extract(epoch FROM now() - (SELECT min(due_at) FROM webhook_attempts

@@ -2,7 +2,7 @@ import { createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
 import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
-import { createOpsPool } from '../../platform/metrics/ops-pool';
+import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
@@ -36,8 +36,8 @@ export function createDispatcher(
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const registry = createMetricsRegistry();
   const metrics = createDispatcherMetrics(registry);
-  const opsPool = createOpsPool({ url: config.DATABASE_URL, applicationName: 'webhook-dispatcher', logger });
-  registerDeliveryBacklogGauges(registry, opsPool, logger, topics.events);
+  const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'webhook-dispatcher', logger });
+  registerDeliveryBacklogGauges(registry, opsDb, logger, topics.events);
   let ops: OpsServer | undefined;
   const policy: RetryPolicy = {
     delays_ms: config.WEBHOOK_RETRY_SCHEDULE_MS,
@@ -106,7 +106,7 @@ export function createDispatcher(
     onMessages: () => deliveries.kick(),
   });
   instrumentConsumerLag(consumer.consumer, registry);
-  const checks = [postgresCheck(opsPool), migrationsCheck(opsPool), consumerGroupCheck(consumer.consumer)];
+  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
   return {
     async start(): Promise<void> {
@@ -128,7 +128,7 @@ export function createDispatcher(
       client.close();
       await pool.end();
       await ops?.close();
-      await opsPool.end();
+      await opsDb.end();
     },
     consumer: consumer.consumer,
     /** The ops server's URL (/metrics, /healthz, /readyz) once started. */
