@@ -4,7 +4,8 @@ import type { ApiMetrics } from '../metrics';
 /**
  * Counts and times every request by method, route TEMPLATE (`/v1/accounts/:id`, never the path
  * with its ids: label values must stay few) and status class. A request no route matched is
- * `unmatched`. Only an observation on finish: nothing more on the request's path.
+ * `unmatched`: no such route (404), or refused before routing (401, 429). Only an observation
+ * on finish: nothing more on the request's path.
  */
 export function httpMetrics(metrics: ApiMetrics): RequestHandler {
   return (req, res, next) => {
