@@ -11,6 +11,13 @@ export const apiConfigSchema = z.object({
   API_PORT: env.int('TCP port to listen on (0: any free port)', 3000, 0, 65_535),
   API_PUBLIC_URL: z.url().optional().describe('base URL clients use, for Location headers and examples'),
   API_WORKERS: env.int('HTTP worker processes (node cluster); 1 runs in-process', 1, 1, 64),
+  OPS_HOST: env.string('interface of API_OPS_PORT', '127.0.0.1'),
+  API_OPS_PORT: env.int(
+    "with API_WORKERS > 1: TCP port of the primary's /metrics (all workers' series summed), /healthz, /readyz (0: any free port)",
+    9100,
+    0,
+    65_535,
+  ),
   API_DB_POOL_MAX: env.int('PostgreSQL connections per worker', 16, 1, 200),
   API_BODY_BYTES_MAX: env.int('largest accepted request body, bytes', 64 * 1024, 1024, 1024 * 1024),
   ADMIN_TOKEN: z

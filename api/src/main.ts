@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import { createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { onShutdown } from '../../platform/shutdown';
+import { startClusterOps } from './cluster-metrics';
 import { loadApiConfig } from './config';
 import { startApi } from './start-api';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   }
   if (cluster.isPrimary && config.API_WORKERS > 1) {
     // Workers share the listening socket; the primary only supervises.
+    const ops = await startClusterOps(config, logger);
     for (let i = 0; i < config.API_WORKERS; i++) cluster.fork();
     cluster.on('exit', (worker, code) => {
       if (code !== 0) logger.error({ pid: worker.process.pid, code }, 'API worker died');
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
           cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()),
         );
       },
+      () => ops.close(),
       () => tracing.shutdown(),
     ]);
     logger.info(

@@ -10,6 +10,7 @@ import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { createApp } from './create-app';
+import { shareWithPrimary } from './cluster-metrics';
 import { countingAccepted, countingRepublished, createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi/document';
 import { createAccountDirectory } from './transfers/account-directory';
@@ -27,6 +28,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const producer = createIdempotentProducer(kafka);
   const registry = createMetricsRegistry();
   const metrics = createApiMetrics(registry);
+  shareWithPrimary(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'api', logger });
   // Before connecting: the check learns of the connection from the producer's events.
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), producerCheck(producer), redisCheck(redis)];

@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import { runChecks, type ReadinessCheck } from './readiness';
 
 /** What an ops route answers, independent of the HTTP framework that serves it. */
@@ -19,8 +18,14 @@ export interface OpsHandlers {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** What /metrics serves: a prom-client Registry, or the cluster primary's aggregate of its workers'. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 export function createOpsHandlers(options: {
-  registry: Registry;
+  registry: MetricsSource;
   checks: readonly ReadinessCheck[];
 }): OpsHandlers {
   return {

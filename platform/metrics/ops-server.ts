@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
-import { createOpsHandlers, OPS_PATHS, type OpsResponse } from './ops-handlers';
+import { createOpsHandlers, OPS_PATHS, type MetricsSource, type OpsResponse } from './ops-handlers';
 import type { ReadinessCheck } from './readiness';
 
 export interface OpsServer {
@@ -19,7 +18,7 @@ export interface OpsServer {
 export async function startOpsServer(options: {
   host: string;
   port: number;
-  registry: Registry;
+  registry: MetricsSource;
   checks: readonly ReadinessCheck[];
   logger: Logger;
 }): Promise<OpsServer> {

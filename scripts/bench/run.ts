@@ -117,6 +117,7 @@ async function main(): Promise<void> {
     API_WORKERS: String(config.BENCH_API_WORKERS),
     // Several processors run side by side: each takes a free ops port.
     PROCESSOR_OPS_PORT: '0',
+    API_OPS_PORT: '0',
     WEBHOOK_OPS_PORT: '0',
     RATE_LIMIT_KEY_PER_SECOND: '1000000',
     RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',

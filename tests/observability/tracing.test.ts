@@ -97,6 +97,7 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       PROCESSOR_OPS_PORT: '0',
+      API_OPS_PORT: '0',
       API_WORKERS: '2',
       PUBLISH_LINGER_MS: '20',
       RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',

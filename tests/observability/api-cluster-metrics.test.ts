@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createKafka, deleteTopics, topicsFor } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { scrape, total } from '../support/prometheus-text';
+import { eventually } from '../webhooks/test-receiver';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * With several API worker processes a scrape of the API port reaches one worker; the primary's
+ * ops port must tell the whole API's story.
+ */
+describe('the API in cluster mode (API_WORKERS=2)', () => {
+  const prefix = `ops-${randomUUID().slice(0, 8)}.`;
+  let api: ChildProcess;
+  let output = '';
+  let apiUrl: string;
+  let opsUrl: string;
+  beforeAll(async () => {
+    const [apiPort, opsPort] = [await freePort(), await freePort()];
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    opsUrl = `http://127.0.0.1:${opsPort}`;
+    api = spawn(process.execPath, ['-r', '@swc-node/register', 'api/src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KAFKA_TOPIC_PREFIX: prefix,
+        API_HOST: '127.0.0.1',
+        API_PORT: String(apiPort),
+        API_WORKERS: '2',
+        API_OPS_PORT: String(opsPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    api.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    api.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    await eventually(
+      async () => {
+        if (api.exitCode !== null) throw new Error(`the API exited:\n${output}`);
+        return fetch(`${opsUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      30_000,
+      100,
+    );
+  }, 40_000);
+  afterAll(async () => {
+    if (api && api.exitCode === null) {
+      const exited = new Promise((resolve) => api.once('exit', resolve));
+      api.kill('SIGTERM');
+      await exited;
+    }
+    const logger = createLogger({ service: 'test', level: 'silent', pretty: false });
+    const kafka = createKafka({
+      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+      clientId: 'test',
+      logger,
+    });
+    await deleteTopics(kafka, topicsFor(prefix)).catch(() => undefined);
+  });
+
+  it("serves on the primary's ops port the sum of every worker's series", async () => {
+    const requests = 30;
+    for (let i = 0; i < requests; i++) {
+      // A new connection each time, so that the requests spread over the workers.
+      const res = await fetch(`${apiUrl}/openapi.json`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const summed = await scrape(opsUrl);
+    expect(total(summed, 'ledger_http_requests_total', { route: '/openapi.json', status_class: '2xx' })).toBe(
+      requests,
+    );
+    // One worker alone has seen only part of them.
+    const oneWorker = await scrape(apiUrl);
+    expect(total(oneWorker, 'ledger_http_requests_total', { route: '/openapi.json' })).toBeLessThan(requests);
+    const ready = await fetch(`${opsUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { api_workers: { status: 'up' } } });
+  });
+});
