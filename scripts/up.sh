@@ -18,8 +18,9 @@ node dist/scripts/ensure-topics.js
 bash scripts/down.sh --services-only
 pids=()
 for svc in api processor webhook-dispatcher; do
-  # A bounded heap keeps each service's resident memory under 300 MB under load.
-  NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192 --max-semi-space-size=16" node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
+  : >"$ROOT/.data/logs/$svc.log"
+  # Each service under a supervisor that starts it again if it dies (scripts/supervise.sh).
+  bash scripts/supervise.sh "$svc" &
   echo $! >".data/run/$svc.pid"
   pids+=($!)
 done
@@ -28,7 +29,6 @@ url="http://$API_HOST:$API_PORT"
 deadline=$((SECONDS + 60))
 until curl -sf "$url/health" >/dev/null; do
   [ "$SECONDS" -lt "$deadline" ] || die "the API did not answer within 60s; see .data/logs/api.log"
-  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || die "a service exited; see .data/logs/"; done
   sleep 0.3
 done
 node dist/scripts/seed-demo.js "$url" "$ROOT/.data/run/demo.json"

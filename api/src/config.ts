@@ -39,6 +39,18 @@ export const apiConfigSchema = z.object({
     1,
     5_000,
   ),
+  PUBLISH_TIMEOUT_MS: env.int(
+    'longest a submission waits for Kafka before answering 202 and leaving the command to the sweeper, ms',
+    2_000,
+    100,
+    60_000,
+  ),
+  API_DB_CONNECT_TIMEOUT_MS: env.int(
+    'longest a request waits for a PostgreSQL connection before answering 503, ms',
+    2_000,
+    100,
+    60_000,
+  ),
   PUBLISH_BATCH_SIZE_MAX: env.int('commands per Kafka request', 500, 1, 10_000),
   SWEEP_INTERVAL_MS: env.int(
     'how often accepted-but-unprocessed transfers are looked for, ms',

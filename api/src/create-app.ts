@@ -24,7 +24,7 @@ export interface AppDeps {
   redis: Redis;
   auth: ApiKeyAuth;
   accounts: AccountDirectory;
-  publisher: CommandPublisher;
+  publisher: Pick<CommandPublisher, 'publish'>;
   pending: PendingWriter;
   openapi: object;
 }

@@ -15,23 +15,30 @@ import { createPendingSweeper } from './transfers/pending-sweeper';
 
 /** Builds and starts one API process; returns what it listens on and how to stop it. */
 export async function startApi(config: ApiConfig, logger: Logger, tracing: Tracing = TRACING_OFF) {
-  const pool = createPool({ url: config.DATABASE_URL, max: config.API_DB_POOL_MAX, applicationName: 'api' });
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.API_DB_POOL_MAX,
+    applicationName: 'api',
+    logger,
+    connectionTimeoutMs: config.API_DB_CONNECT_TIMEOUT_MS,
+  });
   const redis = createRedis(config.REDIS_URL);
   const subscriber = createRedis(config.REDIS_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  const commands = createCommandPublisher({
+    createProducer: () => createIdempotentProducer(kafka),
+    topic: topics.commands,
+    lingerMs: config.PUBLISH_LINGER_MS,
+    batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
+    timeout_ms: config.PUBLISH_TIMEOUT_MS,
+    logger: logger.child({ component: 'command-publisher' }),
+  });
+  // Kafka being down does not stop the API: submissions are accepted into PostgreSQL and the
+  // sweeper publishes them once the broker answers.
+  await commands.start();
   // Both batch concurrent requests' work; tracing gives each request its own span (identity when off).
-  const publisher = tracing.batchedPublisher(
-    createCommandPublisher({
-      producer,
-      topic: topics.commands,
-      lingerMs: config.PUBLISH_LINGER_MS,
-      batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
-    }),
-    topics.commands,
-  );
+  const publisher = tracing.batchedPublisher(commands, topics.commands);
   const writer = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
   const pending = { ...writer, insert: tracing.batchedCall('ledger.pending-insert', writer.insert) };
   const auth = createApiKeyAuth({
@@ -55,10 +62,11 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   });
   const sweeper = createPendingSweeper({
     pool,
-    publisher,
+    publisher: commands,
     logger: logger.child({ component: 'pending-sweeper' }),
     intervalMs: config.SWEEP_INTERVAL_MS,
     ageMs: config.SWEEP_AGE_MS,
+    recoveryAgeMs: config.PUBLISH_TIMEOUT_MS,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
@@ -81,7 +89,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
       await sweeper.stop();
       await pending.drain();
       await publisher.drain();
-      await producer.disconnect();
+      await commands.stop();
       await Promise.all([pool.end(), redis.quit(), subscriber.quit()]);
     },
   };

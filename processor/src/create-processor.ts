@@ -1,6 +1,7 @@
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
+import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { loadSystemAccounts } from './data-access/ledger-store';
@@ -18,12 +19,21 @@ export async function createProcessor(
     url: config.DATABASE_URL,
     max: config.PROCESSOR_DB_POOL_MAX,
     applicationName: 'processor',
+    logger,
+    connectionTimeoutMs: 2_000,
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);
-  const client = await pool.connect();
-  const systemAccounts = await loadSystemAccounts(client).finally(() => client.release());
+  let stopping = false;
+  const systemAccounts = await untilItWorks(
+    'reading the system accounts from PostgreSQL',
+    async () => {
+      const client = await pool.connect();
+      return loadSystemAccounts(client).finally(() => client.release());
+    },
+    { logger, stopped: () => stopping },
+  );
 
   const relay = createOutboxRelay({
     pool,
@@ -44,6 +54,7 @@ export async function createProcessor(
     partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
     fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
     retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
+    sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
     processor: { pool, logger, eventsTopic: topics.events, systemAccounts, cache: createProcessorCache() },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
@@ -52,12 +63,16 @@ export async function createProcessor(
 
   return {
     async start(): Promise<void> {
-      await producer.connect();
+      await untilItWorks('connecting to Kafka', () => producer.connect(), {
+        logger,
+        stopped: () => stopping,
+      });
       relay.start();
       await consumer.start();
     },
     /** Intake first, then the relay drains, then the clients close. */
     async stop(): Promise<void> {
+      stopping = true;
       await consumer.stop();
       await relay.stop();
       await producer.disconnect();

@@ -1,6 +1,21 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ErrorBody } from '../../../contracts/src';
+import { isDatabaseUnavailable } from '../../../platform/postgres';
 import { ApiError } from './api-error';
+
+/** What a client is told to wait before retrying while a dependency is out of reach, seconds. */
+const UNAVAILABLE_RETRY_AFTER_S = 2;
+
+/** A dependency outage is the client's to retry later (503), not a bug (500). */
+function fromOutage(error: unknown): ApiError | undefined {
+  if (!isDatabaseUnavailable(error)) return undefined;
+  return new ApiError(
+    'service_unavailable',
+    'the ledger is briefly unavailable; retry after the time in Retry-After',
+    undefined,
+    { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
+  );
+}
 
 export function sendError(res: Parameters<RequestHandler>[1], error: ApiError): void {
   const body: ErrorBody = {
@@ -32,9 +47,10 @@ function fromBodyParser(error: unknown): ApiError | undefined {
 
 /** The one place errors become responses: known ones with their code, the rest a logged 500 without internals. */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  const known = error instanceof ApiError ? error : fromBodyParser(error);
+  const known = error instanceof ApiError ? error : (fromBodyParser(error) ?? fromOutage(error));
   if (known) {
-    if (known.status >= 500) req.log.error({ err: error }, known.message);
+    if (known.code === 'service_unavailable') req.log.warn({ err: error }, known.message);
+    else if (known.status >= 500) req.log.error({ err: error }, known.message);
     sendError(res, known);
     return;
   }
