@@ -34,7 +34,11 @@ export function rawRequest(
   options: { method: string; headers?: Record<string, string>; body?: Buffer | string },
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method, headers: options.headers }, (res) => {
+    // node:http frames a GET or DELETE body by nothing at all unless told its length.
+    const length =
+      options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) };
+    const headers = { ...length, ...options.headers };
+    const req = request(url, { method: options.method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

@@ -8,7 +8,9 @@ import { newId } from '../../../platform/ids';
 const CLOSE_GRACE_MS = 1_000;
 
 /** Node's parser error codes (llhttp `HPE_*` and its own) and what each is for the client. */
-function codeFor(error: NodeJS.ErrnoException): { code: HttpErrorCode; message: string } {
+type ParserError = NodeJS.ErrnoException & { rawPacket?: Buffer };
+
+function codeFor(error: ParserError): { code: HttpErrorCode; message: string } {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
       return {
@@ -31,7 +33,7 @@ function codeFor(error: NodeJS.ErrnoException): { code: HttpErrorCode; message: 
  * default, it writes nothing when the connection is gone or a response on it has started.
  */
 export function answerClientError(logger: Logger) {
-  return (error: NodeJS.ErrnoException, socket: Duplex): void => {
+  return (error: ParserError, socket: Duplex): void => {
     // The response of an earlier request on this keep-alive connection, if one is in flight
     // (Node's own default checks the same field before writing).
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
@@ -45,13 +47,16 @@ export function answerClientError(logger: Logger) {
     logger.info({ err_code: error.code, status, req_id: requestId }, 'refused a request HTTP cannot parse');
     const body: ErrorBody = { error: { code, message, request_id: requestId } };
     const json = JSON.stringify(body);
+    // An answer to HEAD has no body, or the client reads it as garbage. The method is known only
+    // when the packet the parser refused starts the request, as a request Node sends in one write does.
+    const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(json)}\r\n` +
         `X-Request-Id: ${requestId}\r\n` +
         'Connection: close\r\n\r\n' +
-        json,
+        (head ? '' : json),
     );
     // The client may still be sending (the rest of an oversized header): closing at once could
     // reset the connection before it reads the answer.
