@@ -4,6 +4,7 @@ import type { Pool } from '../../platform/postgres';
 import type { Redis } from '../../platform/redis';
 import type { ApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
+import { answerOptions, methodNotAllowed } from './http/allowed-methods';
 import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
 import { rateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestLog(deps.logger, (url) => url === '/health'));
+  app.use(answerOptions(app));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(webhookEndpointRoutes({ pool: deps.pool, config }));
   app.use('/v1', protectedRoutes);
 
+  app.use(methodNotAllowed(app));
   app.use(routeNotFound);
   app.use(errorHandler);
   return app;

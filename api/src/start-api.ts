@@ -7,6 +7,7 @@ import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { createApp } from './create-app';
+import { answerClientError } from './http/client-error';
 import { buildOpenApiDocument } from './openapi/document';
 import { createAccountDirectory } from './transfers/account-directory';
 import { createCommandPublisher } from './transfers/command-publisher';
@@ -71,6 +72,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
   });
+  server.on('clientError', answerClientError(logger));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

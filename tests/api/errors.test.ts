@@ -1,54 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { client, newTenant } from '../support/client';
+import { expectStandardError, raw } from '../support/raw-http';
 import { startSystem, type System } from '../support/system';
-
-interface RawReply {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
-  json: { error?: { code?: string; message?: string; details?: unknown; request_id?: string } } | undefined;
-}
-
-/** A request exactly as given (no JSON encoding, no default headers), and the reply as text. */
-async function raw(url: string, init: RequestInit = {}): Promise<RawReply> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json: RawReply['json'];
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-/** The one error body: {error: {code, message, details?, request_id}}, request_id equal to X-Request-Id, no internals. */
-function expectStandardError(reply: RawReply, status: number, code: string): void {
-  expect({ status: reply.status, code: reply.json?.error?.code }).toEqual({ status, code });
-  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(Object.keys(reply.json!)).toEqual(['error']);
-  const { error } = reply.json!;
-  expect(Object.keys(error!).sort()).toEqual(
-    (error!.details === undefined
-      ? ['code', 'message', 'request_id']
-      : ['code', 'details', 'message', 'request_id']
-    ).sort(),
-  );
-  expect(typeof error!.message).toBe('string');
-  expect(error!.message!.length).toBeGreaterThan(0);
-  expect(error!.request_id).toBeTruthy();
-  expect(error!.request_id).toBe(reply.headers.get('x-request-id'));
-  expectNoInternals(reply.text);
-}
-
-/** No stack frames, source paths or library internals in what a client sees. */
-function expectNoInternals(text: string): void {
-  expect(text).not.toMatch(/\bat .+\(.*:\d+:\d+\)/);
-  expect(text).not.toMatch(/\n\s+at /);
-  expect(text).not.toMatch(/node_modules|\/work\/|\.ts:\d+|\.js:\d+/);
-  expect(text).not.toMatch(/"stack"|SyntaxError|Unexpected token|PayloadTooLargeError|ZodError/);
-}
 
 const tenantBody = () => JSON.stringify({ name: 'Acme', email: `${randomUUID()}@example.com` });
 
