@@ -20,6 +20,7 @@ export const HTTP_ERRORS = {
   idempotency_key_reused: 422,
   fx_rate_unavailable: 422,
   rate_limited: 429,
+  rate_limit_blocked: 429,
   internal_error: 500,
   service_unavailable: 503,
   webhook_endpoint_disabled: 409,
