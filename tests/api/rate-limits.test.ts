@@ -369,6 +369,36 @@ describe('when Redis is unreachable', () => {
     }
   });
 
+  it('does not wait on a Redis that stopped answering (connection open, no replies) longer than its timeout', async () => {
+    if (!redisServer) await startRedis();
+    const limited = await api({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      RATE_LIMIT_READS_PER_KEY: '3/60',
+      RATE_LIMIT_REDIS_TIMEOUT_MS: '50',
+      RATE_LIMIT_REDIS_RETRY_MS: '100',
+    });
+    const tenant = await tenantWithKeys();
+    const c = client(limited.url, tenant.secrets[0]);
+    expect((await c.get('/v1/accounts')).status).toBe(200);
+
+    redisServer!.kill('SIGSTOP');
+    const timed = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        const reply = await c.get('/v1/accounts');
+        timed.push({ code: codeOf(reply), ms: performance.now() - started });
+        await new Promise((resolve) => setTimeout(resolve, 60)); // past the retry pause: Redis is tried again
+      }
+    } finally {
+      redisServer!.kill('SIGCONT');
+    }
+
+    for (const t of timed) expect(t.ms).toBeLessThan(300);
+    expect(timed.map((t) => t.code)).toEqual([200, 200, 200, 'rate_limited', 'rate_limited']);
+    expect(limited.rateLimitStats.decisions_memory).toBeGreaterThanOrEqual(5);
+  });
+
   it('starts while Redis is down, limits each process to its share, and resubscribes to key revocations once Redis is up', async () => {
     if (redisServer) await stopRedis();
     const started = performance.now();
