@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
 import { createLogger } from '../../platform/logger';
@@ -17,7 +18,7 @@ const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? '
 const HIGH = '100000/60';
 const running: Api[] = [];
 
-async function api(overrides: Record<string, string> = {}): Promise<Api> {
+async function api(overrides: Record<string, string> = {}, log = logger): Promise<Api> {
   const started = await startApi(
     loadApiConfig({
       ...process.env,
@@ -32,7 +33,7 @@ async function api(overrides: Record<string, string> = {}): Promise<Api> {
       RATE_LIMIT_WRITES_PER_TENANT: HIGH,
       ...overrides,
     }),
-    logger,
+    log,
   );
   running.push(started);
   return started;
@@ -328,14 +329,19 @@ describe('when Redis is unreachable', () => {
     if (redisServer) await stopRedis();
   });
 
-  it('answers at once from an in-memory limiter (never unlimited) and goes back to Redis by itself', async () => {
+  it('answers at once from an in-memory limiter (never unlimited), says so once, and goes back to Redis by itself', async () => {
     await startRedis();
-    const limited = await api({
-      REDIS_URL: `redis://127.0.0.1:${port}`,
-      RATE_LIMIT_READS_PER_KEY: '4/60',
-      RATE_LIMIT_HARD_PCT: '1000',
-      RATE_LIMIT_REDIS_RETRY_MS: '100',
-    });
+    const lines: Array<{ msg: string; connection?: string }> = [];
+    const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const limited = await api(
+      {
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        RATE_LIMIT_READS_PER_KEY: '4/60',
+        RATE_LIMIT_HARD_PCT: '1000',
+        RATE_LIMIT_REDIS_RETRY_MS: '100',
+      },
+      captured,
+    );
     const tenant = await tenantWithKeys();
     const c = client(limited.url, tenant.secrets[0]);
     expect((await c.get('/v1/accounts')).headers.get('ratelimit')).toMatch(/^"key-read";r=3;/);
@@ -352,6 +358,13 @@ describe('when Redis is unreachable', () => {
     // The process counts alone with the full quota (API_WORKERS=1): 4 more, then refused.
     expect(timed.map((t) => t.code)).toEqual([200, 200, 200, 200, 'rate_limited', 'rate_limited']);
     expect(limited.rateLimitStats).toMatchObject({ fallback_active: true, fallbacks: 1 });
+    const said = (msg: RegExp) => lines.filter((l) => msg.test(l.msg)).map((l) => l.connection ?? '');
+    expect(said(/^rate limits decided in memory/)).toHaveLength(1);
+    // Each client says once that Redis is gone, however many reconnection attempts fail.
+    await until('both clients to notice', async () =>
+      said(/^Redis unreachable/).length >= 2 ? true : undefined,
+    );
+    expect(said(/^Redis unreachable/).sort()).toEqual(['api', 'api-subscriber']);
 
     await startRedis();
     // Back on Redis (a new, empty one: the killed one kept nothing): admitted again, counted there.
@@ -361,6 +374,7 @@ describe('when Redis is unreachable', () => {
     });
     expect(back.headers.get('ratelimit')).toMatch(/^"key-read";r=3;/);
     expect(limited.rateLimitStats.fallback_active).toBe(false);
+    expect(said(/^rate limits decided in Redis again/)).toHaveLength(1);
     const probe = new Redis(`redis://127.0.0.1:${port}`);
     try {
       expect(await probe.keys(`*gcra:key-read:4/60:${tenant.ids[0]}`)).toHaveLength(1);
