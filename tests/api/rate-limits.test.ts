@@ -375,6 +375,7 @@ describe('when Redis is unreachable', () => {
     expect(back.headers.get('ratelimit')).toMatch(/^"key-read";r=3;/);
     expect(limited.rateLimitStats.fallback_active).toBe(false);
     expect(said(/^rate limits decided in Redis again/)).toHaveLength(1);
+    expect(said(/^Redis unreachable/)).toHaveLength(2); // still once each, after every failed reconnection
     const probe = new Redis(`redis://127.0.0.1:${port}`);
     try {
       expect(await probe.keys(`*gcra:key-read:4/60:${tenant.ids[0]}`)).toHaveLength(1);
