@@ -6,6 +6,7 @@ import type { ApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
 import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
 import { rateLimit } from './http/rate-limit';
+import { clientBucket } from './rate-limits/client-ip';
 import type { RateLimits } from './rate-limits/from-config';
 import { limitsFor, routeClassOf } from './rate-limits/policies';
 import { requestLog } from './http/request-log';
@@ -57,7 +58,9 @@ export function createApp(deps: AppDeps): Express {
   const passThrough: RequestHandler = (_req, _res, next) => next();
   const limited = (limitsOf: Parameters<typeof rateLimit>[2]): RequestHandler =>
     deps.rateLimits.enabled ? rateLimit(limiter, settings.backoff, limitsOf) : passThrough;
-  const perIp = limited((req) => limitsFor(settings, { class: 'signup', ip: req.ip ?? 'unknown' }));
+  const perIp = limited((req) =>
+    limitsFor(settings, { class: 'signup', ip: clientBucket(req.ip ?? 'unknown') }),
+  );
   // Per API key and per tenant (its ceiling over all its keys), by route class: the method, never the path.
   const perKey = limited((req, res) =>
     limitsFor(settings, {

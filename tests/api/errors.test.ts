@@ -266,7 +266,7 @@ describe('errors have one shape, precise codes and statuses, and never show inte
     // This API trusts X-Forwarded-For from loopback (configured: none by default), so each test is its own client with a unique
     // documentation address (RFC 5737 / RFC 3849) and counts no one else's requests.
     const uniqueClientIp = () =>
-      `2001:db8:${randomInt(0xffff).toString(16)}::${randomInt(0xffff).toString(16)}`;
+      `2001:db8:${randomInt(0xffff).toString(16)}:${randomInt(0xffff).toString(16)}::1`;
 
     const signUp = (ip: string) =>
       raw(`${limited.url}/v1/tenants`, {

@@ -40,8 +40,9 @@ async function api(overrides: Record<string, string> = {}, log = logger): Promis
 }
 
 const prefix = () => `t-${randomUUID().slice(0, 8)}:rl`;
-/** A documentation address (RFC 3849), new each time. */
-const uniqueIp = () => `2001:db8:${randomInt(0xffff).toString(16)}::${randomInt(0xffff).toString(16)}`;
+/** A documentation address (RFC 3849) in a /64 of its own (IPv6 clients count by /64). */
+const uniqueIp = () =>
+  `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::${randomInt(0xffff).toString(16)}`;
 const codeOf = (r: Reply) => (r.status === 429 ? r.body.error.code : r.status);
 const signUpBody = () => ({ name: 'Acme', email: `${randomUUID()}@example.com` });
 const until = async <T>(
@@ -183,6 +184,19 @@ describe('isolation', () => {
 
     expect(codeOf(again)).toBe('rate_limited');
     expect(other.status).toBe(201);
+  });
+
+  it('counts an IPv6 client by its /64: hopping between its own addresses gives no fresh budget', async () => {
+    const limited = await api({ RATE_LIMIT_SIGNUP_PER_IP: '1/60', API_TRUSTED_PROXIES: 'loopback' });
+    const c = client(limited.url);
+    const net64 = uniqueIp().replace(/::[0-9a-f]+$/, '');
+    expect((await c.post('/v1/tenants', signUpBody(), { 'x-forwarded-for': `${net64}::1` })).status).toBe(
+      201,
+    );
+
+    const hopped = await c.post('/v1/tenants', signUpBody(), { 'x-forwarded-for': `${net64}:ffff::2` });
+
+    expect(codeOf(hopped)).toBe('rate_limited');
   });
 
   it('ignores X-Forwarded-For from a peer that is not a trusted proxy (by default none is)', async () => {
