@@ -435,16 +435,18 @@ describe('when Redis is unreachable', () => {
     expect(limited.rateLimitStats.decisions_memory).toBeGreaterThanOrEqual(5);
   });
 
-  it('starts while Redis is down, limits each process to its share, and resubscribes to key revocations once Redis is up', async () => {
+  it('starts while Redis is down, limits each process to its share, and hears key revocations from other processes once Redis is up', async () => {
     if (redisServer) await stopRedis();
     const started = performance.now();
+    // A long authentication cache: only the broadcast can make this process refuse a revoked key soon.
     const limited = await api({
       REDIS_URL: `redis://127.0.0.1:${port}`,
       RATE_LIMIT_READS_PER_KEY: '4/60',
       RATE_LIMIT_PROCESSES: '2',
+      AUTH_CACHE_TTL_MS: '60000',
     });
     expect(performance.now() - started).toBeLessThan(5_000);
-    const tenant = await tenantWithKeys();
+    const tenant = await tenantWithKeys(2);
     const c = client(limited.url, tenant.secrets[0]);
 
     const replies = [await c.get('/v1/accounts'), await c.get('/v1/accounts'), await c.get('/v1/accounts')];
@@ -462,6 +464,21 @@ describe('when Redis is unreachable', () => {
     } finally {
       probe.disconnect();
     }
+    const other = await api({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    const otherClient = client(other.url, tenant.secrets[1]);
+    await until('the other process on Redis', async () => {
+      await otherClient.get('/v1/accounts');
+      return other.rateLimitStats.decisions_redis > 0 ? true : undefined;
+    });
+
+    // Revoked through the other process; `limited` holds the key in its cache for a minute.
+    expect((await otherClient.delete(`/v1/api-keys/${tenant.ids[0]}`)).status).toBe(204);
+
+    const refused = await until('the revocation to reach the other process', async () => {
+      const r = await c.get('/v1/api-keys');
+      return r.status === 401 ? r : undefined;
+    });
+    expect(refused.body.error.code).toBe('api_key_revoked');
   });
 });
 
