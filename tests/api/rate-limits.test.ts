@@ -379,6 +379,14 @@ describe('when Redis is unreachable', () => {
     // The process counts alone with the full quota (API_WORKERS=1): 4 more, then refused.
     expect(timed.map((t) => t.code)).toEqual([200, 200, 200, 200, 'rate_limited', 'rate_limited']);
     expect(limited.rateLimitStats).toMatchObject({ fallback_active: true, fallbacks: 1 });
+    const blocksWhileDown = await client(limited.url, ADMIN_TOKEN).get('/v1/admin/rate-limit-blocks');
+    expect({
+      status: blocksWhileDown.status,
+      retryAfter: blocksWhileDown.headers.get('retry-after'),
+    }).toEqual({
+      status: 503,
+      retryAfter: '1',
+    });
     const said = (msg: RegExp) => lines.filter((l) => msg.test(l.msg)).map((l) => l.connection ?? '');
     expect(said(/^rate limits decided in memory/)).toHaveLength(1);
     // Each client says once that Redis is gone, however many reconnection attempts fail.

@@ -1,12 +1,12 @@
 import type { RateLimitBlock } from '../../../contracts/src';
 import type { Redis } from '../../../platform/redis';
+import { blockKeyOf, offencesKeyOf } from './decision';
 import type { Subject } from './policies';
 
 export const SUBJECTS: readonly Subject[] = ['ip', 'key', 'tenant'];
 
 /** Blocks in Redis, as operators see and lift them. Blocks made in memory during an outage live only in their process. */
 export function createBlockAdmin(redis: Redis, prefix: string) {
-  const blockKey = (subject: Subject, id: string) => `${prefix}:block:${subject}:${id}`;
   return {
     /** Current blocks, at most `max` (a SCAN over the limiter's keys, not KEYS: Redis is never stalled). */
     async list(max = 1_000): Promise<RateLimitBlock[]> {
@@ -33,8 +33,8 @@ export function createBlockAdmin(redis: Redis, prefix: string) {
     },
     /** Lifts a block and forgets the subject's offences (an operator lifting judges them undeserved). */
     async lift(subject: Subject, id: string): Promise<boolean> {
-      if ((await redis.del(blockKey(subject, id))) === 0) return false;
-      await redis.del(`${prefix}:offences:${subject}:${id}`);
+      if ((await redis.del(`${prefix}:${blockKeyOf(subject, id)}`)) === 0) return false;
+      await redis.del(`${prefix}:${offencesKeyOf(subject, id)}`);
       return true;
     },
   };

@@ -1,4 +1,4 @@
-import type { Limit } from './policies';
+import type { Limit, Subject } from './policies';
 
 /** Where one limit stands after a decision: requests left now, and when its quota is whole again. */
 export interface LimitState {
@@ -24,10 +24,14 @@ export interface DecisionStore {
   decide(limits: Limit[]): Promise<Decision>;
 }
 
+/** Where a subject's block and its offence count are kept (a block is per subject, not per policy). */
+export const blockKeyOf = (subject: Subject, id: string) => `block:${subject}:${id}`;
+export const offencesKeyOf = (subject: Subject, id: string) => `offences:${subject}:${id}`;
+
 /** Names of the state a limit keeps, shared by Redis and memory so both read alike. */
 export const keysOf = (limit: Limit) => ({
   // The policy's figures are part of the name: state kept under other figures means nothing here.
   cells: `gcra:${limit.policy.name}:${limit.policy.quota}/${limit.policy.window_s}:${limit.id}`,
-  block: `block:${limit.subject}:${limit.id}`,
-  offences: `offences:${limit.subject}:${limit.id}`,
+  block: blockKeyOf(limit.subject, limit.id),
+  offences: offencesKeyOf(limit.subject, limit.id),
 });

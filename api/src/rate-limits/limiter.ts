@@ -1,8 +1,8 @@
 import type { Logger } from '../../../platform/logger';
 import type { Redis } from '../../../platform/redis';
-import type { Decision } from './decision';
+import { blockKeyOf, type Decision } from './decision';
 import { createMemoryStore } from './memory-store';
-import { shareOf, type BlockSettings, type Limit } from './policies';
+import { shareOf, type BlockSettings, type Limit, type Subject } from './policies';
 import { createRedisStore } from './redis-store';
 
 /** Counters for the metrics endpoint to expose (plain numbers, read at scrape time). */
@@ -103,8 +103,8 @@ export function createRateLimiter(options: RateLimiterOptions) {
       }
     },
     /** Lifts a block in this process's memory (the Redis side is blocks.ts). */
-    liftInMemory(subject: string, id: string): boolean {
-      return memory.lift(`block:${subject}:${id}`);
+    liftInMemory(subject: Subject, id: string): boolean {
+      return memory.lift(blockKeyOf(subject, id));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../http/api-error';
+import { ApiError, notFound } from '../http/api-error';
 import { requireAdmin } from '../http/require-admin';
 import { validate } from '../http/validate';
 import type { BlockAdmin } from '../rate-limits/blocks';
@@ -18,15 +18,31 @@ export function rateLimitBlockRoutes(deps: {
   const admin = requireAdmin(deps.adminToken);
 
   router.get('/admin/rate-limit-blocks', admin, async (_req, res) => {
-    res.json({ data: await deps.blocks.list(), next_cursor: null });
+    res.json({ data: await inRedisOrUnavailable(() => deps.blocks.list()), next_cursor: null });
   });
 
   router.delete('/admin/rate-limit-blocks/:subject/:id', admin, async (req, res) => {
     const { subject, id } = validate(BlockParams, req.params, 'path');
     const inMemory = deps.limiter.liftInMemory(subject, id);
-    const inRedis = await deps.blocks.lift(subject, id);
+    const inRedis = await inRedisOrUnavailable(() => deps.blocks.lift(subject, id));
     if (!inRedis && !inMemory) throw notFound('rate-limit block');
     res.status(204).end();
   });
   return router;
+}
+
+/** Blocks live in Redis: while it cannot answer, operators get a 503 to retry, not a 500. */
+async function inRedisOrUnavailable<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch {
+    throw new ApiError(
+      'service_unavailable',
+      'Redis, where blocks are kept, cannot answer; try again shortly',
+      undefined,
+      {
+        'Retry-After': '1',
+      },
+    );
+  }
 }
