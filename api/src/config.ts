@@ -12,7 +12,11 @@ const ratePolicy = (description: string, fallback: string) =>
       const [quota, window_s] = s.split('/').map(Number) as [number, number];
       return { quota, window_s };
     })
-    .refine((p) => p.quota >= 1 && p.window_s >= 1 && p.window_s <= 86_400, 'quota >= 1, window 1..86400 s')
+    // The limiter counts in whole microseconds per request: at most a million requests a second.
+    .refine(
+      (p) => p.quota >= 1 && p.window_s >= 1 && p.window_s <= 86_400 && p.quota <= p.window_s * 1_000_000,
+      'quota >= 1, window 1..86400 s, at most 1000000 requests a second',
+    )
     .describe(description);
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
