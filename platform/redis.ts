@@ -73,3 +73,22 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
   redis.disconnect();
 }
+
+/**
+ * Resolves once the client is ready, or after `timeout_ms` whatever its state: for optional uses
+ * of Redis, a start-up that gives it a moment to connect but never waits on an outage.
+ * @returns whether the client is ready
+ */
+export async function readyWithin(redis: Redis, timeout_ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeout_ms);
+    redis.on('ready', onReady);
+  });
+}

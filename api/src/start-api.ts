@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
-import { closeRedis, createRedis } from '../../platform/redis';
+import { closeRedis, createRedis, readyWithin } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
@@ -25,6 +25,10 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
   });
   const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
+  // Rate limits are decided in Redis from the first request when it is there; when it is not, the
+  // API starts anyway after a moment and decides in memory until it is.
+  if (!(await readyWithin(redis, 2_000)))
+    logger.warn('Redis not reachable at start; rate limits are decided in memory until it is');
   const rateLimits = createRateLimits(config, redis, logger);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);

@@ -59,6 +59,12 @@ const until = async <T>(
   }
 };
 
+/** Stops an instance before the end of the file. */
+async function stopApi(instance: Api): Promise<void> {
+  running.splice(running.indexOf(instance), 1);
+  await instance.stop();
+}
+
 let setup: Api;
 beforeAll(async () => {
   setup = await api();
@@ -411,6 +417,7 @@ describe('when Redis is unreachable', () => {
     } finally {
       probe.disconnect();
     }
+    await stopApi(limited); // its revocation subscriber must not stand in for the next test's
   });
 
   it('does not wait on a Redis that stopped answering (connection open, no replies) longer than its timeout', async () => {
@@ -441,6 +448,7 @@ describe('when Redis is unreachable', () => {
     for (const t of timed) expect(t.ms).toBeLessThan(300);
     expect(timed.map((t) => t.code)).toEqual([200, 200, 200, 'rate_limited', 'rate_limited']);
     expect(limited.rateLimitStats.decisions_memory).toBeGreaterThanOrEqual(5);
+    await stopApi(limited); // its revocation subscriber must not stand in for the next test's
   });
 
   it('starts while Redis is down, limits each process to its share, and hears key revocations from other processes once Redis is up', async () => {
