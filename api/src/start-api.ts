@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
-import { createRedis } from '../../platform/redis';
+import { closeRedis, createRedis, readyWithin } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
@@ -13,6 +13,7 @@ import { createAccountDirectory } from './transfers/account-directory';
 import { createCommandPublisher } from './transfers/command-publisher';
 import { createPendingWriter } from './transfers/pending-writer';
 import { createPendingSweeper } from './transfers/pending-sweeper';
+import { createRateLimits } from './rate-limits/from-config';
 
 /** Builds and starts one API process; returns what it listens on and how to stop it. */
 export async function startApi(config: ApiConfig, logger: Logger, tracing: Tracing = TRACING_OFF) {
@@ -23,8 +24,19 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     logger,
     connectionTimeoutMs: config.API_DB_CONNECT_TIMEOUT_MS,
   });
-  const redis = createRedis(config.REDIS_URL);
-  const subscriber = createRedis(config.REDIS_URL);
+  // The limiter's client: no request waits on Redis longer than its command timeout, and none at
+  // all while it is down (no offline queue). The subscriber queues its SUBSCRIBE until Redis is up.
+  const redis = createRedis(config.REDIS_URL, {
+    logger,
+    name: 'api',
+    commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+  });
+  const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
+  // Rate limits are decided in Redis from the first request when it is there; when it is not, the
+  // API starts anyway after a moment and decides in memory until it is.
+  if (!(await readyWithin(redis, 2_000)))
+    logger.warn('Redis not reachable at start; rate limits are decided in memory until it is');
+  const rateLimits = createRateLimits(config, redis, logger);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const commands = createCommandPublisher({
@@ -56,6 +68,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     pool,
     redis,
     auth,
+    rateLimits,
     accounts: createAccountDirectory(pool),
     publisher,
     pending,
@@ -82,6 +95,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   return {
     port,
     url: `http://${config.API_HOST}:${port}`,
+    /** Rate-limit counters (decisions in Redis or memory, fallbacks, refusals) for metrics. */
+    rateLimitStats: rateLimits.limiter.stats,
     /** Stop accepting, finish requests in flight, flush publishes, close clients. */
     async stop(): Promise<void> {
       await new Promise<void>((resolve) => {
@@ -92,7 +107,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
       await pending.drain();
       await publisher.drain();
       await commands.stop();
-      await Promise.all([pool.end(), redis.quit(), subscriber.quit()]);
+      await Promise.all([pool.end(), closeRedis(redis), closeRedis(subscriber)]);
     },
   };
 }

@@ -28,6 +28,7 @@ export const HTTP_ERRORS = {
   fx_rate_unavailable: 422,
   rate_limited: 429,
   request_header_fields_too_large: 431,
+  rate_limit_blocked: 429,
   internal_error: 500,
   service_unavailable: 503,
   webhook_endpoint_disabled: 409,

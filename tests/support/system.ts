@@ -32,8 +32,11 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     PROCESSOR_GROUP_ID: `${prefix}processor`,
     API_PORT: '0',
     ADMIN_TOKEN,
-    RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
-    RATE_LIMIT_KEY_PER_SECOND: '100000',
+    RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
+    RATE_LIMIT_READS_PER_KEY: '100000/1',
+    RATE_LIMIT_WRITES_PER_KEY: '100000/1',
+    RATE_LIMIT_READS_PER_TENANT: '100000/1',
+    RATE_LIMIT_WRITES_PER_TENANT: '100000/1',
     ...overrides,
   };
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
