@@ -13,7 +13,9 @@ export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<S>> {
-  const parsed = schema.safeParse(env);
+  // An empty variable (`FOO=`) means unset, as in the OpenTelemetry and most shells' conventions:
+  // its default applies, instead of '' coerced to 0 or false.
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.');

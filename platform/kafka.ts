@@ -9,6 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from './logger';
+import { backoffDelay, RECONNECT, untilItWorks } from './retry';
 
 export type { Kafka, Producer };
 
@@ -143,26 +144,53 @@ export async function awaitGroupCoordinators(kafka: Kafka, groupIds: string[]): 
 /**
  * Start/stop of a group member that commits offsets itself: one `eachBatch` per partition at a
  * time, nothing resolved or committed automatically. A new group reads the topic from its start.
+ *
+ * It stays a member through outages: `start` waits for the broker (however long, logging what it
+ * waits for), and when kafkajs gives up on the consumer after a crash it will not restart itself
+ * (an error it deems non-retriable), the consumer is started again here, with backoff.
  */
 export function manualCommitLifecycle(
   consumer: Consumer,
   topic: string,
   partitionsConsumedConcurrently: number,
   eachBatch: EachBatchHandler,
+  logger: Logger,
 ) {
+  let stopping = false;
+  let restarts = 0;
+  const join = async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently,
+      eachBatch,
+    });
+  };
+  const joinWhenReachable = () =>
+    untilItWorks(`joining consumer group on ${topic}`, join, { logger, stopped: () => stopping });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    restarts = 0;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping) return; // kafkajs restarts it itself
+    const wait_ms = RECONNECT.base_ms + backoffDelay(restarts++, RECONNECT);
+    logger.error({ err: payload.error, wait_ms }, 'consumer crashed and stopped; starting it again');
+    setTimeout(() => {
+      if (stopping) return;
+      consumer
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => (stopping ? undefined : joinWhenReachable()))
+        .catch((error: unknown) => logger.error({ err: error }, 'consumer restart abandoned'));
+    }, wait_ms).unref();
+  });
   return {
-    async start(): Promise<void> {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently,
-        eachBatch,
-      });
-    },
+    start: joinWhenReachable,
     /** Stops fetching, lets the batch in flight finish and commit, leaves the group. */
     async stop(): Promise<void> {
+      stopping = true;
       await consumer.disconnect();
     },
     consumer,

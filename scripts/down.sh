@@ -9,7 +9,7 @@ for svc in api processor webhook-dispatcher; do
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    if kill -0 "$pid" 2>/dev/null; then pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid"; fi
   fi
   rm -f "$pidf"
 done

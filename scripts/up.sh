@@ -18,8 +18,9 @@ node dist/scripts/ensure-topics.js
 bash scripts/down.sh --services-only
 pids=()
 for svc in api processor webhook-dispatcher; do
-  # A bounded heap keeps each service's resident memory under 300 MB under load.
-  NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=192 --max-semi-space-size=16" node "dist/$svc/src/main.js" >"$ROOT/.data/logs/$svc.log" 2>&1 &
+  : >"$ROOT/.data/logs/$svc.log"
+  # Each service under a supervisor that starts it again if it dies (scripts/supervise.sh).
+  bash scripts/supervise.sh "$svc" &
   echo $! >".data/run/$svc.pid"
   pids+=($!)
 done
@@ -29,12 +30,11 @@ ops_host="${OPS_HOST:-127.0.0.1}"
 processor_ops="http://$ops_host:${PROCESSOR_OPS_PORT:-9101}"
 dispatcher_ops="http://$ops_host:${WEBHOOK_OPS_PORT:-9102}"
 deadline=$((SECONDS + 60))
-# Ready, not only alive: PostgreSQL answers, migrations applied, the producer connected, the
-# consumers in their groups with partitions assigned.
+# Ready, not only alive: PostgreSQL answers and migrations are applied, the consumers are in
+# their groups with partitions assigned (a service that dies meanwhile is restarted by its supervisor).
 wait_ready() { # name base-url
   until curl -sf "$2/readyz" >/dev/null; do
     [ "$SECONDS" -lt "$deadline" ] || die "the $1 was not ready within 60s: $(curl -s "$2/readyz"); see .data/logs/$1.log"
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || die "a service exited; see .data/logs/"; done
     sleep 0.3
   done
 }

@@ -6,14 +6,19 @@ import type { Pool } from '../../platform/postgres';
 import type { Redis } from '../../platform/redis';
 import type { ApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
+import { answerOptions, methodNotAllowed } from './http/allowed-methods';
 import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
 import { httpMetrics } from './http/http-metrics';
 import { OPS_ROUTE_PATHS, opsRoutes } from './http/ops-routes';
 import { rateLimit } from './http/rate-limit';
+import { clientBucket } from './rate-limits/client-ip';
+import type { RateLimits } from './rate-limits/from-config';
+import { limitsFor, routeClassOf } from './rate-limits/policies';
 import { requestLog } from './http/request-log';
 import { accountRoutes } from './routes/accounts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { fxRateRoutes } from './routes/fx-rates';
+import { rateLimitBlockRoutes } from './routes/rate-limit-blocks';
 import { tenantRoutes } from './routes/tenants';
 import { transferRoutes } from './routes/transfers';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
@@ -28,8 +33,9 @@ export interface AppDeps {
   pool: Pool;
   redis: Redis;
   auth: ApiKeyAuth;
+  rateLimits: RateLimits;
   accounts: AccountDirectory;
-  publisher: CommandPublisher;
+  publisher: Pick<CommandPublisher, 'publish'>;
   pending: PendingWriter;
   openapi: object;
   /** /metrics, /healthz, /readyz: the registry, the API's series, the readiness checks. */
@@ -41,10 +47,13 @@ export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the configured proxies (none by default): anyone else
+  // could pick their own client IP, and with it a fresh rate-limit budget per request.
+  app.set('trust proxy', config.API_TRUSTED_PROXIES.length > 0 ? config.API_TRUSTED_PROXIES : false);
   app.set('query parser', 'simple');
 
   app.use(requestLog(deps.logger, (url) => OPS_ROUTE_PATHS.has(url)));
+  app.use(answerOptions(app));
   app.use(opsRoutes(deps.ops));
   app.use(httpMetrics(deps.ops.metrics));
   app.get('/openapi.json', (_req, res) => {
@@ -53,31 +62,31 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJson);
   app.use(express.json({ limit: config.API_BODY_BYTES_MAX, strict: true, type: 'application/json' }));
 
-  const softRatio = config.RATE_LIMIT_SOFT_RATIO_PCT / 100;
-  const perIp: RequestHandler = rateLimit({
-    redis: deps.redis,
-    logger: deps.logger,
-    name: 'ip',
-    points: config.RATE_LIMIT_PUBLIC_PER_MINUTE,
-    windowSeconds: 60,
-    softRatio,
-    key: (req) => req.ip ?? 'unknown',
-    decisions: deps.ops.metrics.rateLimitDecisions,
-  });
-  const perKey: RequestHandler = rateLimit({
-    redis: deps.redis,
-    logger: deps.logger,
-    name: 'key',
-    points: config.RATE_LIMIT_KEY_PER_SECOND,
-    windowSeconds: 1,
-    softRatio,
-    key: (_req, res) => res.locals.apiKeyId,
-    decisions: deps.ops.metrics.rateLimitDecisions,
-  });
+  const { limiter, settings } = deps.rateLimits;
+  const passThrough: RequestHandler = (_req, _res, next) => next();
+  const limited = (limitsOf: Parameters<typeof rateLimit>[2]): RequestHandler =>
+    deps.rateLimits.enabled
+      ? rateLimit(limiter, settings.backoff, limitsOf, deps.ops.metrics.rateLimitDecisions)
+      : passThrough;
+  const perIp = limited((req) =>
+    limitsFor(settings, { class: 'signup', ip: clientBucket(req.ip ?? 'unknown') }),
+  );
+  // Per API key and per tenant (its ceiling over all its keys), by route class: the method, never the path.
+  const perKey = limited((req, res) =>
+    limitsFor(settings, {
+      class: routeClassOf(req.method),
+      keyId: res.locals.apiKeyId,
+      tenantId: res.locals.tenantId,
+    }),
+  );
 
   const publicPath = (path: string) =>
     config.API_PUBLIC_URL ? new URL(path, config.API_PUBLIC_URL).toString() : path;
   app.use('/v1', fxRateRoutes({ pool: deps.pool, adminToken: config.ADMIN_TOKEN }));
+  app.use(
+    '/v1',
+    rateLimitBlockRoutes({ blocks: deps.rateLimits.blocks, limiter, adminToken: config.ADMIN_TOKEN }),
+  );
   app.use('/v1', tenantRoutes({ pool: deps.pool, rateLimit: perIp }));
   const protectedRoutes = express.Router();
   protectedRoutes.use(deps.auth.authenticate, perKey);
@@ -96,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(webhookEndpointRoutes({ pool: deps.pool, config }));
   app.use('/v1', protectedRoutes);
 
+  app.use(methodNotAllowed(app));
   app.use(routeNotFound);
   app.use(errorHandler);
   return app;

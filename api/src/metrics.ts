@@ -1,6 +1,7 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_S } from '../../platform/metrics/registry';
 import type { InsertResult, NewTransfer } from './data-access/transfers';
+import type { RateLimitStats } from './rate-limits/limiter';
 import type { CommandPublisher } from './transfers/command-publisher';
 
 /** The API's own series (process metrics are registered with the registry). */
@@ -21,10 +22,10 @@ export function createApiMetrics(registry: Registry) {
       buckets: LATENCY_BUCKETS_S,
       registers,
     }),
-    /** Called by the rate limiter: outcome allowed, slowed (past the soft limit), refused (429) or unavailable (Redis down, let through). */
+    /** Called by the rate limiter: outcome admitted, limited (429 rate_limited) or blocked (429 rate_limit_blocked). */
     rateLimitDecisions: new Counter({
       name: 'ledger_rate_limit_decisions_total',
-      help: 'Rate-limit decisions, by policy (ip, key) and outcome (allowed, slowed, refused, unavailable)',
+      help: 'Rate-limit decisions, by the policy that decided (e.g. key-write) and outcome (admitted, limited, blocked)',
       labelNames: ['policy', 'outcome'] as const,
       registers,
     }),
@@ -56,13 +57,42 @@ export function countingAccepted(
   };
 }
 
-/** The sweeper's publisher, counting each command it published again. */
-export function countingRepublished(publisher: CommandPublisher, metrics: ApiMetrics): CommandPublisher {
+/** The sweeper's publisher, counting the commands it published again. */
+export function countingRepublished(
+  publisher: Pick<CommandPublisher, 'probe' | 'available' | 'onRecovered'>,
+  metrics: ApiMetrics,
+): Pick<CommandPublisher, 'probe' | 'available' | 'onRecovered'> {
   return {
-    ...publisher,
-    async publish(message) {
-      await publisher.publish(message);
-      metrics.sweeperRepublished.inc();
+    async probe(messages) {
+      await publisher.probe(messages);
+      if (messages.length > 0) metrics.sweeperRepublished.inc(messages.length);
     },
+    get available() {
+      return publisher.available;
+    },
+    onRecovered: (listener) => publisher.onRecovered(listener),
   };
+}
+
+/** The limiter's own counters, read at scrape time: where decisions are made (Redis or memory). */
+export function registerRateLimitStats(registry: Registry, stats: RateLimitStats): void {
+  new Gauge({
+    name: 'ledger_rate_limit_fallback_active',
+    help: '1 while rate limits are decided in memory (Redis unreachable), else 0',
+    registers: [registry],
+    collect() {
+      this.set(stats.fallback_active ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'ledger_rate_limit_store_decisions_total',
+    help: 'Rate-limit decisions by where they were made: redis, or memory (each process its share) while Redis is down',
+    labelNames: ['store'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ store: 'redis' }, stats.decisions_redis);
+      this.inc({ store: 'memory' }, stats.decisions_memory);
+    },
+  });
 }

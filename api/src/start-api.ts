@@ -1,48 +1,75 @@
 import type { Server } from 'node:http';
 import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
-import { migrationsCheck, postgresCheck, producerCheck, redisCheck } from '../../platform/metrics/checks';
+import { availabilityCheck, migrationsCheck, postgresCheck, redisCheck } from '../../platform/metrics/checks';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
-import { createRedis } from '../../platform/redis';
+import { closeRedis, createRedis, readyWithin } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './auth/authenticate';
 import type { ApiConfig } from './config';
-import { createApp } from './create-app';
 import { shareWithPrimary } from './cluster-metrics';
-import { countingAccepted, countingRepublished, createApiMetrics } from './metrics';
+import { createApp } from './create-app';
+import { answerClientError } from './http/client-error';
+import { countingAccepted, countingRepublished, createApiMetrics, registerRateLimitStats } from './metrics';
 import { buildOpenApiDocument } from './openapi/document';
 import { createAccountDirectory } from './transfers/account-directory';
 import { createCommandPublisher } from './transfers/command-publisher';
 import { createPendingWriter } from './transfers/pending-writer';
 import { createPendingSweeper } from './transfers/pending-sweeper';
+import { createRateLimits } from './rate-limits/from-config';
 
 /** Builds and starts one API process; returns what it listens on and how to stop it. */
 export async function startApi(config: ApiConfig, logger: Logger, tracing: Tracing = TRACING_OFF) {
-  const pool = createPool({ url: config.DATABASE_URL, max: config.API_DB_POOL_MAX, applicationName: 'api' });
-  const redis = createRedis(config.REDIS_URL);
-  const subscriber = createRedis(config.REDIS_URL);
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.API_DB_POOL_MAX,
+    applicationName: 'api',
+    logger,
+    connectionTimeoutMs: config.API_DB_CONNECT_TIMEOUT_MS,
+  });
+  // The limiter's client: no request waits on Redis longer than its command timeout, and none at
+  // all while it is down (no offline queue). The subscriber queues its SUBSCRIBE until Redis is up.
+  const redis = createRedis(config.REDIS_URL, {
+    logger,
+    name: 'api',
+    commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+  });
+  const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
+  // Rate limits are decided in Redis from the first request when it is there; when it is not, the
+  // API starts anyway after a moment and decides in memory until it is.
+  if (!(await readyWithin(redis, 2_000)))
+    logger.warn('Redis not reachable at start; rate limits are decided in memory until it is');
+  const rateLimits = createRateLimits(config, redis, logger);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
-  const producer = createIdempotentProducer(kafka);
+  const commands = createCommandPublisher({
+    createProducer: () => createIdempotentProducer(kafka),
+    topic: topics.commands,
+    lingerMs: config.PUBLISH_LINGER_MS,
+    batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
+    timeout_ms: config.PUBLISH_TIMEOUT_MS,
+    logger: logger.child({ component: 'command-publisher' }),
+  });
+  // Kafka being down does not stop the API: submissions are accepted into PostgreSQL and the
+  // sweeper publishes them once the broker answers.
+  await commands.start();
   const registry = createMetricsRegistry();
   const metrics = createApiMetrics(registry);
+  registerRateLimitStats(registry, rateLimits.limiter.stats);
   shareWithPrimary(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'api', logger });
-  // Before connecting: the check learns of the connection from the producer's events.
-  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), producerCheck(producer), redisCheck(redis)];
-  await producer.connect();
+  const checks = [
+    postgresCheck(opsDb),
+    migrationsCheck(opsDb),
+    // Informational: while Kafka is down the API still accepts transfers (the 202 is the pending
+    // row) and the sweeper publishes them once it is back; Redis: the limiter decides in memory.
+    availabilityCheck('kafka_producer', false, () => commands.available),
+    redisCheck(redis),
+  ];
   // Both batch concurrent requests' work; tracing gives each request its own span (identity when off).
-  const publisher = tracing.batchedPublisher(
-    createCommandPublisher({
-      producer,
-      topic: topics.commands,
-      lingerMs: config.PUBLISH_LINGER_MS,
-      batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
-    }),
-    topics.commands,
-  );
+  const publisher = tracing.batchedPublisher(commands, topics.commands);
   const writer = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
   const pending = {
     ...writer,
@@ -62,6 +89,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     pool,
     redis,
     auth,
+    rateLimits,
     accounts: createAccountDirectory(pool),
     publisher,
     pending,
@@ -70,14 +98,16 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   });
   const sweeper = createPendingSweeper({
     pool,
-    publisher: countingRepublished(publisher, metrics),
+    publisher: countingRepublished(commands, metrics),
     logger: logger.child({ component: 'pending-sweeper' }),
     intervalMs: config.SWEEP_INTERVAL_MS,
     ageMs: config.SWEEP_AGE_MS,
+    recoveryAgeMs: config.PUBLISH_TIMEOUT_MS,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
   });
+  server.on('clientError', answerClientError(logger));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;
@@ -87,6 +117,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   return {
     port,
     url: `http://${config.API_HOST}:${port}`,
+    /** Rate-limit counters (decisions in Redis or memory, fallbacks, refusals) for metrics. */
+    rateLimitStats: rateLimits.limiter.stats,
     /** Stop accepting, finish requests in flight, flush publishes, close clients. */
     async stop(): Promise<void> {
       await new Promise<void>((resolve) => {
@@ -96,8 +128,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
       await sweeper.stop();
       await pending.drain();
       await publisher.drain();
-      await producer.disconnect();
-      await Promise.all([pool.end(), opsDb.end(), redis.quit(), subscriber.quit()]);
+      await commands.stop();
+      await Promise.all([pool.end(), opsDb.end(), closeRedis(redis), closeRedis(subscriber)]);
     },
   };
 }

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { CurrencyCode } from './currencies';
-import { AmountString, Metadata, Timestamp, Uuid, page, PageQuery } from './primitives';
+import {
+  AmountString,
+  Metadata,
+  SafeText,
+  Timestamp,
+  TimestampInput,
+  Uuid,
+  page,
+  PageQuery,
+} from './primitives';
 
 export const AccountStatus = z.enum(['active', 'frozen', 'closed']).meta({
   id: 'AccountStatus',
@@ -9,7 +18,7 @@ export const AccountStatus = z.enum(['active', 'frozen', 'closed']).meta({
 
 export const CreateAccountRequest = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: SafeText.trim().min(1).max(200),
     currency: CurrencyCode,
     metadata: Metadata.optional(),
   })
@@ -18,7 +27,7 @@ export const CreateAccountRequest = z
 
 export const UpdateAccountRequest = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: SafeText.trim().min(1).max(200).optional(),
     metadata: Metadata.optional(),
     status: AccountStatus.optional(),
   })
@@ -68,8 +77,8 @@ export const Balance = z
   .meta({ id: 'Balance' });
 
 export const StatementQuery = PageQuery.extend({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: TimestampInput.optional(),
+  to: TimestampInput.optional(),
 }).strict();
 
 export const StatementEntry = z

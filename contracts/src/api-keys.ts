@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './primitives';
+import { SafeText, Timestamp, Uuid } from './primitives';
 
 export const API_KEY_PREFIX = 'sk_live_';
 
 export const CreateApiKeyRequest = z
-  .object({ name: z.string().trim().min(1).max(100).default('default') })
+  .object({ name: SafeText.trim().min(1).max(100).default('default') })
   .strict()
   .meta({ id: 'CreateApiKeyRequest' });
 

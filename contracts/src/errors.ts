@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const HTTP_ERRORS = {
   validation_failed: 400,
   invalid_json: 400,
+  /** The body could not be read as sent: undecodable Content-Encoding, wrong Content-Length. */
+  invalid_body: 400,
+  /** Not even an HTTP request this server can parse (answered before any route). */
+  malformed_request: 400,
   idempotency_key_missing: 400,
   api_key_missing: 401,
   api_key_invalid: 401,
@@ -11,6 +15,9 @@ export const HTTP_ERRORS = {
   admin_token_invalid: 401,
   not_found: 404,
   route_not_found: 404,
+  /** The path exists but not with this method; the `Allow` header lists the methods it has. */
+  method_not_allowed: 405,
+  request_timeout: 408,
   tenant_email_taken: 409,
   account_closed: 409,
   account_not_empty: 409,
@@ -20,6 +27,8 @@ export const HTTP_ERRORS = {
   idempotency_key_reused: 422,
   fx_rate_unavailable: 422,
   rate_limited: 429,
+  request_header_fields_too_large: 431,
+  rate_limit_blocked: 429,
   internal_error: 500,
   service_unavailable: 503,
   webhook_endpoint_disabled: 409,

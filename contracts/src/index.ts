@@ -9,3 +9,4 @@ export * from './transfers';
 export * from './commands';
 export * from './events';
 export * from './webhooks';
+export * from './rate-limits';

@@ -26,15 +26,109 @@ export const AmountString = z
     examples: ['1250'],
   });
 
+/** A date-time as the API writes it (RFC 3339 with an offset). */
 export const Timestamp = z.iso.datetime({ offset: true });
+
+/**
+ * The widest UTC offset in use anywhere (Kiribati, +14:00). PostgreSQL itself refuses offsets
+ * from ±16:00 (checked: `'2020-01-01T00:00:00+16:00'::timestamptz` fails, `+15:59` passes), so
+ * every offset this allows is one it holds, with room to spare.
+ */
+const OFFSET_MINUTES_MAX = 14 * 60;
+/** Years 0001 to 9999 after conversion to UTC: PostgreSQL has no year 0000 (`0000-01-01` fails). */
+const INSTANT_MIN_MS = Date.parse('0001-01-01T00:00:00Z');
+const INSTANT_MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const OFFSET = /([+-])(\d{2}):?(\d{2})$/;
+
+/**
+ * A date-time a client sends (filters, `since`, cursors): RFC 3339 with an offset, bounded to
+ * what PostgreSQL holds, so that a strange but well-formed value is a 400 naming the field rather
+ * than a database error.
+ */
+export const TimestampInput = z.iso
+  // `abort`: a value that is no date-time at all gets that one problem, not a range one as well.
+  .datetime({ offset: true, abort: true })
+  .superRefine((value, ctx) => {
+    const offset = OFFSET.exec(value);
+    if (offset && Number(offset[2]) * 60 + Number(offset[3]) > OFFSET_MINUTES_MAX) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the UTC offset must be within ±14:00',
+        params: { code: 'offset_out_of_range' },
+      });
+      return;
+    }
+    const instant = Date.parse(value);
+    if (!(instant >= INSTANT_MIN_MS && instant <= INSTANT_MAX_MS))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z',
+        params: { code: 'date_out_of_range' },
+      });
+  })
+  .meta({
+    description: 'RFC 3339 date-time with an offset (Z or ±hh:mm within ±14:00), years 0001 to 9999 in UTC',
+  });
+
+/** Lone UTF-16 surrogates: with the `u` flag, `\p{Cs}` matches only those not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * What makes a string storable: PostgreSQL `text` and `jsonb` cannot hold U+0000, and a lone
+ * UTF-16 surrogate has no UTF-8 encoding (node-postgres would silently store U+FFFD instead, and
+ * jsonb refuses its `\uD800` escape). Checked on every string the ledger stores, so that such
+ * input is a 400 naming the field, never a database error or a silently changed value.
+ */
+export function checkStorableText(value: string, ctx: z.RefinementCtx): void {
+  if (value.includes('\u0000'))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not contain the NUL character (U+0000)',
+      params: { code: 'invalid_text' },
+    });
+  if (LONE_SURROGATE.test(value))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be well-formed Unicode (no lone UTF-16 surrogate)',
+      params: { code: 'invalid_text' },
+    });
+}
+
+/** Any string the ledger stores (names, descriptions, metadata keys and values). */
+export const SafeText = z.string().superRefine(checkStorableText);
+
+/**
+ * Keys a JavaScript object cannot hold as its own data: assigning `__proto__` sets the prototype
+ * instead, and zod's record parsing skips that key without a word. A client's label must never
+ * vanish silently, so such a key is refused, naming it.
+ */
+const RESERVED_KEYS = ['__proto__'];
+
+function refuseReservedKeys(input: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  for (const key of RESERVED_KEYS)
+    if (Object.hasOwn(input, key))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `"${key}" is reserved and cannot be a metadata key`,
+        params: { code: 'reserved_key' },
+      });
+  return input;
+}
 
 /** Free-form string labels, bounded: at most 50 keys of up to 40 characters, values up to 500. */
 export const Metadata = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys')
+  .preprocess(
+    refuseReservedKeys,
+    z
+      .record(SafeText.min(1).max(40), SafeText.max(500))
+      .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys'),
+  )
   .meta({
     id: 'Metadata',
-    description: 'At most 50 string keys (1-40 chars) with string values (at most 500 chars)',
+    description:
+      'At most 50 string keys (1-40 chars, not "__proto__") with string values (at most 500 chars); no U+0000, no lone surrogates',
   });
 
 export const IdempotencyKey = z

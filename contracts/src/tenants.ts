@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './primitives';
+import { SafeText, Timestamp, Uuid } from './primitives';
 import { ApiKeyCreated } from './api-keys';
 
 export const CreateTenantRequest = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: SafeText.trim().min(1).max(200),
+    // The address pattern is ASCII only, so it holds no NUL or surrogate either.
     email: z.email().max(320),
   })
   .strict()

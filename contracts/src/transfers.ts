@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { CurrencyCode, IsoCurrencyCode } from './currencies';
-import { AmountInput, AmountString, Metadata, PageQuery, Timestamp, Uuid, page } from './primitives';
+import {
+  AmountInput,
+  AmountString,
+  Metadata,
+  PageQuery,
+  SafeText,
+  Timestamp,
+  TimestampInput,
+  Uuid,
+  page,
+} from './primitives';
 
 export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
   id: 'TransferKind',
@@ -46,7 +56,7 @@ const transferFields = {
   currency: CurrencyCode.meta({
     description: 'Currency of `amount`: the debited account currency (the credited one for deposits)',
   }),
-  description: z.string().max(500).optional(),
+  description: SafeText.max(500).optional(),
   metadata: Metadata.optional(),
 };
 
@@ -138,6 +148,6 @@ export const GetTransferQuery = z
 export const ListTransfersQuery = PageQuery.extend({
   account_id: Uuid.optional(),
   status: TransferStatus.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: TimestampInput.optional(),
+  to: TimestampInput.optional(),
 }).strict();

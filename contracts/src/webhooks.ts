@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountMovement, EventType } from './events';
-import { PageQuery, Timestamp, Uuid, page } from './primitives';
+import { PageQuery, SafeText, Timestamp, TimestampInput, Uuid, page, checkStorableText } from './primitives';
 import { Transfer } from './transfers';
 
 export const WEBHOOK_URL_LENGTH_MAX = 2048;
@@ -17,13 +17,15 @@ const EndpointUrl = z
   .url({ protocol: /^https?$/ })
   .max(WEBHOOK_URL_LENGTH_MAX)
   .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'credentials in the URL are not allowed')
+  // The URL parser accepts (and would percent-encode) both, but the URL is stored as given.
+  .superRefine(checkStorableText)
   .meta({ description: 'Where events are POSTed; https (http only where the operator allows it)' });
 
 export const CreateWebhookEndpointRequest = z
   .object({
     url: EndpointUrl,
     event_types: EventTypes,
-    description: z.string().max(WEBHOOK_DESCRIPTION_LENGTH_MAX).optional(),
+    description: SafeText.max(WEBHOOK_DESCRIPTION_LENGTH_MAX).optional(),
   })
   .strict()
   .meta({ id: 'CreateWebhookEndpointRequest' });
@@ -33,7 +35,7 @@ export const UpdateWebhookEndpointRequest = z
   .object({
     url: EndpointUrl.optional(),
     event_types: EventTypes.optional(),
-    description: z.string().max(WEBHOOK_DESCRIPTION_LENGTH_MAX).optional(),
+    description: SafeText.max(WEBHOOK_DESCRIPTION_LENGTH_MAX).optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'url, event_types or description is required')
@@ -122,7 +124,9 @@ export const ListWebhookDeliveriesQuery = PageQuery.extend({
 
 export const RecoverWebhookEndpointRequest = z
   .object({
-    since: Timestamp.meta({ description: 'Failed deliveries created at or after this time are sent again' }),
+    since: TimestampInput.meta({
+      description: 'Failed deliveries created at or after this time are sent again',
+    }),
   })
   .strict()
   .meta({ id: 'RecoverWebhookEndpointRequest' });

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { resolveDir } from '../migrate';
 import type { OpsDb } from './ops-pool';
@@ -81,19 +81,12 @@ export function consumerGroupCheck(consumer: Consumer, name = 'kafka_consumer'):
   };
 }
 
-/** The producer is connected (kafkajs events; it reconnects by itself on a broker failure). */
-export function producerCheck(producer: Producer, name = 'kafka_producer'): ReadinessCheck {
-  let connected = false;
-  producer.on(producer.events.CONNECT, () => {
-    connected = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
+/** A state the service already tracks (e.g. its publisher's availability), as a check. */
+export function availabilityCheck(name: string, critical: boolean, isUp: () => boolean): ReadinessCheck {
   return {
     name,
-    critical: true,
-    run: async () => ({ ok: connected, detail: connected ? 'connected' : 'not connected' }),
+    critical,
+    run: async () => (isUp() ? { ok: true, detail: 'available' } : { ok: false, detail: 'unavailable' }),
   };
 }
 

@@ -13,6 +13,12 @@ export const processorConfigSchema = z.object({
     10,
     60_000,
   ),
+  PROCESSOR_SESSION_TIMEOUT_MS: env.int(
+    'how long the consumer group waits for a silent processor before handing its partitions to others, ms (the broker accepts 6,000 and up)',
+    6_000,
+    6_000,
+    300_000,
+  ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
   OUTBOX_BATCH_SIZE_MAX: env.int('events relayed per round (whole batches, at least one)', 6000, 1, 50_000),
   OUTBOX_REQUEST_BYTES_MAX: env.int(

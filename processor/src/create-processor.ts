@@ -3,9 +3,11 @@ import type { Logger } from '../../platform/logger';
 import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
 import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
-import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
+import { startOpsServer } from '../../platform/metrics/ops-server';
+import type { ReadinessCheck } from '../../platform/metrics/readiness';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
+import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { loadSystemAccounts } from './data-access/ledger-store';
@@ -25,6 +27,8 @@ export async function createProcessor(
     url: config.DATABASE_URL,
     max: config.PROCESSOR_DB_POOL_MAX,
     applicationName: 'processor',
+    logger,
+    connectionTimeoutMs: 2_000,
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
@@ -33,9 +37,29 @@ export async function createProcessor(
   const metrics = createProcessorMetrics(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'processor', logger });
   registerBacklogGauges(registry, opsDb, logger);
-  let ops: OpsServer | undefined;
-  const client = await pool.connect();
-  const systemAccounts = await loadSystemAccounts(client).finally(() => client.release());
+  // The consumer is made once PostgreSQL has answered; until then it has not joined either.
+  let consumerJoined: ReadinessCheck['run'] = async () => ({ ok: false, detail: 'not started' });
+  // First, before waiting for PostgreSQL: /healthz and /readyz answer while the processor waits.
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.PROCESSOR_OPS_PORT,
+    registry,
+    checks: [
+      postgresCheck(opsDb),
+      migrationsCheck(opsDb),
+      { name: 'kafka_consumer', critical: true, run: () => consumerJoined() },
+    ],
+    logger: logger.child({ component: 'ops' }),
+  });
+  let stopping = false;
+  const systemAccounts = await untilItWorks(
+    'reading the system accounts from PostgreSQL',
+    async () => {
+      const client = await pool.connect();
+      return loadSystemAccounts(client).finally(() => client.release());
+    },
+    { logger, stopped: () => stopping },
+  );
 
   const relay = createOutboxRelay({
     pool,
@@ -56,6 +80,7 @@ export async function createProcessor(
     partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
     fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
     retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
+    sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
     processor: {
       pool,
       logger,
@@ -69,33 +94,29 @@ export async function createProcessor(
     tracing,
   });
   instrumentConsumerLag(consumer.consumer, registry);
-  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
+  consumerJoined = consumerGroupCheck(consumer.consumer).run;
 
   return {
     async start(): Promise<void> {
-      // First: /readyz answers (not ready) while the consumer joins its group.
-      ops = await startOpsServer({
-        host: config.OPS_HOST,
-        port: config.PROCESSOR_OPS_PORT,
-        registry,
-        checks,
-        logger: logger.child({ component: 'ops' }),
+      await untilItWorks('connecting to Kafka', () => producer.connect(), {
+        logger,
+        stopped: () => stopping,
       });
-      await producer.connect();
       relay.start();
       await consumer.start();
     },
     /** Intake first, then the relay drains, then the clients close. */
     async stop(): Promise<void> {
+      stopping = true;
       await consumer.stop();
       await relay.stop();
       await producer.disconnect();
       await pool.end();
-      await ops?.close();
+      await ops.close();
       await opsDb.end();
     },
     consumer: consumer.consumer,
-    /** The ops server's URL (/metrics, /healthz, /readyz) once started. */
-    opsUrl: (): string | undefined => ops?.url,
+    /** The ops server's URL (/metrics, /healthz, /readyz). */
+    opsUrl: (): string => ops.url,
   };
 }

@@ -2,6 +2,7 @@
 import { tracing } from './tracing';
 import { ensureTopics, createKafka, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
+import { untilItWorks } from '../../platform/retry';
 import { onShutdown } from '../../platform/shutdown';
 import { loadProcessorConfig } from './config';
 import { createProcessor } from './create-processor';
@@ -10,9 +11,14 @@ async function main(): Promise<void> {
   const config = loadProcessorConfig();
   const logger = createLogger({ service: 'processor', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   tracing.reportTo(logger);
-  await ensureTopics(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
-    topicsFor(config.KAFKA_TOPIC_PREFIX),
+  // Started before Kafka answers (a machine booting, a broker restarting): wait for it.
+  const setup = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger });
+  await untilItWorks(
+    'creating the Kafka topics',
+    () => ensureTopics(setup, topicsFor(config.KAFKA_TOPIC_PREFIX)),
+    {
+      logger,
+    },
   );
   const processor = await createProcessor(config, logger, tracing);
   onShutdown(logger, [() => processor.stop(), () => tracing.shutdown()]);

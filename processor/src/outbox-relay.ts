@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 import type { Tracing } from '../../platform/tracing';
 import type { Pool, PoolClient } from '../../platform/postgres';
+import { backoffDelay, RECONNECT } from '../../platform/retry';
 import { createWakeableSleep } from '../../platform/wakeable-sleep';
 import { decodeOutboxLines, OUTBOX_CHANNEL, type OutboxEvent } from './domain/outbox-lines';
 
@@ -85,6 +86,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   async function run(): Promise<void> {
+    let failures = 0;
     while (!stopping) {
       let client: PoolClient | undefined;
       try {
@@ -100,23 +102,29 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           await pause.sleep(2_000, { kicks: false });
           continue;
         }
-        logger.info('outbox relay is the leader');
+        if (failures === 0) logger.info('outbox relay is the leader');
         // Every processor's batch notifies on commit, so the leader hears of other processes'
         // rows at once instead of at its next poll.
         client.on('notification', pause.kick);
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         while (!stopping) {
-          if (!(await relayOnce(client))) await pause.sleep(options.pollIntervalMs);
+          const more = await relayOnce(client);
+          if (failures > 0) logger.info('outbox relay works again');
+          failures = 0;
+          if (!more) await pause.sleep(options.pollIntervalMs);
         }
         await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`);
         client.off('notification', pause.kick);
         await client.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK_KEY]);
       } catch (error) {
-        logger.error({ err: error }, 'outbox relay failed; retrying');
+        // PostgreSQL or Kafka out of reach: said once per outage, then retried with backoff (a
+        // new connection, LISTEN again) until both answer.
+        if (failures === 0) logger.warn({ err: error }, 'outbox relay failed; retrying until it works');
         client?.off('notification', pause.kick);
         client?.release(true);
         client = undefined;
-        if (!stopping) await pause.sleep(1_000, { kicks: false });
+        if (!stopping)
+          await pause.sleep(RECONNECT.base_ms + backoffDelay(failures++, RECONNECT), { kicks: false });
       } finally {
         client?.release();
       }

@@ -39,6 +39,12 @@ const benchConfig = z.object({
   BENCH_PROCESSORS: env.int('processor processes (one consumer group) in the processor profiles', 2, 1, 8),
   BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
+  BENCH_API_RATE_LIMITS: z
+    .enum(['both', 'on', 'off'])
+    .default('both')
+    .describe(
+      'API profile with rate limiting on (limits above the load), off, or both side by side in the same run',
+    ),
   BENCH_PROFILES: z
     .string()
     .regex(/^[1-6](,[1-6])*$/, 'comma-separated profile numbers, e.g. 1,2,5')
@@ -119,8 +125,14 @@ async function main(): Promise<void> {
     PROCESSOR_OPS_PORT: '0',
     API_OPS_PORT: '0',
     WEBHOOK_OPS_PORT: '0',
-    RATE_LIMIT_KEY_PER_SECOND: '1000000',
-    RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
+    // Limiting on, as in production, with limits far above the load: the bench measures its cost,
+    // never its refusals (profile 3 also runs with it off, side by side).
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',
+    RATE_LIMIT_READS_PER_KEY: '1000000/1',
+    RATE_LIMIT_WRITES_PER_KEY: '1000000/1',
+    RATE_LIMIT_READS_PER_TENANT: '1000000/1',
+    RATE_LIMIT_WRITES_PER_TENANT: '1000000/1',
   };
   const services: Service[] = [];
   const start = (name: string, entry: string, env: NodeJS.ProcessEnv = serviceEnv) => {
@@ -225,41 +237,55 @@ async function main(): Promise<void> {
     say(`profile 5: ${limit}/s`);
   }
 
-  if (want('3') || want('4')) {
-    startProcessors('processor-api');
-    start('api', 'api/src/main.js');
+  if (want('3') || want('4')) startProcessors('processor-api');
+  const startApiService = async (name: string, rateLimits: boolean) => {
+    const api = start(name, 'api/src/main.js', { ...serviceEnv, RATE_LIMIT_ENABLED: String(rateLimits) });
     await waitForHealth(url);
-  }
+    return api;
+  };
 
-  // 3. api: concurrent clients submitting transfers.
+  // 3. api: concurrent clients submitting transfers; with rate limiting off and on, one after the other.
   if (want('3')) {
-    say(`profile 3: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
-    const cpu = machineCpu();
-    const r3 = await autocannon({
-      url,
-      connections: config.BENCH_API_CONNECTIONS,
-      duration: config.BENCH_API_SECONDS,
-      requests: [submit('p3')],
-    });
-    const accepted = r3['2xx'];
-    rows.push(
-      {
+    const modes: Array<'off' | 'on'> =
+      config.BENCH_API_RATE_LIMITS === 'both' ? ['off', 'on'] : [config.BENCH_API_RATE_LIMITS];
+    const acceptedPerSecond: Partial<Record<'off' | 'on', number>> = {};
+    for (const mode of modes) {
+      const profile = `3 api (rate limits ${mode})`;
+      const label = `p3${mode}`;
+      const api = await startApiService(`api-limits-${mode}`, mode === 'on');
+      say(`${profile}: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
+      const cpu = machineCpu();
+      const r3 = await autocannon({
+        url,
+        connections: config.BENCH_API_CONNECTIONS,
+        duration: config.BENCH_API_SECONDS,
+        requests: [submit(label)],
+      });
+      const accepted = r3['2xx'];
+      acceptedPerSecond[mode] = Math.round(accepted / r3.duration);
+      rows.push(
+        { profile, figure: 'accepted/s', value: acceptedPerSecond[mode], unit: '/s', target: '>= 5000' },
+        { profile, figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
+        { profile, figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
+        { profile, figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
+      );
+      say(`${profile}: ${acceptedPerSecond[mode]}/s accepted, p99 ${r3.latency.p99} ms; draining`);
+      await awaitSettled(pool, seeded.tenantId, label, accepted, config.BENCH_TIMEOUT_MS);
+      rows.push(...cpuRows(profile, cpu.stop(accepted)));
+      // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
+      expected.push({ label, minimum: accepted, maximum: r3.requests.sent });
+      await api.stop();
+    }
+    if (acceptedPerSecond.on !== undefined && acceptedPerSecond.off)
+      rows.push({
         profile: '3 api',
-        figure: 'accepted/s',
-        value: Math.round(accepted / r3.duration),
-        unit: '/s',
-        target: '>= 5000',
-      },
-      { profile: '3 api', figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
-      { profile: '3 api', figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
-      { profile: '3 api', figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
-    );
-    say(`profile 3: ${Math.round(accepted / r3.duration)}/s accepted, p99 ${r3.latency.p99} ms; draining`);
-    await awaitSettled(pool, seeded.tenantId, 'p3', accepted, config.BENCH_TIMEOUT_MS);
-    rows.push(...cpuRows('3 api', cpu.stop(accepted)));
-    // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
-    expected.push({ label: 'p3', minimum: accepted, maximum: r3.requests.sent });
+        figure: 'accepted/s with rate limits on, vs off',
+        value: Math.round((1_000 * acceptedPerSecond.on) / acceptedPerSecond.off) / 10,
+        unit: '%',
+        target: '>= 95',
+      });
   }
+  if (want('4')) await startApiService('api', true);
 
   // 4. end to end at a fixed rate.
   if (want('4')) {

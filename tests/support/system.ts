@@ -35,8 +35,11 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     API_PORT: '0',
     PROCESSOR_OPS_PORT: '0',
     ADMIN_TOKEN,
-    RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
-    RATE_LIMIT_KEY_PER_SECOND: '100000',
+    RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
+    RATE_LIMIT_READS_PER_KEY: '100000/1',
+    RATE_LIMIT_WRITES_PER_KEY: '100000/1',
+    RATE_LIMIT_READS_PER_TENANT: '100000/1',
+    RATE_LIMIT_WRITES_PER_TENANT: '100000/1',
     ...overrides,
   };
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
@@ -54,7 +57,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     topics,
     pool,
     brokers: processorConfig.KAFKA_BROKERS,
-    processorOpsUrl: () => processor.opsUrl()!,
+    processorOpsUrl: () => processor.opsUrl(),
     async restartProcessor() {
       await processor.stop();
       processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));

@@ -1,68 +1,46 @@
-import net, { type Socket } from 'node:net';
+import net from 'node:net';
 
 /**
- * A TCP proxy in the test process, to give one service instance a PostgreSQL (or anything) the
- * test can cut off without touching the shared server. `cut()` is a network partition: new
- * connections are dropped at once and the open ones stop carrying bytes (they stay open, as
- * across a partition, so nothing is torn down under the service); `restore()` lets everything
- * flow again.
+ * A TCP proxy in the test process, in front of a real server (PostgreSQL, a Kafka bootstrap), to
+ * make that server unreachable for one system under test without stopping it for everyone else:
+ * `cut()` drops every connection and refuses new ones, `restore()` lets them through again.
  */
 export async function startTcpProxy(target: { host: string; port: number }) {
-  const pairs = new Set<[Socket, Socket]>();
-  let up = true;
+  const sockets = new Set<net.Socket>();
+  let open = true;
   const server = net.createServer((inbound) => {
-    if (!up) {
+    if (!open) {
       inbound.destroy();
       return;
     }
     const outbound = net.connect(target.port, target.host);
-    const pair: [Socket, Socket] = [inbound, outbound];
-    pairs.add(pair);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
     inbound.pipe(outbound);
     outbound.pipe(inbound);
-    const close = () => {
-      pairs.delete(pair);
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', close).on('close', close);
-    outbound.on('error', close).on('close', close);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-
-  const setFlowing = (flowing: boolean) => {
-    // Piping twice would send every byte twice.
-    if (flowing === up) return;
-    up = flowing;
-    for (const [a, b] of pairs) {
-      if (flowing) {
-        a.pipe(b);
-        b.pipe(a);
-        a.resume();
-        b.resume();
-      } else {
-        a.unpipe(b);
-        b.unpipe(a);
-        a.pause();
-        b.pause();
-      }
-    }
-  };
-
   return {
     port,
+    /** Drops every connection (as a server crash does) and refuses new ones until restore(). */
     cut(): void {
-      setFlowing(false);
+      open = false;
+      for (const s of sockets) s.destroy();
     },
     restore(): void {
-      setFlowing(true);
+      open = true;
     },
     async close(): Promise<void> {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
+      open = false;
+      for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -49,7 +49,6 @@ describe('the delivery loop', () => {
       pollInterval_ms: 20,
       // Long enough to claim ahead: a waiting attempt can still wait out one whole request.
       lease_ms: 30_000,
-      timeout_ms: 1_000,
     });
     loop.start();
     try {

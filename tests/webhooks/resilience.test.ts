@@ -161,4 +161,50 @@ describe('webhook delivery under failure and concurrency', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it('a request that outlasts the lease is not sent twice, and a crashed dispatcher is taken over within 15 s', async () => {
+    const h = await harness();
+    const slow = { WEBHOOK_TIMEOUT_MS: '30000', WEBHOOK_POLL_INTERVAL_MS: '50' }; // the default lease (9 s)
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL,
+      KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: h.prefix,
+      WEBHOOK_DISPATCHER_GROUP_ID: `${h.prefix}webhooks`,
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+      LOG_LEVEL: 'silent',
+      ...slow,
+    };
+    delete env.WEBHOOK_LEASE_MS;
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'webhook-dispatcher/src/main.ts'], {
+      cwd: ROOT,
+      env,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const tenant = await h.newTenant();
+      // The first request hangs (its dispatcher is killed under it); the next one succeeds.
+      const target = receiver.endpoint((_r, nth) => (nth === 1 ? 'hang' : { status: 204 }));
+      await h.newEndpoint(tenant, target.url);
+      const [event] = await h.publishCredits(tenant, 1);
+      await receiver.waitFor(target.path, 1, 20_000);
+
+      // A second dispatcher looks for due work all along: the first one's lease, renewed while
+      // its request runs, keeps the attempt from being sent again past the lease period.
+      await h.startDispatcher(slow);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      expect(receiver.requests(target.path)).toHaveLength(1);
+
+      child.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      const [, again] = await receiver.waitFor(target.path, 2, 20_000);
+      expect(again!.headers['webhook-id']).toBe(event!.id);
+      expect(again!.at - killedAt).toBeLessThan(15_000);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });

@@ -31,6 +31,8 @@ export function createDispatcher(
     url: config.DATABASE_URL,
     max: config.WEBHOOK_DB_POOL_MAX,
     applicationName: 'webhook-dispatcher',
+    logger,
+    connectionTimeoutMs: 2_000,
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-dispatcher', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
@@ -80,7 +82,6 @@ export function createDispatcher(
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
     pollInterval_ms: config.WEBHOOK_POLL_INTERVAL_MS,
     lease_ms: config.WEBHOOK_LEASE_MS,
-    timeout_ms: config.WEBHOOK_TIMEOUT_MS,
   });
   const consumer = createEventConsumer({
     kafka,

@@ -2,6 +2,7 @@
 import { tracing } from './tracing';
 import { createKafka, ensureTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
+import { untilItWorks } from '../../platform/retry';
 import { onShutdown } from '../../platform/shutdown';
 import { loadWebhookDispatcherConfig } from './config';
 import { createDispatcher } from './create-dispatcher';
@@ -14,9 +15,14 @@ async function main(): Promise<void> {
     pretty: config.LOG_PRETTY,
   });
   tracing.reportTo(logger);
-  await ensureTopics(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
-    topicsFor(config.KAFKA_TOPIC_PREFIX),
+  // Started before Kafka answers (a machine booting, a broker restarting): wait for it.
+  const setup = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger });
+  await untilItWorks(
+    'creating the Kafka topics',
+    () => ensureTopics(setup, topicsFor(config.KAFKA_TOPIC_PREFIX)),
+    {
+      logger,
+    },
   );
   const dispatcher = createDispatcher(config, logger);
   // The deadline outlives one delivery timeout: in-flight attempts finish and are recorded.

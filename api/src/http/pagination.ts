@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimestampInput } from '../../../contracts/src';
 import { ApiError } from './api-error';
 
 /** Opaque cursors: base64url of a JSON tuple, so their content can change without breaking clients. */
@@ -8,7 +9,7 @@ export const encodeCursor = (parts: Array<string | number>): string =>
 /** What the parts of the cursors this API hands out look like. */
 export const cursorPart = {
   uuid: z.uuid(),
-  timestamp: z.iso.datetime({ offset: true }),
+  timestamp: TimestampInput,
   /** A BIGINT identity, kept well inside its range. */
   serial: z.string().regex(/^[0-9]{1,18}$/),
 } as const;

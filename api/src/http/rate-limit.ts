@@ -1,80 +1,79 @@
-import type { RequestHandler } from 'express';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Logger } from '../../../platform/logger';
-import type { Redis } from '../../../platform/redis';
+import type { Request, RequestHandler, Response } from 'express';
+import { retryAfterSeconds } from '../rate-limits/backoff';
+import { rateLimitHeader, rateLimitPolicyHeader } from '../rate-limits/headers';
+import type { Decision } from '../rate-limits/decision';
+import type { RateLimiter } from '../rate-limits/limiter';
+import type { Limit, Subject } from '../rate-limits/policies';
 import { ApiError } from './api-error';
 
-export interface RateLimitOptions {
-  redis: Redis;
-  logger: Logger;
-  /** Redis key prefix and policy name, e.g. "ip" or "key". */
-  name: string;
-  points: number;
-  windowSeconds: number;
-  /** Fraction of `points` past which requests are delayed (soft limit) before the hard 429. */
-  softRatio: number;
-  key: (req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]) => string;
-  /** Counts each decision by policy (`name`) and outcome: allowed, slowed, refused, unavailable. */
-  decisions?: { inc(labels: { policy: string; outcome: RateLimitOutcome }): void };
-}
-
-export type RateLimitOutcome = 'allowed' | 'slowed' | 'refused' | 'unavailable';
-
-const SOFT_DELAY_MAX_MS = 1_000;
+const WHO: Record<Subject, string> = {
+  ip: 'this client address',
+  key: 'this API key',
+  tenant: 'this tenant (all its API keys)',
+};
 
 /**
- * Fixed-window limits in Redis, shared by every API process, announced with the IETF RateLimit
- * headers. Past the soft threshold a request is delayed by an exponential backoff with full
- * jitter; past the limit it is refused with 429 and Retry-After. When Redis is unreachable the
- * request passes (availability over strictness) and the failure is logged.
+ * Counts each request against its limits (one Redis round trip, or memory during an outage),
+ * announces them in the RateLimit headers, and refuses at once when a limit has no room:
+ * 429 rate_limited with a backed-off, jittered Retry-After; 429 rate_limit_blocked with the
+ * time left once a hard limit was crossed. Nothing waits on the server, and refusals happen
+ * before any PostgreSQL or Kafka work of the route.
  */
-export function rateLimit(options: RateLimitOptions): RequestHandler {
-  const limiter = new RateLimiterRedis({
-    storeClient: options.redis,
-    keyPrefix: `ledger:rl:${options.name}`,
-    points: options.points,
-    duration: options.windowSeconds,
-  });
-  const softAt = Math.max(1, Math.floor(options.points * options.softRatio));
-  const policy = `"${options.name}";q=${options.points};w=${options.windowSeconds}`;
-
+export function rateLimit(
+  limiter: RateLimiter,
+  backoff: { base_ms: number; max_ms: number },
+  limitsOf: (req: Request, res: Response) => Limit[],
+  decisions?: RateLimitDecisions,
+): RequestHandler {
   return async (req, res, next) => {
-    let state: RateLimiterRes;
-    try {
-      state = await limiter.consume(options.key(req, res));
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) {
-        options.logger.warn({ err: rejection }, 'rate limiter unavailable; letting the request through');
-        options.decisions?.inc({ policy: options.name, outcome: 'unavailable' });
+    const { decision, limits } = await limiter.decide(limitsOf(req, res));
+    decisions?.inc({ policy: decidingPolicy(decision, limits), outcome: decision.outcome });
+    res.set('RateLimit-Policy', rateLimitPolicyHeader(limits));
+    switch (decision.outcome) {
+      case 'admitted':
+        res.set('RateLimit', rateLimitHeader(limits, decision.limits));
         next();
         return;
+      case 'limited': {
+        const retryAfter = retryAfterSeconds(decision, backoff);
+        res.set('RateLimit', rateLimitHeader(limits, decision.limits));
+        throw new ApiError(
+          'rate_limited',
+          'too many requests; retry after the time in Retry-After (it grows while requests keep coming too fast)',
+          undefined,
+          { 'Retry-After': String(retryAfter) },
+        );
       }
-      options.decisions?.inc({ policy: options.name, outcome: 'refused' });
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      res.set({ 'RateLimit-Policy': policy, RateLimit: `"${options.name}";r=0;t=${retryAfter}` });
-      throw new ApiError(
-        'rate_limited',
-        'too many requests; retry after the time in Retry-After',
-        undefined,
-        {
-          'Retry-After': String(retryAfter),
-        },
-      );
+      case 'blocked': {
+        const left = Math.max(1, Math.ceil(decision.left_ms / 1_000));
+        const limit = limits[decision.index]!;
+        res.set('RateLimit', `"${limit.policy.name}";r=0;t=${left}`);
+        throw new ApiError(
+          'rate_limit_blocked',
+          `${WHO[limit.subject]} kept going past its rate limit and is blocked for ${left} s more (offence ${decision.offence}; blocks grow on repeat offences)`,
+          undefined,
+          { 'Retry-After': String(left) },
+        );
+      }
     }
-    const reset = Math.max(0, Math.ceil(state.msBeforeNext / 1000));
-    res.set({
-      'RateLimit-Policy': policy,
-      RateLimit: `"${options.name}";r=${state.remainingPoints};t=${reset}`,
-    });
-    options.decisions?.inc({
-      policy: options.name,
-      outcome: state.consumedPoints > softAt ? 'slowed' : 'allowed',
-    });
-    if (state.consumedPoints > softAt) {
-      const excess = state.consumedPoints - softAt;
-      const ceiling = Math.min(SOFT_DELAY_MAX_MS, 10 * 2 ** Math.min(excess, 16));
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-    }
-    next();
   };
+}
+
+/** Counts decisions (metrics): by the policy that decided and the outcome (admitted, limited, blocked). */
+export interface RateLimitDecisions {
+  inc(labels: { policy: string; outcome: Decision['outcome'] }): void;
+}
+
+/** The policy a decision is about: the blocked or exhausted one, else the request's first. */
+function decidingPolicy(decision: Decision, limits: Limit[]): string {
+  const index =
+    decision.outcome === 'blocked'
+      ? decision.index
+      : decision.outcome === 'limited'
+        ? Math.max(
+            0,
+            decision.limits.findIndex((l) => l.remaining <= 0),
+          )
+        : 0;
+  return limits[index]?.policy.name ?? 'none';
 }

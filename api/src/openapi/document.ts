@@ -8,7 +8,11 @@ const error = (description: string) => ({ description, ...json(c.ErrorBody) });
 const standardErrors = {
   '400': error('Invalid request: a field, a query parameter or malformed JSON'),
   '401': error('Missing, invalid or revoked API key'),
-  '429': error('Rate limited; see Retry-After'),
+  '429': error(
+    'rate_limited (too fast: retry after Retry-After, which grows while requests keep coming) or ' +
+      'rate_limit_blocked (blocked for going past the hard limit: Retry-After is the time left); ' +
+      'every response announces its limits in RateLimit-Policy and RateLimit',
+  ),
 } satisfies ZodOpenApiResponsesObject;
 
 const idPath = { path: z.object({ id: c.Uuid }) };
@@ -257,6 +261,31 @@ export function buildOpenApiDocument() {
             '409': error('The endpoint is disabled, or an attempt of this delivery is already scheduled'),
           },
         }),
+      },
+      '/v1/admin/rate-limit-blocks': {
+        get: {
+          summary: 'Clients blocked for going past a hard rate limit (operator only)',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': { description: 'OK', ...json(c.RateLimitBlockList) },
+            '401': error('Not the admin token'),
+          },
+        },
+      },
+      '/v1/admin/rate-limit-blocks/{subject}/{id}': {
+        delete: {
+          summary: 'Lift a block and forget its offences (operator only)',
+          security: [{ adminToken: [] }],
+          requestParams: {
+            path: z.object({ subject: c.RateLimitBlock.shape.subject, id: z.string() }),
+          },
+          responses: {
+            '204': { description: 'Lifted' },
+            '400': error('Unknown subject'),
+            '401': error('Not the admin token'),
+            '404': error('No such block'),
+          },
+        },
       },
       '/v1/admin/fx-rates/{base}/{quote}': {
         put: {

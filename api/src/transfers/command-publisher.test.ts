@@ -1,24 +1,35 @@
 import type { Producer } from 'kafkajs';
-import { createCommandPublisher } from './command-publisher';
+import { createLogger } from '../../../platform/logger';
+import { TimeoutError } from '../../../platform/retry';
+import { createCommandPublisher, PublisherUnavailableError } from './command-publisher';
 
-/** A producer double recording the batches it was asked to send; each send settles on demand. */
-function recordingProducer() {
-  const sends: Array<{ size: number; settle: (error?: Error) => void }> = [];
-  const producer = {
-    send: ({ messages }: { messages: unknown[] }) =>
-      new Promise<void>((resolve, reject) =>
-        sends.push({ size: messages.length, settle: (error) => (error ? reject(error) : resolve()) }),
-      ),
-  } as unknown as Producer;
-  return { producer, sends };
+/** Producer doubles recording the batches each was asked to send; each send settles on demand. */
+function recordingProducers() {
+  const sends: Array<{ producer: number; size: number; settle: (error?: Error) => void }> = [];
+  let made = 0;
+  const disconnected: number[] = [];
+  const createProducer = () => {
+    const n = made++;
+    return {
+      connect: async () => undefined,
+      disconnect: async () => void disconnected.push(n),
+      send: ({ messages }: { messages: unknown[] }) =>
+        new Promise<void>((resolve, reject) =>
+          sends.push({ producer: n, size: messages.length, settle: (e) => (e ? reject(e) : resolve()) }),
+        ),
+    } as unknown as Producer;
+  };
+  return { createProducer, sends, disconnected, made: () => made };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const logger = createLogger({ service: 'test', level: 'silent', pretty: false });
+const options = { topic: 't', lingerMs: 0, batchSizeMax: 100, timeout_ms: 60_000, logger };
 
 describe('publishing commands with natural batching', () => {
   it('sends at once when idle, and groups what arrives while a send is in flight', async () => {
-    const { producer, sends } = recordingProducer();
-    const publisher = createCommandPublisher({ producer, topic: 't', lingerMs: 0, batchSizeMax: 100 });
+    const { createProducer, sends } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, createProducer });
     const first = publisher.publish({ value: 'a' });
     await tick();
     expect(sends.map((s) => s.size)).toEqual([1]);
@@ -35,15 +46,51 @@ describe('publishing commands with natural batching', () => {
   });
 
   it('rejects exactly the callers whose batch failed', async () => {
-    const { producer, sends } = recordingProducer();
-    const publisher = createCommandPublisher({ producer, topic: 't', lingerMs: 0, batchSizeMax: 100 });
+    const { createProducer, sends } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, createProducer });
     const failed = publisher.publish({ value: 'a' });
     await tick();
     sends[0]!.settle(new Error('broker down'));
     await expect(failed).rejects.toThrow('broker down');
-    const ok = publisher.publish({ value: 'b' });
+    const probe = publisher.probe([{ value: 'b' }]);
     await tick();
     sends[1]!.settle();
-    await expect(ok).resolves.toBeUndefined();
+    await expect(probe).resolves.toBeUndefined();
+  });
+});
+
+describe('publishing while Kafka is unreachable', () => {
+  it('stops waiting after the timeout, and then fails at once without touching Kafka', async () => {
+    const { createProducer, sends, disconnected } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, timeout_ms: 50, createProducer });
+    const started = Date.now();
+    await expect(publisher.publish({ value: 'a' })).rejects.toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(publisher.available).toBe(false);
+    // The producer stuck in its request is dropped; the next send starts a fresh one.
+    expect(disconnected).toEqual([0]);
+
+    await expect(publisher.publish({ value: 'b' })).rejects.toBeInstanceOf(PublisherUnavailableError);
+    expect(sends).toHaveLength(1);
+  });
+
+  it('becomes available again on the first probe that gets through, and says so', async () => {
+    const { createProducer, sends } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, timeout_ms: 50, createProducer });
+    let recovered = 0;
+    publisher.onRecovered(() => recovered++);
+    await expect(publisher.publish({ value: 'a' })).rejects.toBeInstanceOf(TimeoutError);
+
+    const probe = publisher.probe([{ value: 'a' }]);
+    await tick();
+    expect(sends[1]).toMatchObject({ producer: 1, size: 1 });
+    sends[1]!.settle();
+    await probe;
+    expect(publisher.available).toBe(true);
+    expect(recovered).toBe(1);
+    const next = publisher.publish({ value: 'c' });
+    await tick();
+    sends[2]!.settle();
+    await expect(next).resolves.toBeUndefined();
   });
 });

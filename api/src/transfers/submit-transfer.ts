@@ -8,13 +8,13 @@ import { toTransferView } from '../../../platform/transfer-view';
 import { ApiError } from '../http/api-error';
 import { findVisibleTransfer } from '../data-access/transfers';
 import type { AccountDirectory } from './account-directory';
-import { partitionKey, type CommandPublisher } from './command-publisher';
+import { partitionKey, PublisherUnavailableError, type CommandPublisher } from './command-publisher';
 import type { PendingWriter } from './pending-writer';
 
 export interface SubmitDeps {
   pool: Pool;
   accounts: AccountDirectory;
-  publisher: CommandPublisher;
+  publisher: Pick<CommandPublisher, 'publish'>;
   pending: PendingWriter;
   logger: Logger;
 }
@@ -82,7 +82,10 @@ export async function submitTransfer(
   try {
     await deps.publisher.publish({ key: partitionKey(command.payload), value: JSON.stringify(command) });
   } catch (error) {
-    deps.logger.warn(
+    // Already durable as a pending row: the sweeper publishes it once Kafka takes it. The publisher
+    // logs the outage once; each submission it touches is only a detail.
+    const level = error instanceof PublisherUnavailableError ? 'debug' : 'warn';
+    deps.logger[level](
       { err: error, transfer_id: id },
       'publish failed; the sweeper will re-publish the command',
     );

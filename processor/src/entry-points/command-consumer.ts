@@ -21,6 +21,8 @@ export interface CommandConsumerOptions {
   partitionsConsumedConcurrently: number;
   fetchMaxWaitMs: number;
   retryBackoffMaxMs: number;
+  /** How long the group waits for a silent member before giving its partitions to the others, ms. */
+  sessionTimeoutMs: number;
   processor: ProcessorDeps;
   logger: Logger;
   /** Called after each committed batch (wakes the outbox relay). */
@@ -44,8 +46,10 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
   const { logger } = options;
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // A processor that dies is noticed when its session runs out: its partitions move to the
+    // others within about that long (a graceful stop hands them over at once).
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.floor(options.sessionTimeoutMs / 6),
     maxWaitTimeInMs: options.fetchMaxWaitMs,
     // Bounds what one fetch may hold in memory: ~1 MiB is ~2,500 commands per partition.
     maxBytesPerPartition: 1024 * 1024,
@@ -126,8 +130,12 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
           if (!payload.isRunning() || payload.isStale()) throw error;
           const wait = Math.min(options.retryBackoffMaxMs, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
           log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
-          await sleep(wait);
-          await payload.heartbeat();
+          // Heartbeats go on while the batch waits, or a database outage longer than the session
+          // would also make the group give this member's partitions away.
+          for (let waited = 0; waited < wait; waited += HEARTBEAT_STEP_MS) {
+            await sleep(Math.min(HEARTBEAT_STEP_MS, wait - waited));
+            await payload.heartbeat();
+          }
           continue;
         }
         if (commands.length === 1) {
@@ -188,9 +196,11 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     options.commandsTopic,
     options.partitionsConsumedConcurrently,
     eachBatch,
+    logger,
   );
 }
 
 const CONFLICT_RETRIES_MAX = 10;
+const HEARTBEAT_STEP_MS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -133,6 +133,27 @@ export async function claimDueAttempts(
   return rows;
 }
 
+/**
+ * Extends this dispatcher's leases on attempts it still holds (in flight or waiting for a slot),
+ * so a lease can be short (a crashed dispatcher's work is taken over soon) and still never run out
+ * under a request that is taking its time. Returns the ids still held.
+ */
+export async function renewLeases(
+  pool: Pool,
+  ids: string[],
+  leaseToken: string,
+  lease_ms: number,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await pool.query<{ id: string }>(
+    `UPDATE webhook_attempts SET lease_until = now() + $3 * interval '1 millisecond'
+      WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'scheduled'
+      RETURNING id`,
+    [ids, leaseToken, lease_ms],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Gives claimed attempts back at once (this dispatcher took more than it has room for). */
 export async function releaseAttempts(pool: Pool, ids: string[], leaseToken: string): Promise<void> {
   if (ids.length === 0) return;

@@ -5,6 +5,7 @@ import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import {
   claimDueAttempts,
   releaseAttempts,
+  renewLeases,
   type ClaimedAttempt,
   type EndpointRoom,
 } from '../data-access/attempts';
@@ -28,10 +29,11 @@ export interface DeliveryLoopOptions {
   claimBatchMax: number;
   /** How often to look for due attempts when nothing woke the loop, ms. */
   pollInterval_ms: number;
-  /** How long a claim holds; longer than the HTTP timeout. */
+  /**
+   * How long a claim holds without renewal: a crashed dispatcher's attempts are due again this
+   * long after its last renewal. Renewed every third of it while held, so requests may outlast it.
+   */
   lease_ms: number;
-  /** The longest one request takes, ms (decides whether an attempt may still wait for a slot). */
-  timeout_ms: number;
 }
 
 /** Retries of this size or shorter get a timer of their own instead of waiting for the poll. */
@@ -43,6 +45,8 @@ const LOCAL_TIMER_MAX_MS = 60_000;
 const ENDPOINTS_SCAN_MAX = 10_000;
 /** A claimed attempt waiting for its endpoint's slot is sent only with this much lease to spare. */
 const LEASE_MARGIN_MS = 1_000;
+/** Leases are renewed this many times per lease period. */
+const RENEWALS_PER_LEASE = 3;
 
 /**
  * The queue entry point: claims due attempts from PostgreSQL and sends them concurrently, at
@@ -62,20 +66,24 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
   const leaseToken = randomUUID();
   /** Requests in flight per endpoint. */
   const perEndpoint = new Map<string, number>();
-  /** Claimed attempts waiting for their endpoint's slot, oldest first, with when their claim began. */
-  const queued = new Map<string, Array<{ attempt: ClaimedAttempt; claimedAt: number }>>();
+  /** Claimed attempts waiting for their endpoint's slot, oldest first. */
+  const queued = new Map<string, Array<{ attempt: ClaimedAttempt }>>();
   let queuedCount = 0;
   /** Gives-back under way (awaited by stop, before the pool closes). */
   const releasing = new Set<Promise<void>>();
   const inFlight = new Set<Promise<void>>();
-  // Claiming ahead only when a queued attempt can wait for one whole request and still be sent.
-  const aheadPerEndpoint =
-    options.lease_ms >= 2 * options.timeout_ms + LEASE_MARGIN_MS ? options.endpointConcurrencyMax : 0;
+  // Claiming ahead: leases are renewed while held, so an attempt may wait for its endpoint's slot.
+  const aheadPerEndpoint = options.endpointConcurrencyMax;
+  /** When each held attempt's lease (as last claimed or renewed) runs out, by attempt id. */
+  const leaseUntil = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   /** Kicked when work may be due that the last claim did not see (new messages, a retry's time). */
   const pause = createWakeableSleep();
   const kick = pause.kick;
+  const renewals = createWakeableSleep();
+  let renewing: Promise<void> | undefined;
+  let renewalsOver = false;
   /** The last claim was held back by room (overall or per endpoint): a freed slot is worth a look. */
   let constrained = false;
   let loop: Promise<void> | undefined;
@@ -118,6 +126,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       })
       .finally(() => {
         freeEndpointSlot();
+        leaseUntil.delete(claimed.attempt_id);
         inFlight.delete(task);
         if (constrained) kick();
       });
@@ -132,11 +141,14 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
     while (queue.length > 0 && (perEndpoint.get(endpoint) ?? 0) < options.endpointConcurrencyMax) {
       const next = queue.shift()!;
       queuedCount--;
-      // Only an attempt claimed ahead can have waited; without claiming ahead none ever does.
-      const leaseLeft_ms = next.claimedAt + options.lease_ms - Date.now();
-      const waitedTooLong = aheadPerEndpoint > 0 && leaseLeft_ms < options.timeout_ms + LEASE_MARGIN_MS;
-      if (stopping || waitedTooLong) stale.push(next.attempt.attempt_id);
-      else start(next.attempt);
+      // A lease that renewals could not keep up (the database out of reach) is given back rather
+      // than risk a second dispatcher sending the attempt too.
+      const id = next.attempt.attempt_id;
+      const leaseLeft_ms = (leaseUntil.get(id) ?? 0) - Date.now();
+      if (stopping || leaseLeft_ms < LEASE_MARGIN_MS) {
+        stale.push(id);
+        leaseUntil.delete(id);
+      } else start(next.attempt);
     }
     if (queue.length === 0) queued.delete(endpoint);
     if (stale.length > 0) {
@@ -185,7 +197,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
         excess.push(attempt.attempt_id);
         logger.error({ endpoint_id: endpoint }, 'assertion: claimed beyond an endpoint room');
       } else {
-        queue.push({ attempt, claimedAt });
+        queue.push({ attempt });
+        leaseUntil.set(attempt.attempt_id, claimedAt + options.lease_ms);
         queued.set(endpoint, queue);
         queuedCount++;
         touched.add(endpoint);
@@ -198,6 +211,22 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
     // Fewer rows than room: either nothing more is due, or the endpoints with due work are full
     // (then a request ending kicks the loop).
     return claimed.length === room && inFlight.size + queuedCount < options.concurrencyMax;
+  }
+
+  /** Renews the leases of every attempt still held, every third of a lease, until the last one is recorded. */
+  async function renewForever(): Promise<void> {
+    while (!renewalsOver) {
+      await renewals.sleep(options.lease_ms / RENEWALS_PER_LEASE, { kicks: false });
+      const ids = [...leaseUntil.keys()];
+      if (renewalsOver || ids.length === 0) continue;
+      const renewedAt = Date.now();
+      try {
+        const held = await renewLeases(options.pool, ids, leaseToken, options.lease_ms);
+        for (const id of held) if (leaseUntil.has(id)) leaseUntil.set(id, renewedAt + options.lease_ms);
+      } catch (error) {
+        logger.warn({ err: error, held: ids.length }, 'renewing leases failed; retrying');
+      }
+    }
   }
 
   async function run(): Promise<void> {
@@ -219,6 +248,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
   return {
     start(): void {
       loop = run();
+      renewing = renewForever();
     },
     /** Look now: attempts were just scheduled. */
     kick,
@@ -234,6 +264,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       const waiting = [...queued.values()].flat().map((q) => q.attempt.attempt_id);
+      for (const id of waiting) leaseUntil.delete(id);
       queued.clear();
       queuedCount = 0;
       await releaseAttempts(options.pool, waiting, leaseToken).catch((error: unknown) =>
@@ -244,6 +275,10 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       );
       await Promise.allSettled([...inFlight]);
       await Promise.allSettled([...releasing]);
+      renewalsOver = true;
+      renewals.stop();
+      await renewing;
+      leaseUntil.clear();
     },
   };
 }

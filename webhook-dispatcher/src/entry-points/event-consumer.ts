@@ -99,6 +99,7 @@ export function createEventConsumer(options: EventConsumerOptions) {
     options.eventsTopic,
     options.partitionsConsumedConcurrently,
     eachBatch,
+    logger,
   );
 }
 

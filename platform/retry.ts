@@ -1,0 +1,69 @@
+import type { Logger } from './logger';
+
+/** A wait on the network that outlived its bound. */
+export class TimeoutError extends Error {
+  readonly code = 'timeout';
+  constructor(
+    what: string,
+    readonly timeout_ms: number,
+  ) {
+    super(`${what} did not finish within ${timeout_ms} ms`);
+  }
+}
+
+/**
+ * Settles with `work`, or rejects with TimeoutError after `timeout_ms`. The work itself goes on
+ * (a promise cannot be cancelled): the caller stops waiting for it, and must not care how it ends.
+ */
+export function withTimeout<T>(work: Promise<T>, timeout_ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, timeout_ms)), timeout_ms);
+  });
+  work.catch(() => undefined); // once we stop waiting, its failure is nobody's
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface BackoffPolicy {
+  base_ms: number;
+  max_ms: number;
+}
+
+/** Reconnecting to a dependency that is down: quick at first, every few seconds at most. */
+export const RECONNECT: BackoffPolicy = { base_ms: 200, max_ms: 5_000 };
+
+/** Exponential backoff with full jitter (attempt 0 is the first retry): uniform in [0, min(max, base·2^attempt)]. */
+export function backoffDelay(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.max_ms, policy.base_ms * 2 ** Math.min(attempt, 30));
+  return Math.round(random() * ceiling);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `step` until it succeeds: for a service that starts before its dependencies, or outlives
+ * one of them. Logs the first failure and every tenth, and the recovery; gives up only when
+ * `stopped()` says so (the process is shutting down), rethrowing the last error.
+ */
+export async function untilItWorks<T>(
+  what: string,
+  step: () => Promise<T>,
+  options: { logger: Logger; policy?: BackoffPolicy; stopped?: () => boolean },
+): Promise<T> {
+  const policy = options.policy ?? RECONNECT;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await step();
+      if (attempt > 0) options.logger.info({ attempts: attempt + 1 }, `${what}: done`);
+      return result;
+    } catch (error) {
+      if (options.stopped?.()) throw error;
+      if (attempt % 10 === 0) options.logger.warn({ err: error, attempt: attempt + 1 }, `${what}: waiting`);
+      await sleep(Math.max(policy.base_ms / 2, backoffDelay(attempt, policy)));
+    }
+  }
+}
