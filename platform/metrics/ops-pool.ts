@@ -32,12 +32,18 @@ export function createOpsDb(options: { url: string; applicationName: string; log
   return {
     async query<R extends QueryResultRow>(sql: string, params: unknown[] = []) {
       const client = await pool.connect();
+      // A connection lost mid-query is also emitted on the client: unheard, it would end the process.
+      const lost = (error: Error) =>
+        options.logger.debug({ err: error }, 'ops connection to PostgreSQL lost');
+      client.on('error', lost);
       try {
         const result = await withTimeout(client.query<R>(sql, params), OPS_QUERY_TIMEOUT_MS);
+        client.off('error', lost);
         client.release();
         return result.rows;
       } catch (error) {
-        client.release(error as Error); // discarded, not reused
+        // Discarded, not reused; the listener stays for what the dying connection still emits.
+        client.release(error as Error);
         throw error;
       }
     },
