@@ -75,7 +75,8 @@ describe('the API in cluster mode (API_WORKERS=2)', () => {
   it("serves on the primary's ops port the sum of every worker's series", async () => {
     const requests = 30;
     for (let i = 0; i < requests; i++) {
-      // A new connection each time, so that the requests spread over the workers.
+      // A new connection each time, so that the requests may spread over the workers (how the
+      // primary hands them out is its business: only the sum is asserted).
       const res = await fetch(`${apiUrl}/openapi.json`, { headers: { connection: 'close' } });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
@@ -84,9 +85,6 @@ describe('the API in cluster mode (API_WORKERS=2)', () => {
     expect(total(summed, 'ledger_http_requests_total', { route: '/openapi.json', status_class: '2xx' })).toBe(
       requests,
     );
-    // One worker alone has seen only part of them.
-    const oneWorker = await scrape(apiUrl);
-    expect(total(oneWorker, 'ledger_http_requests_total', { route: '/openapi.json' })).toBeLessThan(requests);
     const ready = await fetch(`${opsUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { api_workers: { status: 'up' } } });
