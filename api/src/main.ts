@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     await ensureTopics(
       createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
       topicsFor(config.KAFKA_TOPIC_PREFIX),
+      config.KAFKA_REPLICATION_FACTOR,
     );
   }
   if (cluster.isPrimary && config.API_WORKERS > 1) {

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   await ensureTopics(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
     topicsFor(config.KAFKA_TOPIC_PREFIX),
+    config.KAFKA_REPLICATION_FACTOR,
   );
   const processor = await createProcessor(config, logger, tracing);
   onShutdown(logger, [() => processor.stop(), () => tracing.shutdown()]);

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   await ensureTopics(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger }),
     topicsFor(config.KAFKA_TOPIC_PREFIX),
+    config.KAFKA_REPLICATION_FACTOR,
   );
   const dispatcher = createDispatcher(config, logger);
   // The deadline outlives one delivery timeout: in-flight attempts finish and are recorded.
