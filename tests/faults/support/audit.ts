@@ -1,6 +1,6 @@
 import { ledgerViolations } from '../../../platform/ledger-invariants';
 import type { Pool } from '../../../platform/postgres';
-import type { Submission } from './load';
+import { REQUEST_TIMEOUT_MS, type Submission } from './load';
 import type { UnexpectedExit } from './services';
 import type { WebhookSink } from './webhook-sink';
 
@@ -147,7 +147,7 @@ export async function audit(input: AuditInput): Promise<{ violations: string[]; 
       .flatMap((s) => s.answers)
       .find((a) => a.answer === what);
     violations.push(
-      `REST clients got ${what === 'timeout' ? 'no answer within 5 s' : what} ×${count}` +
+      `REST clients got ${what === 'timeout' ? `no answer within ${REQUEST_TIMEOUT_MS / 1_000} s` : what} ×${count}` +
         (first?.body ? ` (e.g. ${first.body})` : ''),
     );
   }

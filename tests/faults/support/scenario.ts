@@ -9,7 +9,7 @@ import { createLogger } from '../../../platform/logger';
 import { createPool } from '../../../platform/postgres';
 import { audit, type Bounds, type Metrics } from './audit';
 import { ROOT, type FaultStack } from './fault-stack';
-import { startLoad } from './load';
+import { REQUEST_TIMEOUT_MS, startLoad } from './load';
 import { startServices, type Services } from './services';
 import { startWebhookSink } from './webhook-sink';
 
@@ -267,6 +267,10 @@ async function freePort(): Promise<number> {
 
 function summarise(name: string, violations: string[], m: Metrics): string {
   const s = (v: number | null) => (v === null ? 'n/a' : `${v} s`);
+  const slowest =
+    m.answer_during_fault_s !== null && m.answer_during_fault_s * 1_000 >= REQUEST_TIMEOUT_MS
+      ? `over ${REQUEST_TIMEOUT_MS / 1_000} s (timed out)`
+      : s(m.answer_during_fault_s);
   const answers = Object.entries(m.answers)
     .filter(([a]) => !a.endsWith(' accepted'))
     .map(([a, n]) => `${a}×${n}`)
@@ -276,7 +280,7 @@ function summarise(name: string, violations: string[], m: Metrics): string {
     `accepted ${m.restAccepted} REST + ${m.kafkaAccepted} Kafka, ${m.committed} committed, ${m.rejected} rejected; ` +
     `first commit after return ${s(m.recovery_s)}, first 202 after return ${s(m.first_accept_s)}, ` +
     `first webhook after return ${s(m.delivery_recovery_s)}; worst 202→outcome ${s(m.stall_s)}, ` +
-    `worst outcome→webhook ${s(m.webhook_lag_s)}, slowest answer from the fault to 10 s after the return ${s(m.answer_during_fault_s)}; ` +
+    `worst outcome→webhook ${s(m.webhook_lag_s)}, slowest answer from the fault to 10 s after the return ${slowest}; ` +
     `other answers: ${answers || 'none'}`
   );
 }
