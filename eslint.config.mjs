@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.tools', '.cache', '.data', 'bench-results', 'jest.config.js'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      '.tools',
+      '.cache',
+      '.data',
+      'bench-results',
+      'jest.config.js',
+      'jest.faults.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -58,6 +58,12 @@ export const baseConfigShape = {
     .transform((s) => s.split(',').map((b) => b.trim()))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1))
     .describe('comma-separated Kafka bootstrap brokers, host:port'),
+  KAFKA_REPLICATION_FACTOR: env.int(
+    'replicas of each topic the services create; above 1, min.insync.replicas is one less (3 brokers: 3, min ISR 2)',
+    1,
+    1,
+    7,
+  ),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/)

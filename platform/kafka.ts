@@ -96,13 +96,17 @@ async function withAdmin(kafka: Kafka, work: (admin: Admin) => Promise<void>): P
  * Creates the topics the services need, with explicit partition counts (auto-creation is off),
  * and waits until every partition has a leader. Several processes may race to create the same
  * topics, and a just-created topic's metadata can lag ("does not host this topic-partition"),
- * so the whole step is retried, bounded.
+ * so the whole step is retried, bounded. With replicas (a cluster), an acknowledged write
+ * (acks=all) must reach all but one of them, so losing any one broker loses nothing and stops
+ * nothing; topics that already exist keep their settings.
  */
-export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: Topics, replicationFactor = 1): Promise<void> {
+  const configEntries =
+    replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: String(replicationFactor - 1) }] : [];
   const wanted: ITopicConfig[] = [
-    { topic: topics.commands, numPartitions: COMMAND_PARTITIONS, replicationFactor: 1 },
-    { topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 },
-    { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor: 1 },
+    { topic: topics.commands, numPartitions: COMMAND_PARTITIONS, replicationFactor, configEntries },
+    { topic: topics.deadLetter, numPartitions: 1, replicationFactor, configEntries },
+    { topic: topics.events, numPartitions: EVENT_PARTITIONS, replicationFactor, configEntries },
   ];
   await withAdmin(kafka, (admin) =>
     retried(async () => {

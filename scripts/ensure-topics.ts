@@ -18,13 +18,14 @@ async function main(): Promise<void> {
     z.object({
       KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS,
       KAFKA_TOPIC_PREFIX: baseConfigShape.KAFKA_TOPIC_PREFIX,
+      KAFKA_REPLICATION_FACTOR: baseConfigShape.KAFKA_REPLICATION_FACTOR,
       PROCESSOR_GROUP_ID: processorConfigSchema.shape.PROCESSOR_GROUP_ID,
       WEBHOOK_DISPATCHER_GROUP_ID: webhookDispatcherConfigSchema.shape.WEBHOOK_DISPATCHER_GROUP_ID,
     }),
   );
   const logger = createLogger({ service: 'topics', level: 'warn', pretty: false });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger });
-  await ensureTopics(kafka, topicsFor(config.KAFKA_TOPIC_PREFIX));
+  await ensureTopics(kafka, topicsFor(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR);
   await awaitGroupCoordinators(kafka, [config.PROCESSOR_GROUP_ID, config.WEBHOOK_DISPATCHER_GROUP_ID]);
   console.error('kafka topics and consumer groups: ready');
 }

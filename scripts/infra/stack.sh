@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Provisions and runs the local infrastructure without Docker: Apache Kafka (KRaft, single
-# node, jars from Maven Central), PostgreSQL and Redis (Debian packages) as plain processes on
-# 127.0.0.1 and non-default ports, with data under .data/ (git-ignored). Idempotent.
+# Provisions and runs the local infrastructure without Docker: Apache Kafka (KRaft, one node or
+# a three-node cluster, jars from Maven Central), PostgreSQL and Redis (Debian packages) as plain
+# processes on 127.0.0.1 and non-default ports, with data under .data/ (git-ignored). Idempotent.
 #   stack.sh up      provision what is missing, start what is stopped, wait until healthy
 #   stack.sh down    stop everything this script started
 #   stack.sh status  show what runs
 #   stack.sh env     print the connection variables (for eval)
+#   stack.sh crash postgres|redis|kafka[:N]
+#                    fault injection: PostgreSQL immediate shutdown, kill -9 of Redis or of Kafka
+#                    node N (every node without :N); `up` starts them again
 # Where KAFKA_BROKERS / DATABASE_URL / REDIS_URL are already set, that component is external
 # and this script neither starts nor stops it.
+#
+# A second, separate instance (the fault-injection suite's, which it kills and restarts) takes
+# its own data folder and ports: LEDGER_DATA_DIR, LEDGER_KAFKA_PORT, LEDGER_KAFKA_CONTROLLER_PORT,
+# LEDGER_PG_PORT, LEDGER_REDIS_PORT. LEDGER_KAFKA_NODES=3 runs the production topology: three
+# KRaft nodes in combined mode, node N on ports LEDGER_KAFKA_PORT + 2(N-1) and
+# LEDGER_KAFKA_CONTROLLER_PORT + 2(N-1), internal topics replicated three times, min ISR 2.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-DATA="$ROOT/.data"
-CACHE="$ROOT/.cache"
+DATA="${LEDGER_DATA_DIR:-$ROOT/.data}"
+CACHE="${LEDGER_CACHE_DIR:-$ROOT/.cache}"
 KAFKA_PORT="${LEDGER_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${LEDGER_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_NODES="${LEDGER_KAFKA_NODES:-1}"
+[[ "$KAFKA_NODES" =~ ^[13]$ ]] || die "LEDGER_KAFKA_NODES must be 1 or 3 (a KRaft quorum of two survives no loss)"
 PG_PORT="${LEDGER_PG_PORT:-15432}"
 REDIS_PORT="${LEDGER_REDIS_PORT:-16379}"
 PG_DB="${LEDGER_PG_DB:-ledger}"
@@ -44,7 +55,7 @@ pg_up() {
   local dir="$DATA/postgres" sock="$DATA/pg-socket"
   mkdir -p "$DATA"
   if [ ! -f "$dir/PG_VERSION" ]; then
-    log "initialising PostgreSQL in .data/postgres"
+    log "initialising PostgreSQL in $dir"
     mkdir -p "$dir" "$sock"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir" "$sock"
     chmod 700 "$dir"
@@ -120,72 +131,131 @@ kafka_libs() {
   echo "$libs"
 }
 
-kafka_up() {
-  external KAFKA_BROKERS && return
-  local libs dir="$DATA/kafka"; libs="$(kafka_libs)"
-  mkdir -p "$dir/logs"
-  local props="$dir/server.properties"
-  cat >"$props" <<PROPS
+# Node N's folder: .data/kafka for the single node (as before clusters existed), .data/kafka-N in a cluster.
+kafka_dir() { if [ "$KAFKA_NODES" = 1 ]; then echo "$DATA/kafka"; else echo "$DATA/kafka-$1"; fi; }
+kafka_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+
+kafka_write_properties() { # node, file
+  local node="$1" dir; dir="$(kafka_dir "$1")"
+  local voters="" n
+  for n in $(seq 1 "$KAFKA_NODES"); do voters+="${voters:+,}$n@127.0.0.1:$(kafka_controller_port "$n")"; done
+  # One node cannot replicate; in a cluster every write survives the loss of any one node
+  # (acks=all with min ISR 2), and losing two fails producers (NOT_ENOUGH_REPLICAS) rather than data.
+  local rf=1 isr=1
+  [ "$KAFKA_NODES" = 1 ] || { rf=3; isr=2; }
+  cat >"$2" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$node
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$node"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$node")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$node")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=5
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 log.cleaner.dedupe.buffer.size=2097152
 message.max.bytes=1048588
 PROPS
-  local java_cmd=(java "-Xms256m" "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -Djava.awt.headless=true
-    "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$ROOT/scripts/infra/log4j2.properties"
-    -cp "$libs/*")
-  if [ ! -f "$dir/data/meta.properties" ]; then
-    log "formatting Kafka storage (KRaft)"
-    local cluster_id; cluster_id="$(cat "$dir/cluster-id" 2>/dev/null || true)"
-    if [ -z "$cluster_id" ]; then
-      cluster_id="$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-      echo "$cluster_id" >"$dir/cluster-id"
-    fi
-    "${java_cmd[@]}" kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$props" --ignore-formatted >/dev/null
-  fi
-  if ! pid_alive "$dir/kafka.pid"; then
-    log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
-    : >"$dir/logs/server.log"
-    nohup "${java_cmd[@]}" kafka.Kafka "$props" >"$dir/logs/stdout.log" 2>&1 &
-    echo $! >"$dir/kafka.pid"
-  fi
-  wait_for Kafka kafka_ready "$dir"
 }
 
-kafka_ready() {
-  pid_alive "$1/kafka.pid" || die "Kafka exited; see .data/kafka/logs/stdout.log and server.log"
-  grep -q "Kafka Server started" "$1/logs/server.log" 2>/dev/null || { port_open "$KAFKA_PORT" && ! [ -s "$1/logs/server.log" ]; }
+kafka_java() { # node: the JVM command line, as an array in KAFKA_JAVA
+  KAFKA_JAVA=(java "-Xms256m" "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -Djava.awt.headless=true
+    "-Dkafka.logs.dir=$(kafka_dir "$1")/logs" "-Dlog4j2.configurationFile=$ROOT/scripts/infra/log4j2.properties"
+    -cp "$KAFKA_LIBS/*")
 }
 
-kafka_down() {
+kafka_up() {
   external KAFKA_BROKERS && return
-  local pidf="$DATA/kafka/kafka.pid"
-  pid_alive "$pidf" || return 0
-  log "stopping Kafka"
-  local pid; pid="$(cat "$pidf")"
-  kill "$pid"
+  KAFKA_LIBS="$(kafka_libs)"
+  # Every node of a cluster is formatted with the same cluster id, kept beside the first node's folder.
+  local id_file="$(kafka_dir 1)/cluster-id" cluster_id node dir
+  mkdir -p "$(kafka_dir 1)"
+  cluster_id="$(cat "$id_file" 2>/dev/null || true)"
+  if [ -z "$cluster_id" ]; then
+    kafka_java 1
+    cluster_id="$("${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    echo "$cluster_id" >"$id_file"
+  fi
+  for node in $(seq 1 "$KAFKA_NODES"); do
+    dir="$(kafka_dir "$node")"
+    mkdir -p "$dir/logs"
+    kafka_write_properties "$node" "$dir/server.properties"
+    kafka_java "$node"
+    if [ ! -f "$dir/data/meta.properties" ]; then
+      log "formatting Kafka storage (KRaft) in $dir"
+      "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$dir/server.properties" --ignore-formatted >/dev/null
+    fi
+    # A cluster's nodes start together: each waits for a quorum of controllers before serving.
+    if ! pid_alive "$dir/kafka.pid"; then
+      log "starting Kafka node $node on 127.0.0.1:$(kafka_port "$node")"
+      : >"$dir/logs/server.log"
+      nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
+      echo $! >"$dir/kafka.pid"
+    fi
+  done
+  for node in $(seq 1 "$KAFKA_NODES"); do wait_for "Kafka node $node" kafka_ready "$node"; done
+}
+
+kafka_ready() { # node
+  local dir; dir="$(kafka_dir "$1")"
+  pid_alive "$dir/kafka.pid" || die "Kafka exited; see $dir/logs/stdout.log and server.log"
+  grep -q "Kafka Server started" "$dir/logs/server.log" 2>/dev/null || { port_open "$(kafka_port "$1")" && ! [ -s "$dir/logs/server.log" ]; }
+}
+
+stop_pid() { # pid file, signal: waits (bounded) until the process is gone
+  pid_alive "$1" || { rm -f "$1"; return 0; }
+  local pid; pid="$(cat "$1")"
+  kill "-$2" "$pid"
   local deadline=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null; do
     [ "$SECONDS" -lt "$deadline" ] || { kill -9 "$pid"; break; }
-    sleep 0.2
+    sleep 0.1
   done
-  rm -f "$pidf"
+  rm -f "$1"
+}
+
+# Stops every node found under the data folder, whatever LEDGER_KAFKA_NODES says now.
+kafka_down() {
+  external KAFKA_BROKERS && return
+  local pidf
+  for pidf in "$DATA"/kafka/kafka.pid "$DATA"/kafka-*/kafka.pid; do
+    pid_alive "$pidf" || continue
+    log "stopping Kafka ($(dirname "$pidf"))"
+    stop_pid "$pidf" TERM
+  done
+}
+
+crash() { # component
+  case "$1" in
+    postgres) ! external DATABASE_URL || die "PostgreSQL is external (DATABASE_URL): not crashing it" ;;
+    redis) ! external REDIS_URL || die "Redis is external (REDIS_URL): not crashing it" ;;
+    kafka*) ! external KAFKA_BROKERS || die "Kafka is external (KAFKA_BROKERS): not crashing it" ;;
+  esac
+  case "$1" in
+    postgres)
+      log "PostgreSQL: immediate shutdown"
+      as_pg "$(pg_bin)/pg_ctl" -D "$DATA/postgres" -m immediate -w stop >/dev/null ;;
+    redis)
+      log "Redis: kill -9"
+      stop_pid "$DATA/redis/redis.pid" KILL ;;
+    kafka) for node in $(seq 1 "$KAFKA_NODES"); do crash "kafka:$node"; done ;;
+    kafka:[1-3])
+      log "Kafka node ${1#kafka:}: kill -9"
+      stop_pid "$(kafka_dir "${1#kafka:}")/kafka.pid" KILL ;;
+    *) die "usage: stack.sh crash postgres|redis|kafka[:N]" ;;
+  esac
 }
 
 # The local PostgreSQL through its Unix socket when there is one: on these VMs a loopback TCP
@@ -202,7 +272,9 @@ local_database_url() {
 }
 
 print_env() {
-  echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  local brokers="" node
+  for node in $(seq 1 "$KAFKA_NODES"); do brokers+="${brokers:+,}127.0.0.1:$(kafka_port "$node")"; done
+  echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$brokers}"
   echo "export DATABASE_URL=${DATABASE_URL:-$(local_database_url)}"
   echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 }
@@ -220,10 +292,13 @@ case "${1:-up}" in
     ;;
   down) kafka_down; redis_down; pg_down ;;
   status)
-    pid_alive "$DATA/kafka/kafka.pid" && echo "kafka: running" || echo "kafka: stopped"
+    for node in $(seq 1 "$KAFKA_NODES"); do
+      pid_alive "$(kafka_dir "$node")/kafka.pid" && echo "kafka node $node: running" || echo "kafka node $node: stopped"
+    done
     bin="$(pg_bin)"; [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$DATA/postgres" status >/dev/null 2>&1 && echo "postgres: running" || echo "postgres: stopped"
     pid_alive "$DATA/redis/redis.pid" && echo "redis: running" || echo "redis: stopped"
     ;;
   env) print_env ;;
-  *) die "usage: stack.sh up|down|status|env" ;;
+  crash) crash "${2:-}" ;;
+  *) die "usage: stack.sh up|down|status|env|crash" ;;
 esac

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const setup = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-setup', logger });
   await untilItWorks(
     'creating the Kafka topics',
-    () => ensureTopics(setup, topicsFor(config.KAFKA_TOPIC_PREFIX)),
+    () => ensureTopics(setup, topicsFor(config.KAFKA_TOPIC_PREFIX), config.KAFKA_REPLICATION_FACTOR),
     {
       logger,
     },

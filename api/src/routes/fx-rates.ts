@@ -1,11 +1,11 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { CurrencyCode, SetFxRateRequest, type FxRate } from '../../../contracts/src';
 import { InvalidRateError, formatRate, parseRate, type Rate } from '../../../platform/money';
 import type { Pool } from '../../../platform/postgres';
 import { listRates, upsertRate } from '../data-access/fx-rates';
 import { ApiError } from '../http/api-error';
+import { requireAdmin as adminOnly } from '../http/require-admin';
 import { validate } from '../http/validate';
 
 const PairParams = z.object({ base: CurrencyCode, quote: CurrencyCode }).refine((p) => p.base !== p.quote, {
@@ -13,17 +13,10 @@ const PairParams = z.object({ base: CurrencyCode, quote: CurrencyCode }).refine(
   path: ['quote'],
 });
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 /** Operator-only routes: exchange rates are never set by tenants. */
 export function fxRateRoutes(deps: { pool: Pool; adminToken: string | undefined }): Router {
   const router = Router();
-  const requireAdmin: RequestHandler = (req, _res, next) => {
-    const given = /^Bearer (\S+)$/i.exec(req.get('Authorization') ?? '')?.[1];
-    if (!deps.adminToken || !given || !timingSafeEqual(digest(given), digest(deps.adminToken)))
-      throw new ApiError('admin_token_invalid', 'this route needs the operator admin token');
-    next();
-  };
+  const requireAdmin = adminOnly(deps.adminToken);
 
   router.put('/admin/fx-rates/:base/:quote', requireAdmin, async (req, res) => {
     const { base, quote } = validate(PairParams, req.params, 'path');

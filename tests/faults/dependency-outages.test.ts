@@ -1,0 +1,65 @@
+import { faultStack, type FaultStack } from './support/fault-stack';
+import { runScenario } from './support/scenario';
+
+/**
+ * Outages of PostgreSQL, the (single) Kafka broker and Redis under load, on the suite's own
+ * instance. An outage has a length of its own (it is the fault, not a wait for a condition):
+ * OUTAGE_MS, then the dependency is started again and the recovery is measured from the moment
+ * it answers.
+ */
+const OUTAGE_MS = 4_000;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('dependency outages under load', () => {
+  let stack: FaultStack;
+  let connection: Record<string, string>;
+  beforeAll(async () => {
+    stack = faultStack();
+    connection = await stack.connection();
+  });
+  // Whatever a scenario left stopped is started again for the next one.
+  afterEach(() => stack.up());
+
+  const outage = (component: 'postgres' | 'kafka' | 'redis') => async () => {
+    const faultAt = Date.now();
+    await stack.crash(component);
+    await pause(OUTAGE_MS);
+    await stack.up();
+    return { faultAt, restoredAt: Date.now() };
+  };
+
+  it('when PostgreSQL shuts down immediately and starts again, no service exits, clients get 503s, and commits and deliveries resume within 30 s', async () => {
+    const { violations } = await runScenario({
+      name: 'postgres-immediate-stop',
+      stack,
+      connection,
+      fault: outage('postgres'),
+      bounds: { recovery_s: 30, first_accept_s: 30, delivery_recovery_s: 30 },
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('when the Kafka broker is killed (-9) and restarted, submissions are still answered, and commits and deliveries resume within 30 s', async () => {
+    const { violations } = await runScenario({
+      name: 'kafka-broker-kill',
+      stack,
+      connection,
+      fault: outage('kafka'),
+      bounds: { recovery_s: 30, first_accept_s: 30, delivery_recovery_s: 30 },
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('when Redis is killed and restarted, requests are neither held nor refused (the limiter falls back) and nothing is lost', async () => {
+    const { violations } = await runScenario({
+      name: 'redis-kill',
+      stack,
+      connection,
+      fault: outage('redis'),
+      // Redis only backs the rate limiter: no client should notice it went away.
+      allowedAnswers: [],
+      bounds: { first_accept_s: 30, answer_during_fault_s: 2 },
+    });
+    expect(violations).toEqual([]);
+  });
+});
