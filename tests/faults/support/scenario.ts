@@ -76,6 +76,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     WEBHOOK_DISPATCHER_GROUP_ID: `${prefix}webhooks`,
     API_HOST: '127.0.0.1',
     API_PORT: String(await freePort()),
+    // Several processors side by side: each takes a free ops port (/metrics, /healthz, /readyz).
+    PROCESSOR_OPS_PORT: '0',
+    WEBHOOK_OPS_PORT: '0',
+    API_OPS_PORT: '0',
     LOG_LEVEL: 'info',
     RATE_LIMIT_PUBLIC_PER_MINUTE: '100000',
     RATE_LIMIT_KEY_PER_SECOND: '100000',
