@@ -55,21 +55,35 @@ export interface BatchObserver {
   batchCommitted(outcomes: readonly Outcome[], size: number, started_ms: number): void;
 }
 
-/** Counts outcomes and observes the batch; only increments and observations (the hot path). */
+/**
+ * Counts outcomes and observes the batch: increments and observations only (the hot path). Counts
+ * are summed per label set first, so a batch costs one increment per kind and reason, not per command.
+ */
 export function batchMetrics(metrics: ProcessorMetrics): BatchObserver {
   return {
     batchCommitted(outcomes, size, started_ms) {
       metrics.batchDuration.observe((performance.now() - started_ms) / 1000);
       metrics.batchSize.observe(size);
       const now = Date.now();
+      const committed = new Map<string, number>();
+      const rejected = new Map<string, { kind: string; reason: string; n: number }>();
       for (const o of outcomes) {
-        if (o.status === 'committed') metrics.committed.inc({ kind: o.command.kind });
-        else metrics.rejected.inc({ kind: o.command.kind, reason: o.reason ?? 'unknown' });
+        const kind = o.command.kind;
+        if (o.status === 'committed') committed.set(kind, (committed.get(kind) ?? 0) + 1);
+        else {
+          const reason = o.reason ?? 'unknown';
+          const key = `${kind}:${reason}`;
+          const r = rejected.get(key) ?? { kind, reason, n: 0 };
+          r.n++;
+          rejected.set(key, r);
+        }
         // Only a transfer the API accepted has an accept time (its pending row); a command produced
         // straight to Kafka is accepted by this very batch.
         if (o.write === 'update')
           metrics.acceptToFinal.observe(Math.max(0, now - o.createdAt.getTime()) / 1000);
       }
+      for (const [kind, n] of committed) metrics.committed.inc({ kind }, n);
+      for (const { kind, reason, n } of rejected.values()) metrics.rejected.inc({ kind, reason }, n);
     },
   };
 }
