@@ -6,7 +6,9 @@ import { createLogger } from '../../platform/logger';
 import type { ReadinessReport } from '../../platform/metrics/readiness';
 import { loadProcessorConfig } from '../../processor/src/config';
 import { createProcessor } from '../../processor/src/create-processor';
+import { createDispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { startTcpProxy } from '../support/tcp-proxy';
+import { dispatcherConfig } from '../webhooks/harness';
 import { eventually } from '../webhooks/test-receiver';
 
 const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
@@ -159,6 +161,32 @@ describe('/readyz', () => {
     } finally {
       proxy.restore();
       await processor.stop();
+    }
+  });
+
+  it('the webhook dispatcher turns unready while PostgreSQL is unreachable and ready again when it returns', async () => {
+    await ensureTopics(kafka, topics);
+    const dispatcher = createDispatcher(dispatcherConfig(prefix, { DATABASE_URL: proxiedUrl }), logger);
+    await dispatcher.start();
+    try {
+      const opsUrl = dispatcher.opsUrl()!;
+      const ready = await readyzBecomes(opsUrl, 200);
+      expect(ready.body.checks).toMatchObject({
+        postgres: { status: 'up' },
+        migrations: { status: 'up' },
+        kafka_consumer: { status: 'up', detail: '8 partitions assigned' },
+      });
+
+      proxy.cut();
+      const down = await readyzBecomes(opsUrl, 503);
+      expect(down.body.checks.postgres).toMatchObject({ status: 'down' });
+      expect(down.body.checks.kafka_consumer).toMatchObject({ status: 'up' });
+
+      proxy.restore();
+      await readyzBecomes(opsUrl, 200);
+    } finally {
+      proxy.restore();
+      await dispatcher.stop();
     }
   });
 
