@@ -82,6 +82,7 @@ export async function existingTenants(client: PoolClient, ids: string[]): Promis
  * commands' transfer ids, so that a command reusing another request's id is recognised before
  * anything is written. `= ANY` on both columns walks the unique index; exact pairs are kept in
  * memory. One statement for both: they are mostly the same rows (a REST command's pending row).
+ * Another tenant's row holding a reused id is locked too, harmlessly, until the batch commits.
  */
 export async function lockExistingTransfers(
   client: PoolClient,
@@ -95,8 +96,10 @@ export async function lockExistingTransfers(
     request_hash: Buffer;
     created_at: Date;
   }>(
+    // Not `(...) OR id = ANY(...)`: an OR lets the planner scan the tenant's whole index range.
     `SELECT id, tenant_id, idempotency_key, status, request_hash, created_at FROM transfers
-      WHERE (tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])) OR id = ANY($3::uuid[])
+      WHERE id IN (SELECT id FROM transfers WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])
+                   UNION ALL SELECT unnest($3::uuid[]))
       ORDER BY id FOR UPDATE`,
     [
       [...new Set(commands.map((c) => c.tenantId))],

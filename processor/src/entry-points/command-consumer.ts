@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
 import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
 import { parseCommand } from '../domain/parse-command';
-import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
-import { classifyFailure } from '../domain/transient-error';
+import { PermanentCommandError } from '../domain/errors';
 import type { Command } from '../domain/types';
-import { processCommands, type BatchReport, type ProcessorDeps } from '../process-commands';
+import { processCommands, type ProcessorDeps } from '../process-commands';
+import { processWithRetry } from './process-with-retry';
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -90,7 +89,13 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
         deadLetters.push({ message, error });
       }
     }
-    const report = await processWithRetry([...origin.keys()], payload, log);
+    const report = await processWithRetry([...origin.keys()], {
+      process: (commands) => processCommands(options.processor, commands),
+      retryBackoffMaxMs: options.retryBackoffMaxMs,
+      stillOwned: () => payload.isRunning() && !payload.isStale(),
+      heartbeat,
+      log,
+    });
     for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });
     if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
     for (const d of deadLetters) span.deadLettered(d.message, d.error.reason);
@@ -110,80 +115,6 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     };
     span.counted(counts);
     log.debug({ offset: last, ...counts }, 'batch committed');
-  }
-
-  /**
-   * Retries a batch while the database is unreachable (for as long as the consumer runs) and,
-   * briefly, when it raced another transaction (a concurrent duplicate, a deadlock: the retry
-   * resolves them). A batch failing for any other reason, or still conflicting, is bisected:
-   * each half is tried on its own, in order, so the good commands commit at once and only the
-   * command that causes the failure is dead-lettered, after about log2(size) failed attempts
-   * instead of one transaction per command.
-   */
-  async function processWithRetry(
-    commands: Command[],
-    payload: EachBatchPayload,
-    log: Logger,
-  ): Promise<BatchReport> {
-    const conflictRetriesMax = commands.length === 1 ? CONFLICT_RETRIES_MAX : CONFLICT_RETRIES_BEFORE_SPLIT;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await processCommands(options.processor, commands);
-      } catch (error) {
-        const kind = classifyFailure(error);
-        if (kind === 'unavailable' || (kind === 'conflict' && attempt < conflictRetriesMax)) {
-          if (!payload.isRunning() || payload.isStale()) throw error;
-          const cap = kind === 'conflict' ? CONFLICT_BACKOFF_MAX_MS : options.retryBackoffMaxMs;
-          const wait = Math.min(cap, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
-          log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
-          // Heartbeats go on while the batch waits, or a database outage longer than the session
-          // would also make the group give this member's partitions away.
-          for (let waited = 0; waited < wait; waited += HEARTBEAT_STEP_MS) {
-            await sleep(Math.min(HEARTBEAT_STEP_MS, wait - waited));
-            await payload.heartbeat();
-          }
-          continue;
-        }
-        if (commands.length === 1) return failed(commands[0]!, error, log);
-        log.warn({ err: error, size: commands.length }, 'batch failed; bisecting it to isolate the command');
-        const middle = Math.ceil(commands.length / 2);
-        const first = await processWithRetry(commands.slice(0, middle), payload, log);
-        const second = await processWithRetry(commands.slice(middle), payload, log);
-        return {
-          committed: first.committed + second.committed,
-          rejected: first.rejected + second.rejected,
-          duplicates: first.duplicates + second.duplicates,
-          deadLetters: [...first.deadLetters, ...second.deadLetters],
-        };
-      }
-    }
-  }
-
-  /**
-   * A command that fails on its own is dead-lettered processing_failed. The raw error may quote
-   * PostgreSQL (constraint names, other rows' keys): it goes to the log only, under a reference
-   * that the dead letter carries instead.
-   */
-  function failed(command: Command, error: unknown, log: Logger): BatchReport {
-    const reference = randomUUID();
-    log.error(
-      { err: error, reference, transfer_id: command.transferId, bug: error instanceof LedgerInvariantError },
-      'command cannot be processed; dead-lettering',
-    );
-    return {
-      committed: 0,
-      rejected: 0,
-      duplicates: 0,
-      deadLetters: [
-        {
-          command,
-          error: new PermanentCommandError(
-            'processing_failed',
-            `the ledger could not process this command; operators can look up reference ${reference}`,
-          ),
-        },
-      ],
-    };
   }
 
   async function sendDeadLetters(items: DeadLetter[], topic: string, partition: number, log: Logger) {
@@ -218,15 +149,3 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     logger,
   );
 }
-
-const HEARTBEAT_STEP_MS = 500;
-/**
- * Retries of a single command that raced another transaction; its partition waits meanwhile, so
- * the backoff stays short (legitimate races resolve at the first retry): ≈ 1 s in all at most.
- */
-const CONFLICT_RETRIES_MAX = 8;
-const CONFLICT_BACKOFF_MAX_MS = 200;
-/** A batch still conflicting after this many retries is bisected rather than retried whole. */
-const CONFLICT_RETRIES_BEFORE_SPLIT = 1;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
