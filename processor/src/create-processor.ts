@@ -46,7 +46,15 @@ export async function createProcessor(
     fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
     retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
     sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
-    processor: { pool, logger, eventsTopic: topics.events, cache: createProcessorCache() },
+    processor: {
+      pool,
+      logger,
+      eventsTopic: topics.events,
+      cache: createProcessorCache({
+        accountsMax: config.PROCESSOR_ACCOUNT_CACHE_MAX,
+        tenantsMax: config.PROCESSOR_TENANT_CACHE_MAX,
+      }),
+    },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
     tracing,

@@ -25,7 +25,7 @@ export interface ProcessorCacheBounds {
 const DEFAULT_BOUNDS: ProcessorCacheBounds = {
   tenantsMax: 50_000,
   accountsMax: 200_000,
-  systemAccountsMax: 50_000,
+  systemAccountsMax: 200_000,
 };
 
 export const createProcessorCache = (bounds: Partial<ProcessorCacheBounds> = {}): ProcessorCache => {
