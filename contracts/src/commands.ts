@@ -15,7 +15,8 @@ export const COMMAND_BYTES_MAX = 16 * 1024;
 export const TransferCommandPayloadV1 = z
   .object({
     transfer_id: Uuid.optional().meta({
-      description: 'Optional; when absent the id is derived from tenant_id and idempotency_key',
+      description:
+        'Optional; when absent the id is derived from tenant_id and idempotency_key. An id already used by another request dead-letters the command as transfer_id_conflict',
     }),
     tenant_id: Uuid,
     idempotency_key: IdempotencyKey,
