@@ -27,7 +27,6 @@ describe('commands that can never be written hold up nobody and reveal nothing',
   let system: System;
   let kafka: Kafka;
   let producer: Producer;
-  let dlq: Awaited<ReturnType<typeof collect>>;
   beforeAll(async () => {
     system = await startSystem();
     kafka = createKafka({
@@ -37,17 +36,21 @@ describe('commands that can never be written hold up nobody and reveal nothing',
     });
     producer = createIdempotentProducer(kafka);
     await producer.connect();
-    dlq = await collect(kafka, system.topics.deadLetter);
   });
   afterAll(async () => {
-    await dlq.stop();
     await producer.disconnect();
     await system.stop();
   });
 
+  /** The dead letter of a command, read from a consumer started once the topics are well in use. */
   const deadLetterOf = async (transferId: string) => {
-    const about = (m: KafkaMessage) => m.value?.toString().includes(transferId);
-    return (await dlq.until((all) => all.some(about))).find(about)!;
+    const dlq = await collect(kafka, system.topics.deadLetter);
+    try {
+      const about = (m: KafkaMessage) => m.value?.toString().includes(transferId);
+      return (await dlq.until((all) => all.some(about))).find(about)!;
+    } finally {
+      await dlq.stop();
+    }
   };
 
   it("dead-letters at once, as transfer_id_conflict, a command reusing another tenant's transfer id; the commands after it commit without waiting", async () => {
