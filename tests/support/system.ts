@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
-import { createKafka, deleteTopics, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
+import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';
 import { loadProcessorConfig } from '../../processor/src/config';
@@ -25,7 +25,7 @@ export interface System {
  * other test files by a unique topic prefix and consumer group.
  */
 export async function startSystem(overrides: Record<string, string> = {}): Promise<System> {
-  const prefix = `t-${randomUUID().slice(0, 8)}.`;
+  const prefix = `${process.env.TEST_TOPIC_RUN ?? 't-'}${randomUUID().slice(0, 8)}.`;
   const env = {
     ...process.env,
     KAFKA_TOPIC_PREFIX: prefix,
@@ -62,10 +62,9 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     async stop() {
       await api.stop();
       await processor.stop();
-      // Test files share the database and its one outbox relay (whichever processor holds the
-      // lock relays every file's rows): deleting topics that rows still wait for would stall the
-      // relay for everyone, so the topics go only once their events are on Kafka.
-      if (await outboxDrained(pool, topics.events)) await deleteTopics(kafka, topics);
+      // The topics stay until the whole run is over (global-teardown.ts): test files share the
+      // database and its one outbox relay, whose producer, once it has sent to a topic, cannot
+      // send anything after that topic is deleted.
       await pool.end();
     },
   };

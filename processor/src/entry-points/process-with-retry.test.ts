@@ -96,6 +96,20 @@ describe('retrying and bisecting a failed batch', () => {
     expect(l.slept.reduce((a, b) => a + b, 0)).toBeLessThan(1_000);
   });
 
+  it('gives a failing batch back, dead-lettering nothing, once the consumer is stopping', async () => {
+    const all = commands(10);
+    const l = ledger(() => new Error('Cannot use a pool after calling end on the pool'));
+    let owned = true;
+    l.options.stillOwned = () => owned;
+    const process = l.options.process;
+    l.options.process = async (batch) => {
+      owned = false; // the stop lands while the batch runs
+      return process(batch);
+    };
+    await expect(processWithRetry(all, l.options)).rejects.toThrow('Cannot use a pool');
+    expect(l.attempts).toHaveLength(1);
+  });
+
   it('keeps retrying the whole batch while the database is unreachable', async () => {
     const all = commands(10);
     const l = ledger((_, attempt) =>

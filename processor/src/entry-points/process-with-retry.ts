@@ -34,7 +34,7 @@ const HEARTBEAT_STEP_MS = 500;
  * or still conflicting, is bisected: each half is tried on its own, in partition order, so the
  * good commands commit at once and only the command that causes the failure is dead-lettered
  * (processing_failed), after about 2·log2(size) attempts rather than one transaction per command.
- * @throws the last error when the partition stopped being ours during a retry
+ * @throws the last error when the consumer is stopping or the partition is no longer ours
  */
 export async function processWithRetry(commands: Command[], o: RetryOptions): Promise<BatchReport> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -44,8 +44,11 @@ export async function processWithRetry(commands: Command[], o: RetryOptions): Pr
       return await o.process(commands);
     } catch (error) {
       const kind = classifyFailure(error);
+      // Stopping (or the partition moved): nothing is dead-lettered or retried, the batch is left
+      // uncommitted for whoever consumes the partition next. A stop closes the pool under a
+      // running batch, and that error says nothing about the commands.
+      if (!o.stillOwned()) throw error;
       if (kind === 'unavailable' || (kind === 'conflict' && attempt < conflictRetriesMax)) {
-        if (!o.stillOwned()) throw error;
         const cap = kind === 'conflict' ? CONFLICT_BACKOFF_MAX_MS : o.retryBackoffMaxMs;
         const wait = Math.min(cap, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
         o.log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
