@@ -156,9 +156,17 @@ describe('commands that can never be written hold up nobody and reveal nothing',
         currency: 'USD',
       });
     const poisonId = randomUUID();
-    // Passes the command schema, but PostgreSQL text cannot hold a NUL: the whole batch fails.
-    // (Should the contract come to refuse NUL, use another value the schema accepts and the
-    // database does not.)
+    // A command the real database refuses, whatever the reason (the input rules leave none that
+    // is known): a trigger, for this one transfer only, raises an error quoting PostgreSQL the
+    // way a unique violation on another tenant's row would. The whole batch fails with it.
+    const trigger = `poison_${poisonId.replaceAll('-', '')}`;
+    await system.pool.query(
+      `CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         RAISE EXCEPTION 'duplicate key value violates unique constraint "transfers_pkey"' USING ERRCODE = 'P0001';
+       END $$;
+       CREATE TRIGGER ${trigger} BEFORE INSERT ON transfers FOR EACH ROW
+         WHEN (NEW.id = '${poisonId}') EXECUTE FUNCTION ${trigger}();`,
+    );
     const poison = commandJson({
       transfer_id: poisonId,
       tenant_id: tenantId,
@@ -167,7 +175,6 @@ describe('commands that can never be written hold up nobody and reveal nothing',
       destination_account_id: to,
       amount: '1',
       currency: 'USD',
-      description: 'nul \u0000 here',
     });
     const count = 60;
     await producer.send({
@@ -179,7 +186,9 @@ describe('commands that can never be written hold up nobody and reveal nothing',
       ],
     });
 
-    const dead = await deadLetterOf(poisonId);
+    const dead = await deadLetterOf(poisonId).finally(() =>
+      system.pool.query(`DROP TRIGGER ${trigger} ON transfers; DROP FUNCTION ${trigger}();`),
+    );
     expect(header(dead, DEAD_LETTER_HEADERS.reason)).toBe('processing_failed');
     expect(header(dead, DEAD_LETTER_HEADERS.detail)).not.toMatch(RAW_DATABASE_TEXT);
     expect(header(dead, DEAD_LETTER_HEADERS.detail)).toMatch(/reference [0-9a-f-]{36}/);
