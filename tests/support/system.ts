@@ -61,10 +61,14 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     },
     async stop() {
       await api.stop();
+      // Test files share the database and its one outbox relay (whichever processor holds the
+      // lock relays every file's rows), so the topics go only at the end of the run
+      // (global-teardown.ts), and only those whose events are all on Kafka: a relay stalls on a
+      // row whose topic is gone, and its producer, once it has sent to a topic, can send nothing
+      // after that topic is deleted. Waiting before this processor stops lets a relay (maybe
+      // this one) send this file's last events.
+      await outboxDrained(pool, topics.events);
       await processor.stop();
-      // The topics stay until the whole run is over (global-teardown.ts): test files share the
-      // database and its one outbox relay, whose producer, once it has sent to a topic, cannot
-      // send anything after that topic is deleted.
       await pool.end();
     },
   };
