@@ -178,6 +178,21 @@ describe('deciding a batch of commands in partition order', () => {
     expect(decideBatch([done], s).duplicates.map((x) => x.kind)).toEqual(['same']);
   });
 
+  it('finalises the pending transfer the API recorded when the same request comes under another transfer id', () => {
+    const resent = command({ transferId: 'producer-chosen-id' });
+    const scope = idempotencyScope(TENANT, resent.idempotencyKey);
+    const s = state([account('a', 100n), account('b', 0n)], {
+      existing: new Map([
+        [scope, { id: 'api-id', status: 'pending', requestHash: resent.requestHash, createdAt: new Date(0) }],
+      ]),
+      transferIdOwners: new Map([['api-id', scope]]),
+    });
+    const d = decideBatch([resent], s);
+    expect(d.outcomes.map((o) => [o.command.transferId, o.write, o.status])).toEqual([
+      ['api-id', 'update', 'committed'],
+    ]);
+  });
+
   it("answers account_not_found for another tenant's frozen or closed account, and the precise reason for one's own", () => {
     const s = state([
       account('a', 100n),
