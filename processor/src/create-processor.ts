@@ -4,7 +4,6 @@ import { createPool } from '../../platform/postgres';
 import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
-import { loadSystemAccounts } from './data-access/ledger-store';
 import { createCommandConsumer } from './entry-points/command-consumer';
 import { createOutboxRelay } from './outbox-relay';
 import { createProcessorCache } from './process-commands';
@@ -26,14 +25,6 @@ export async function createProcessor(
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);
   let stopping = false;
-  const systemAccounts = await untilItWorks(
-    'reading the system accounts from PostgreSQL',
-    async () => {
-      const client = await pool.connect();
-      return loadSystemAccounts(client).finally(() => client.release());
-    },
-    { logger, stopped: () => stopping },
-  );
 
   const relay = createOutboxRelay({
     pool,
@@ -55,7 +46,15 @@ export async function createProcessor(
     fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
     retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
     sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
-    processor: { pool, logger, eventsTopic: topics.events, systemAccounts, cache: createProcessorCache() },
+    processor: {
+      pool,
+      logger,
+      eventsTopic: topics.events,
+      cache: createProcessorCache({
+        accountsMax: config.PROCESSOR_ACCOUNT_CACHE_MAX,
+        tenantsMax: config.PROCESSOR_TENANT_CACHE_MAX,
+      }),
+    },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
     tracing,
