@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
+import { databaseAnswers } from '../../../platform/postgres';
 import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
 import { parseCommand } from '../domain/parse-command';
 import { PermanentCommandError } from '../domain/errors';
@@ -94,6 +95,7 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
       retryBackoffMaxMs: options.retryBackoffMaxMs,
       stillOwned: () => payload.isRunning() && !payload.isStale(),
       heartbeat,
+      databaseAnswers: () => databaseAnswers(options.processor.pool),
       log,
     });
     for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });

@@ -28,6 +28,7 @@ function ledger(fail: (batch: Command[], attempt: number) => Error | undefined) 
   const attempts: Command[][] = [];
   const committed: Command[] = [];
   const slept: number[] = [];
+  let databaseUp = true;
   const options: RetryOptions = {
     process: async (batch) => {
       attempts.push(batch);
@@ -39,10 +40,19 @@ function ledger(fail: (batch: Command[], attempt: number) => Error | undefined) 
     retryBackoffMaxMs: 5_000,
     stillOwned: () => true,
     heartbeat: async () => {},
+    databaseAnswers: async () => databaseUp,
     log,
     sleep: async (ms) => void slept.push(ms),
   };
-  return { attempts, committed, slept, options };
+  return {
+    attempts,
+    committed,
+    slept,
+    options,
+    setDatabaseUp: (up: boolean) => {
+      databaseUp = up;
+    },
+  };
 }
 
 describe('retrying and bisecting a failed batch', () => {
@@ -118,5 +128,30 @@ describe('retrying and bisecting a failed batch', () => {
     const report = await processWithRetry(all, l.options);
     expect(report.committed).toBe(10);
     expect(l.attempts.every((a) => a.length === 10)).toBe(true);
+  });
+
+  it('never dead-letters while the database is down: a connection error with a Node code is an outage', async () => {
+    const all = commands(8);
+    let outage = 3;
+    // The socket of a stopped local PostgreSQL is gone: node-postgres fails with ENOENT in `code`.
+    const l = ledger(() =>
+      outage-- > 0 ? pgError('ENOENT', 'connect ENOENT /tmp/.s.PGSQL.5432') : undefined,
+    );
+    const report = await processWithRetry(all, l.options);
+    expect(report.deadLetters).toEqual([]);
+    expect(l.committed).toEqual(all);
+    expect(l.attempts.every((batch) => batch.length === all.length)).toBe(true);
+  });
+
+  it('treats an unforeseen error as an outage while the database does not answer', async () => {
+    const all = commands(4);
+    const l = ledger((_batch, attempt) => (attempt <= 2 ? new Error('something nobody foresaw') : undefined));
+    l.setDatabaseUp(false);
+    const pending = processWithRetry(all, l.options);
+    await new Promise((resolve) => setImmediate(resolve));
+    l.setDatabaseUp(true);
+    const report = await pending;
+    expect(report.deadLetters).toEqual([]);
+    expect(l.committed).toEqual(all);
   });
 });

@@ -13,6 +13,12 @@ export interface RetryOptions {
   /** False once the partition is no longer this consumer's: retrying stops, the error is thrown. */
   stillOwned: () => boolean;
   heartbeat: () => Promise<void>;
+  /**
+   * Whether the database answers right now. Asked before a failure is blamed on the commands: an
+   * error of a shape nobody foresaw, met while the database is down, is an outage, never a reason
+   * to dead-letter a command.
+   */
+  databaseAnswers: () => Promise<boolean>;
   log: Logger;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -43,7 +49,8 @@ export async function processWithRetry(commands: Command[], o: RetryOptions): Pr
     try {
       return await o.process(commands);
     } catch (error) {
-      const kind = classifyFailure(error);
+      let kind = classifyFailure(error);
+      if (kind === 'permanent' && !(await o.databaseAnswers())) kind = 'unavailable';
       // Stopping (or the partition moved): nothing is dead-lettered or retried, the batch is left
       // uncommitted for whoever consumes the partition next. A stop closes the pool under a
       // running batch, and that error says nothing about the commands.
