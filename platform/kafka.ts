@@ -57,7 +57,9 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
     brokers: options.brokers,
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
-    retry: { initialRetryTime: 100, retries: 8 },
+    // Retries at most every 2 s: after a broker restart, clients are back within seconds instead
+    // of kafkajs's default backoff that grows to 30 s.
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
   });

@@ -1,5 +1,6 @@
 import { Pool, type PoolClient, types } from 'pg';
 import type { Logger } from './logger';
+import { withTimeout } from './retry';
 
 // BIGINT and NUMERIC arrive as strings; money code turns them into bigint itself. Never Number.
 types.setTypeParser(types.builtins.INT8, (v) => v);
@@ -100,5 +101,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // node-postgres reports a dropped or refused connection with plain Errors; their messages are all it gives.
   return /Connection terminated|timeout exceeded when trying to connect|connection error|Client has encountered a connection error/i.test(
     error.message,
+  );
+}
+
+/** Whether the database answers a trivial query within `timeout_ms` (a health probe, never throws). */
+export async function databaseAnswers(pool: Pool, timeout_ms = 1_500): Promise<boolean> {
+  return withTimeout(pool.query('SELECT 1'), timeout_ms, 'PostgreSQL probe').then(
+    () => true,
+    () => false,
   );
 }

@@ -15,7 +15,8 @@ export const COMMAND_BYTES_MAX = 16 * 1024;
 export const TransferCommandPayloadV1 = z
   .object({
     transfer_id: Uuid.optional().meta({
-      description: 'Optional; when absent the id is derived from tenant_id and idempotency_key',
+      description:
+        'Optional; when absent the id is derived from tenant_id and idempotency_key. An id already used by another request dead-letters the command as transfer_id_conflict',
     }),
     tenant_id: Uuid,
     idempotency_key: IdempotencyKey,
@@ -55,12 +56,19 @@ export const DEAD_LETTER_HEADERS = {
   sourceOffset: 'x-dead-letter-source-offset',
 } as const;
 
+/**
+ * Why a command was dead-lettered (the `x-dead-letter-reason` header). The detail header never
+ * says anything about another tenant's data: transfer_id_conflict means the command's
+ * transfer_id is already taken by another request, whoever made it; processing_failed carries
+ * only a reference to the processor's log line.
+ */
 export const DEAD_LETTER_REASONS = [
   'malformed_json',
   'schema_violation',
   'oversized',
   'unknown_tenant',
   'idempotency_key_reused',
+  'transfer_id_conflict',
   'processing_failed',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -21,7 +21,7 @@ export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
 /** Final reasons a transfer is rejected. Stable codes. */
 export const REJECTION_REASONS = {
   insufficient_funds: 'the debited account does not hold enough funds',
-  account_not_found: 'an account does not exist',
+  account_not_found: 'an account does not exist or cannot be used by this tenant',
   account_not_owned: 'the debited account does not belong to the tenant',
   account_frozen: 'an account is frozen',
   account_closed: 'an account is closed',

@@ -20,6 +20,18 @@ export const processorConfigSchema = z.object({
     300_000,
   ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
+  PROCESSOR_ACCOUNT_CACHE_MAX: env.int(
+    'account currencies kept in memory (least recently used go first)',
+    200_000,
+    1,
+    10_000_000,
+  ),
+  PROCESSOR_TENANT_CACHE_MAX: env.int(
+    'tenants known to exist kept in memory (least recently used go first)',
+    50_000,
+    1,
+    10_000_000,
+  ),
   OUTBOX_BATCH_SIZE_MAX: env.int('events relayed per round (whole batches, at least one)', 6000, 1, 50_000),
   OUTBOX_REQUEST_BYTES_MAX: env.int(
     'payload bytes per Kafka request of the relay (below the broker message.max.bytes)',

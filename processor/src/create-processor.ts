@@ -3,14 +3,12 @@ import type { Logger } from '../../platform/logger';
 import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
 import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
-import { startOpsServer } from '../../platform/metrics/ops-server';
-import type { ReadinessCheck } from '../../platform/metrics/readiness';
+import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
 import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
-import { loadSystemAccounts } from './data-access/ledger-store';
 import { createCommandConsumer } from './entry-points/command-consumer';
 import { registerBacklogGauges } from './backlog-gauges';
 import { batchMetrics, countingDeadLetters, createProcessorMetrics } from './metrics';
@@ -37,29 +35,8 @@ export async function createProcessor(
   const metrics = createProcessorMetrics(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'processor', logger });
   registerBacklogGauges(registry, opsDb, logger);
-  // The consumer is made once PostgreSQL has answered; until then it has not joined either.
-  let consumerJoined: ReadinessCheck['run'] = async () => ({ ok: false, detail: 'not started' });
-  // First, before waiting for PostgreSQL: /healthz and /readyz answer while the processor waits.
-  const ops = await startOpsServer({
-    host: config.OPS_HOST,
-    port: config.PROCESSOR_OPS_PORT,
-    registry,
-    checks: [
-      postgresCheck(opsDb),
-      migrationsCheck(opsDb),
-      { name: 'kafka_consumer', critical: true, run: () => consumerJoined() },
-    ],
-    logger: logger.child({ component: 'ops' }),
-  });
+  let ops: OpsServer | undefined;
   let stopping = false;
-  const systemAccounts = await untilItWorks(
-    'reading the system accounts from PostgreSQL',
-    async () => {
-      const client = await pool.connect();
-      return loadSystemAccounts(client).finally(() => client.release());
-    },
-    { logger, stopped: () => stopping },
-  );
 
   const relay = createOutboxRelay({
     pool,
@@ -85,8 +62,10 @@ export async function createProcessor(
       pool,
       logger,
       eventsTopic: topics.events,
-      systemAccounts,
-      cache: createProcessorCache(),
+      cache: createProcessorCache({
+        accountsMax: config.PROCESSOR_ACCOUNT_CACHE_MAX,
+        tenantsMax: config.PROCESSOR_TENANT_CACHE_MAX,
+      }),
       observer: batchMetrics(metrics),
     },
     logger: logger.child({ component: 'command-consumer' }),
@@ -94,10 +73,18 @@ export async function createProcessor(
     tracing,
   });
   instrumentConsumerLag(consumer.consumer, registry);
-  consumerJoined = consumerGroupCheck(consumer.consumer).run;
+  const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
   return {
     async start(): Promise<void> {
+      // First: /healthz and /readyz (not ready) answer while it connects and joins its group.
+      ops = await startOpsServer({
+        host: config.OPS_HOST,
+        port: config.PROCESSOR_OPS_PORT,
+        registry,
+        checks,
+        logger: logger.child({ component: 'ops' }),
+      });
       await untilItWorks('connecting to Kafka', () => producer.connect(), {
         logger,
         stopped: () => stopping,
@@ -112,11 +99,11 @@ export async function createProcessor(
       await relay.stop();
       await producer.disconnect();
       await pool.end();
-      await ops.close();
+      await ops?.close();
       await opsDb.end();
     },
     consumer: consumer.consumer,
-    /** The ops server's URL (/metrics, /healthz, /readyz). */
-    opsUrl: (): string => ops.url,
+    /** The ops server's URL (/metrics, /healthz, /readyz) once started. */
+    opsUrl: (): string | undefined => ops?.url,
   };
 }

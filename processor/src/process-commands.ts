@@ -1,5 +1,6 @@
 import { isSupportedCurrency, type CurrencyCode } from '../../contracts/src';
 import type { Logger } from '../../platform/logger';
+import { AMOUNT_MAX } from '../../platform/money';
 import { withTransaction, type Pool } from '../../platform/postgres';
 import { buildEvents } from './domain/build-events';
 import { decideBatch } from './domain/decide-batch';
@@ -8,25 +9,24 @@ import { PermanentCommandError } from './domain/errors';
 import { netDeltas, reconcileBalances } from './domain/reconcile-balances';
 import * as store from './data-access/ledger-store';
 import type { BatchObserver } from './metrics';
+import {
+  currenciesOf,
+  knownTenants,
+  rememberSystemAccounts,
+  systemAccountsOf,
+  type ProcessorCache,
+} from './processor-cache';
+
+export { createProcessorCache, type ProcessorCache } from './processor-cache';
 
 export interface ProcessorDeps {
   pool: Pool;
   logger: Logger;
   eventsTopic: string;
-  /** `${kind}:${currency}` -> id of the world / fx_house account. */
-  systemAccounts: Map<string, string>;
   cache: ProcessorCache;
   /** Told of each committed batch (metrics); optional so that tests may leave it out. */
   observer?: BatchObserver;
 }
-
-/** Facts that never change once true (a tenant exists, an account's currency), kept in memory. */
-export interface ProcessorCache {
-  tenants: Set<string>;
-  currencies: Map<string, CurrencyCode>;
-}
-
-export const createProcessorCache = (): ProcessorCache => ({ tenants: new Set(), currencies: new Map() });
 
 export interface BatchReport {
   committed: number;
@@ -36,14 +36,13 @@ export interface BatchReport {
   deadLetters: Array<{ command: Command; error: PermanentCommandError }>;
 }
 
-const CACHE_ENTRIES_MAX = 200_000;
-
 /**
  * Commits a batch of commands (in partition order) in one PostgreSQL transaction: deduplicates
- * on (tenant, idempotency key), decides every command in memory against the balances read,
- * writes transfers, netted balances (row locks taken last, in id order), entries and outbox
- * events with set-based statements. Safe to call again with
- * the same commands: what committed before is recognised and skipped.
+ * on (tenant, idempotency key), sets aside commands whose transfer id another request holds,
+ * creates the tenants' system accounts the batch needs, decides every command in memory
+ * against the balances read, writes transfers, netted balances (row locks taken last, in id
+ * order), entries and outbox events with set-based statements. Safe to call again with the
+ * same commands: what committed before is recognised and skipped.
  * @throws LedgerInvariantError (a bug), StaleBalanceError, or database errors (see classifyFailure)
  */
 export async function processCommands(deps: ProcessorDeps, commands: Command[]): Promise<BatchReport> {
@@ -53,36 +52,44 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   if (accepted.length === 0) return report;
 
   const now = new Date();
-  const { outcomes, duplicates } = await withTransaction(deps.pool, async (client) => {
-    const existing = await store.lockExistingTransfers(client, accepted);
+  const { outcomes, duplicates, systemIds } = await withTransaction(deps.pool, async (client) => {
+    const { existing, transferIdOwners } = await store.lockExistingTransfers(client, accepted);
     const customerIds = [
       ...new Set(
         accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null),
       ),
     ];
     const currencies = await currenciesOf(deps.cache, client, customerIds);
-    const systemId = (kind: 'world' | 'fx_house', currency: CurrencyCode) => {
-      const id = deps.systemAccounts.get(`${kind}:${currency}`);
-      if (!id) throw new Error(`no ${kind} account for ${currency}`);
-      return id;
-    };
-    const needed = new Set(customerIds.filter((id) => currencies.has(id)));
+    const wanted: store.SystemAccountKey[] = [];
     const pairs: Array<[CurrencyCode, CurrencyCode]> = [];
     for (const c of accepted) {
-      if (!isSupportedCurrency(c.currency)) continue; // rejected by decideBatch, touches nothing
-      if (c.kind !== 'transfer') needed.add(systemId('world', c.currency));
+      // Rejected by decideBatch before any system account is touched: none is created for them.
+      if (!isSupportedCurrency(c.currency) || c.amount <= 0n || c.amount > AMOUNT_MAX) continue;
+      const { tenantId } = c;
+      if (c.kind !== 'transfer') wanted.push({ tenantId, kind: 'world', currency: c.currency });
       const to = c.destinationAccountId ? currencies.get(c.destinationAccountId) : undefined;
       if (c.kind === 'transfer' && to && to !== c.currency) {
-        needed.add(systemId('fx_house', c.currency)).add(systemId('fx_house', to));
+        wanted.push(
+          { tenantId, kind: 'fx_house', currency: c.currency },
+          { tenantId, kind: 'fx_house', currency: to },
+        );
         pairs.push([c.currency, to]);
       }
     }
-    const accounts = await store.readAccounts(client, [...needed]);
+    const systemIds = await systemAccountsOf(deps.cache, client, wanted);
+    const systemAccountId = (tenantId: string, kind: store.SystemKind, currency: CurrencyCode) => {
+      const id = systemIds.get(store.systemAccountKey({ tenantId, kind, currency }));
+      if (!id) throw new Error(`no ${kind} account for ${currency} of tenant ${tenantId}`);
+      return id;
+    };
+    const needed = [...customerIds.filter((id) => currencies.has(id)), ...systemIds.values()];
+    const accounts = await store.readAccounts(client, needed);
     const rates = await store.loadRates(client, pairs);
     const decision = decideBatch(accepted, {
       existing,
+      transferIdOwners,
       accounts,
-      systemAccountId: systemId,
+      systemAccountId,
       rate: (base, quote) => rates.get(`${base}:${quote}`),
       now,
     });
@@ -98,8 +105,9 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
       buildEvents(decision.outcomes, entryIds, accounts, now),
       now,
     );
-    return decision;
+    return { ...decision, systemIds };
   });
+  rememberSystemAccounts(deps.cache, systemIds);
   deps.observer?.batchCommitted(outcomes, accepted.length, started_ms);
 
   for (const o of outcomes) {
@@ -108,16 +116,22 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   }
   for (const d of duplicates) {
     if (d.kind === 'same') report.duplicates++;
-    else
-      report.deadLetters.push({
-        command: d.command,
-        error: new PermanentCommandError(
-          'idempotency_key_reused',
-          `key ${d.command.idempotencyKey} was used with another request`,
-        ),
-      });
+    else report.deadLetters.push({ command: d.command, error: duplicateError(d.kind, d.command) });
   }
   return report;
+}
+
+function duplicateError(kind: 'conflict' | 'transfer_id_conflict', command: Command): PermanentCommandError {
+  if (kind === 'conflict')
+    return new PermanentCommandError(
+      'idempotency_key_reused',
+      `key ${command.idempotencyKey} was used with another request`,
+    );
+  // Says nothing of the request that holds the id: it may be another tenant's.
+  return new PermanentCommandError(
+    'transfer_id_conflict',
+    `transfer_id ${command.transferId} is already used by another request; send a new one`,
+  );
 }
 
 async function dropUnknownTenants(
@@ -125,37 +139,17 @@ async function dropUnknownTenants(
   commands: Command[],
   report: BatchReport,
 ): Promise<Command[]> {
-  const knownTenants = deps.cache.tenants;
-  const unknown = [...new Set(commands.map((c) => c.tenantId).filter((id) => !knownTenants.has(id)))];
-  if (unknown.length > 0) {
-    const client = await deps.pool.connect();
-    try {
-      for (const id of await store.existingTenants(client, unknown)) knownTenants.add(id);
-    } finally {
-      client.release();
-    }
-  }
+  const known = await knownTenants(
+    deps.cache,
+    deps.pool,
+    commands.map((c) => c.tenantId),
+  );
   return commands.filter((c) => {
-    if (knownTenants.has(c.tenantId)) return true;
+    if (known.has(c.tenantId)) return true;
     report.deadLetters.push({
       command: c,
       error: new PermanentCommandError('unknown_tenant', `tenant ${c.tenantId}`),
     });
     return false;
   });
-}
-
-async function currenciesOf(
-  cache: ProcessorCache,
-  client: Parameters<typeof store.accountCurrencies>[0],
-  ids: string[],
-): Promise<Map<string, CurrencyCode>> {
-  const currencyCache = cache.currencies;
-  const missing = ids.filter((id) => !currencyCache.has(id));
-  if (missing.length > 0) {
-    if (currencyCache.size > CACHE_ENTRIES_MAX) currencyCache.clear();
-    for (const [id, currency] of await store.accountCurrencies(client, missing))
-      currencyCache.set(id, currency);
-  }
-  return new Map(ids.filter((id) => currencyCache.has(id)).map((id) => [id, currencyCache.get(id)!]));
 }

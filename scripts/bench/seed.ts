@@ -11,7 +11,7 @@ export interface Seeded {
 
 /**
  * A bench tenant with `count` USD accounts, each funded by a real deposit (transfer + two
- * entries through the world account), written with set-based SQL so seeding takes seconds.
+ * entries through the tenant's world account), written with set-based SQL so seeding takes seconds.
  */
 export async function seedTenant(pool: Pool, count: number, funding: bigint): Promise<Seeded> {
   const tenantId = uuidv7();
@@ -34,9 +34,13 @@ export async function seedTenant(pool: Pool, count: number, funding: bigint): Pr
        SELECT id, $2, 'USD', 'bench ' || ord, $3 FROM unnest($1::uuid[]) WITH ORDINALITY AS u (id, ord)`,
       [accounts, tenantId, funding.toString()],
     );
-    const world = (
-      await client.query<{ id: string }>("SELECT id FROM accounts WHERE kind = 'world' AND currency = 'USD'")
-    ).rows[0]!.id;
+    // The tenant's own world account (migrations/0007_system_accounts_per_tenant.sql), created
+    // here rather than by the processor's first deposit because the seed writes the deposits.
+    const world = uuidv7();
+    await client.query(
+      "INSERT INTO accounts (id, tenant_id, kind, currency, name) VALUES ($1, $2, 'world', 'USD', 'world USD')",
+      [world, tenantId],
+    );
     const transfers = accounts.map(() => uuidv7());
     await client.query(
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, destination_account_id,

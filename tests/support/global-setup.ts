@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
@@ -26,6 +27,9 @@ export default async function globalSetup(): Promise<void> {
       process.env.REDIS_URL = `${process.env.REDIS_URL!.replace(/\/$/, '')}/1`;
     }
   }
+  // Every topic a test file makes starts with this, so that global-teardown.ts deletes this run's
+  // topics, and only them (other runs may share the broker).
+  process.env.TEST_TOPIC_RUN ??= `t-${randomUUID().slice(0, 6)}-`;
   process.env.LOG_LEVEL ??= 'silent';
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   const pool = createPool({ url: process.env.DATABASE_URL!, max: 1, applicationName: 'test-setup' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
-import { createKafka, deleteTopics, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
+import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';
 import { loadProcessorConfig } from '../../processor/src/config';
@@ -27,7 +27,7 @@ export interface System {
  * other test files by a unique topic prefix and consumer group.
  */
 export async function startSystem(overrides: Record<string, string> = {}): Promise<System> {
-  const prefix = `t-${randomUUID().slice(0, 8)}.`;
+  const prefix = `${process.env.TEST_TOPIC_RUN ?? 't-'}${randomUUID().slice(0, 8)}.`;
   const env = {
     ...process.env,
     KAFKA_TOPIC_PREFIX: prefix,
@@ -57,7 +57,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     topics,
     pool,
     brokers: processorConfig.KAFKA_BROKERS,
-    processorOpsUrl: () => processor.opsUrl(),
+    processorOpsUrl: () => processor.opsUrl()!,
     async restartProcessor() {
       await processor.stop();
       processor = await createProcessor(processorConfig, logger.child({ service: 'processor' }));
@@ -65,11 +65,14 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     },
     async stop() {
       await api.stop();
-      await processor.stop();
       // Test files share the database and its one outbox relay (whichever processor holds the
-      // lock relays every file's rows): deleting topics that rows still wait for would stall the
-      // relay for everyone, so the topics go only once their events are on Kafka.
-      if (await outboxDrained(pool, topics.events)) await deleteTopics(kafka, topics);
+      // lock relays every file's rows), so the topics go only at the end of the run
+      // (global-teardown.ts), and only those whose events are all on Kafka: a relay stalls on a
+      // row whose topic is gone, and its producer, once it has sent to a topic, can send nothing
+      // after that topic is deleted. Waiting before this processor stops lets a relay (maybe
+      // this one) send this file's last events.
+      await outboxDrained(pool, topics.events);
+      await processor.stop();
       await pool.end();
     },
   };

@@ -1,31 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS, LedgerEventV1 } from '../../contracts/src';
 import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, newTenant, settled } from '../support/client';
+import { collect, commandJson } from '../support/kafka-messages';
 import { startSystem, type System } from '../support/system';
 
-/** Collects every message of a topic from the beginning, to await conditions on them. */
-async function collect(kafka: Kafka, topic: string) {
-  const messages: KafkaMessage[] = [];
-  const consumer: Consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  const until = async (predicate: (all: KafkaMessage[]) => boolean, timeout_ms = 20_000) => {
-    const deadline = Date.now() + timeout_ms;
-    while (!predicate(messages)) {
-      if (Date.now() > deadline) throw new Error(`condition not met on ${topic} within ${timeout_ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return messages;
-  };
-  return { messages, until, stop: () => consumer.disconnect() };
-}
-
-const command = (payload: object) =>
-  JSON.stringify({ type: 'transfer.requested', version: 1, occurred_at: new Date().toISOString(), payload });
+const command = commandJson;
 
 describe('services that produce commands to Kafka directly', () => {
   let system: System;

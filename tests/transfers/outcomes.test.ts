@@ -88,6 +88,31 @@ describe('what a transfer ends as', () => {
     expect(toClosed.reason.code).toBe('account_closed');
   });
 
+  it("rejects paying another tenant's frozen or closed account as account_not_found, as if it did not exist", async () => {
+    const payer = await newTenant(system.url);
+    const payee = await newTenant(system.url);
+    const from = await fundedAccount(payer.api, 'USD', 100);
+    const frozen = await fundedAccount(payee.api, 'USD', 0);
+    const closed = await fundedAccount(payee.api, 'USD', 0);
+    await payee.api.patch(`/v1/accounts/${frozen}`, { status: 'frozen' });
+    await payee.api.patch(`/v1/accounts/${closed}`, { status: 'closed' });
+    const pay = async (to: string) =>
+      settled(
+        payer.api,
+        (
+          await submit(payer.api, {
+            source_account_id: from,
+            destination_account_id: to,
+            amount: 1,
+            currency: 'USD',
+          })
+        ).body.id,
+      );
+    for (const to of [frozen, closed])
+      expect(await pay(to)).toMatchObject({ status: 'rejected', reason: { code: 'account_not_found' } });
+    expect((await payer.api.get(`/v1/accounts/${from}`)).body.balance).toBe('100');
+  });
+
   it('answers 404 naming the field when a tenant debits an account that is not its own', async () => {
     const victim = await newTenant(system.url);
     const thief = await newTenant(system.url);

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
 import type { Redis } from '../../../platform/redis';
@@ -33,7 +34,8 @@ export interface ApiKeyAuthOptions {
  * bounds staleness should a broadcast be missed.
  */
 export function createApiKeyAuth(options: ApiKeyAuthOptions) {
-  const cache = new Map<string, CachedKey>();
+  // Bounded LRU: past the bound the least recently used keys go, not every key at once.
+  const cache = new LRUCache<string, CachedKey>({ max: options.cacheEntriesMax });
   // Bumped by every revocation heard: a lookup that started before one must not be cached,
   // or a key revoked while its lookup was in flight would live on for a TTL.
   let revocations = 0;
@@ -61,7 +63,6 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
       const epoch = revocations;
       const row = await findApiKeyByHash(options.pool, hash);
       if (!row) throw new ApiError('api_key_invalid', 'the API key is not valid');
-      if (cache.size >= options.cacheEntriesMax) cache.clear();
       entry = {
         keyId: row.id,
         tenantId: row.tenant_id,

@@ -23,7 +23,10 @@ interface TransferRow {
   finalized_at: Date | null;
 }
 
-const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id, amount, currency, destination_amount,
+// An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
+// migrations/0008_amounts_beyond_bigint.sql.
+const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
+  coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
   destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at`;
 
 export interface NewTransfer {

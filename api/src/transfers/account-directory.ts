@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { CurrencyCode } from '../../../contracts/src';
 import { createNaturalBatcher } from '../../../platform/natural-batcher';
 import type { Pool } from '../../../platform/postgres';
@@ -11,15 +12,14 @@ export interface AccountFacts {
 
 /**
  * Owner, kind and currency of accounts. They never change after creation, so they are cached
- * for the life of the process (bounded), which keeps ownership checks off the database; misses
+ * for the life of the process (a bounded LRU), which keeps ownership checks off the database; misses
  * of concurrent requests are looked up together, in one query.
  */
 export function createAccountDirectory(pool: Pool, entriesMax = 100_000) {
-  const known = new Map<string, AccountFacts>();
+  const known = new LRUCache<string, AccountFacts>({ max: entriesMax });
   const fetcher = createNaturalBatcher<string, AccountFacts | undefined>(
     async (ids) => {
       const found = new Map((await accountOwners(pool, [...new Set(ids)])).map((r) => [r.id, r]));
-      if (known.size + found.size > entriesMax) known.clear();
       return ids.map((id) => {
         const r = found.get(id);
         if (!r) return undefined;

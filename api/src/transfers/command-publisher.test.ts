@@ -94,3 +94,18 @@ describe('publishing while Kafka is unreachable', () => {
     await expect(next).resolves.toBeUndefined();
   });
 });
+
+describe('the publish timeout', () => {
+  it('bounds the wait from the caller, also for a message queued behind a batch in flight', async () => {
+    const { createProducer, sends } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, timeout_ms: 100, createProducer });
+    const first = publisher.publish({ value: 'a' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const queued = publisher.publish({ value: 'b' }); // waits for the first batch's send
+    const started = Date.now();
+    await expect(first).rejects.toBeInstanceOf(TimeoutError);
+    await expect(queued).rejects.toBeInstanceOf(Error);
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(sends).toHaveLength(1);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import { createNaturalBatcher } from '../../../platform/natural-batcher';
-import { withTimeout } from '../../../platform/retry';
+import { TimeoutError, withTimeout } from '../../../platform/retry';
 
 export interface CommandPublisherOptions {
   /** Makes a fresh producer: after a failed send the old one is dropped (see `failed`). */
@@ -80,6 +80,8 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
 
   const batcher = createNaturalBatcher<Message, void>(
     async (messages) => {
+      // Queued before Kafka was found unreachable: left to the sweeper like every later one.
+      if (!available) throw new PublisherUnavailableError();
       await send(messages);
       return messages.map(() => undefined);
     },
@@ -90,7 +92,15 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
     /** @throws PublisherUnavailableError, TimeoutError, or the producer's error */
     publish(message: Message): Promise<void> {
       if (!available) return Promise.reject(new PublisherUnavailableError());
-      return batcher.submit(message);
+      // Bounded from the caller's side too: a message queued behind a batch that is timing out
+      // would otherwise wait for that batch's timeout and then its own.
+      const p = producer;
+      return withTimeout(batcher.submit(message), options.timeout_ms, 'Kafka publish').catch(
+        (error: unknown) => {
+          if (error instanceof TimeoutError) failed(p, error);
+          throw error;
+        },
+      );
     },
     /**
      * Sends even while unavailable (with no messages: connects); success makes the publisher

@@ -1,20 +1,71 @@
 import type { CurrencyCode } from '../../../contracts/src';
 import type { PoolClient } from '../../../platform/postgres';
-import { invertRate, rateOf, type Rate } from '../../../platform/money';
+import { INT64_MAX, invertRate, rateOf, type Rate } from '../../../platform/money';
 import type { AccountKind, AccountState, Command, ExistingTransfer, Outcome } from '../domain/types';
 import { idempotencyScope } from '../domain/decide-batch';
 import type { OutboxRow } from '../domain/build-events';
 import { encodeOutboxLines, OUTBOX_CHANNEL } from '../domain/outbox-lines';
 import { LedgerInvariantError } from '../domain/errors';
 
-type SystemKind = Exclude<AccountKind, 'customer'>;
+export type SystemKind = Exclude<AccountKind, 'customer'>;
 
-/** Ids of the per-currency system accounts; they never change once migrated. */
-export async function loadSystemAccounts(client: PoolClient): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ id: string; kind: SystemKind; currency: CurrencyCode }>(
-    "SELECT id, kind, currency FROM accounts WHERE kind <> 'customer'",
+/** A tenant's system account of a kind and currency. */
+export interface SystemAccountKey {
+  tenantId: string;
+  kind: SystemKind;
+  currency: CurrencyCode;
+}
+
+export const systemAccountKey = (k: SystemAccountKey) => `${k.tenantId}:${k.kind}:${k.currency}`;
+
+/**
+ * Ids of the tenants' system accounts asked for, creating those that do not exist yet (see
+ * migrations/0007_system_accounts_per_tenant.sql). Keyed by systemAccountKey. Created rows are
+ * the transaction's own until it commits; a concurrent creation of the same account makes the
+ * INSERT wait for the other transaction and then skip the row, which the second read sees.
+ */
+export async function ensureSystemAccounts(
+  client: PoolClient,
+  wanted: SystemAccountKey[],
+): Promise<Map<string, string>> {
+  const found = await readSystemAccounts(client, wanted);
+  const missing = wanted.filter((k) => !found.has(systemAccountKey(k)));
+  if (missing.length === 0) return found;
+  // In one order (tenant, kind, currency) for every batch, so two creating batches cannot deadlock.
+  missing.sort((a, b) => systemAccountKey(a).localeCompare(systemAccountKey(b)));
+  await client.query(
+    `INSERT INTO accounts (id, tenant_id, kind, currency, name)
+     SELECT gen_random_uuid(), w.tenant_id, w.kind, w.currency, w.kind || ' ' || w.currency
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS w (tenant_id, kind, currency, ord)
+      ORDER BY w.ord
+     ON CONFLICT (tenant_id, kind, currency) WHERE kind <> 'customer' DO NOTHING`,
+    [missing.map((k) => k.tenantId), missing.map((k) => k.kind), missing.map((k) => k.currency)],
   );
-  return new Map(rows.map((r) => [`${r.kind}:${r.currency}`, r.id]));
+  for (const [key, id] of await readSystemAccounts(client, missing)) found.set(key, id);
+  const still = missing.find((k) => !found.has(systemAccountKey(k)));
+  if (still) throw new LedgerInvariantError(`system account ${systemAccountKey(still)} was not created`);
+  return found;
+}
+
+async function readSystemAccounts(client: PoolClient, wanted: SystemAccountKey[]) {
+  const { rows } = await client.query<{
+    id: string;
+    tenant_id: string;
+    kind: SystemKind;
+    currency: CurrencyCode;
+  }>(
+    "SELECT id, tenant_id, kind, currency FROM accounts WHERE tenant_id = ANY($1::uuid[]) AND kind <> 'customer'",
+    [[...new Set(wanted.map((k) => k.tenantId))]],
+  );
+  const keys = new Set(wanted.map(systemAccountKey));
+  return new Map(
+    rows
+      .map(
+        (r) =>
+          [systemAccountKey({ tenantId: r.tenant_id, kind: r.kind, currency: r.currency }), r.id] as const,
+      )
+      .filter(([key]) => keys.has(key)),
+  );
 }
 
 /** Which of these tenants exist. */
@@ -27,12 +78,16 @@ export async function existingTenants(client: PoolClient, ids: string[]): Promis
 
 /**
  * Transfers already recorded for the commands' idempotency keys, locked so that a concurrent
- * duplicate waits. `= ANY` on both columns walks the unique index; exact pairs are kept in memory.
+ * duplicate waits; and the owners (idempotency scope) of rows already holding one of the
+ * commands' transfer ids, so that a command reusing another request's id is recognised before
+ * anything is written. `= ANY` on both columns walks the unique index; exact pairs are kept in
+ * memory. One statement for both: they are mostly the same rows (a REST command's pending row).
+ * Another tenant's row holding a reused id is locked too, harmlessly, until the batch commits.
  */
 export async function lockExistingTransfers(
   client: PoolClient,
   commands: Command[],
-): Promise<Map<string, ExistingTransfer>> {
+): Promise<{ existing: Map<string, ExistingTransfer>; transferIdOwners: Map<string, string> }> {
   const { rows } = await client.query<{
     id: string;
     tenant_id: string;
@@ -41,21 +96,33 @@ export async function lockExistingTransfers(
     request_hash: Buffer;
     created_at: Date;
   }>(
+    // Not `(...) OR id = ANY(...)`: an OR lets the planner scan the tenant's whole index range.
     `SELECT id, tenant_id, idempotency_key, status, request_hash, created_at FROM transfers
-      WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])
+      WHERE id IN (SELECT id FROM transfers WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])
+                   UNION ALL SELECT unnest($3::uuid[]))
       ORDER BY id FOR UPDATE`,
-    [[...new Set(commands.map((c) => c.tenantId))], commands.map((c) => c.idempotencyKey)],
+    [
+      [...new Set(commands.map((c) => c.tenantId))],
+      commands.map((c) => c.idempotencyKey),
+      commands.map((c) => c.transferId),
+    ],
   );
   const wanted = new Set(commands.map((c) => idempotencyScope(c.tenantId, c.idempotencyKey)));
-  return new Map(
-    rows
-      .map((r) => [idempotencyScope(r.tenant_id, r.idempotency_key), r] as const)
-      .filter(([scope]) => wanted.has(scope))
-      .map(([scope, r]) => [
-        scope,
-        { id: r.id, status: r.status, requestHash: r.request_hash, createdAt: r.created_at },
-      ]),
-  );
+  const ids = new Set(commands.map((c) => c.transferId));
+  const existing = new Map<string, ExistingTransfer>();
+  const transferIdOwners = new Map<string, string>();
+  for (const r of rows) {
+    const scope = idempotencyScope(r.tenant_id, r.idempotency_key);
+    if (wanted.has(scope))
+      existing.set(scope, {
+        id: r.id,
+        status: r.status,
+        requestHash: r.request_hash,
+        createdAt: r.created_at,
+      });
+    if (ids.has(r.id)) transferIdOwners.set(r.id, scope);
+  }
+  return { existing, transferIdOwners };
 }
 
 /** Currencies of accounts (immutable), to know which system accounts a batch needs before locking. */
@@ -152,14 +219,17 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
   const updates = outcomes.filter((o) => o.write === 'update');
   if (inserts.length > 0) {
     const col = <T>(f: (o: Outcome) => T) => inserts.map(f);
+    // An amount beyond BIGINT (only ever a rejection) is kept in amount_as_sent instead: see
+    // migrations/0008_amounts_beyond_bigint.sql.
+    const fits = (o: Outcome) => o.command.amount <= INT64_MAX;
     await client.query(
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
          destination_account_id, destination_tenant_id, amount, currency, destination_amount,
          destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason,
-         created_at, finalized_at)
-       SELECT u.*, $19::timestamptz, $19::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
+         amount_as_sent, created_at, finalized_at)
+       SELECT u.*, $20::timestamptz, $20::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
          $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
-         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[]) AS u`,
+         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::numeric[]) AS u`,
       [
         col((o) => o.command.transferId),
         col((o) => o.command.tenantId),
@@ -169,7 +239,7 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
         col((o) => o.command.sourceAccountId),
         col((o) => o.command.destinationAccountId),
         col((o) => o.destinationTenantId),
-        col((o) => o.command.amount.toString()),
+        col((o) => (fits(o) ? o.command.amount.toString() : null)),
         col((o) => o.command.currency),
         col((o) => o.destinationAmount?.toString() ?? null),
         col((o) => o.destinationCurrency),
@@ -179,6 +249,7 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
         col((o) => (o.command.metadata ? JSON.stringify(o.command.metadata) : null)),
         col((o) => o.status),
         col((o) => o.reason),
+        col((o) => (fits(o) ? null : o.command.amount.toString())),
         now,
       ],
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CurrencyCode } from '../../../contracts/src';
-import { rateOf } from '../../../platform/money';
+import { INT64_MAX, INT64_MIN, rateOf } from '../../../platform/money';
 import { decideBatch, idempotencyScope, type BatchState } from './decide-batch';
 import type { AccountState, Command } from './types';
 
@@ -36,15 +36,20 @@ const command = (over: Partial<Command>): Command => {
   };
 };
 
+/** Each tenant's own system accounts, with ids `${tenant}:${kind}:${currency}`. */
 function state(accounts: AccountState[], over: Partial<BatchState> = {}): BatchState {
-  const system = (['USD', 'EUR'] as CurrencyCode[]).flatMap((c) => [
-    account(`world:${c}`, 0n, { kind: 'world', currency: c, tenantId: 'system' }),
-    account(`fx_house:${c}`, 0n, { kind: 'fx_house', currency: c, tenantId: 'system' }),
-  ]);
+  const system = [TENANT, OTHER].flatMap((tenantId) =>
+    (['USD', 'EUR'] as CurrencyCode[]).flatMap((c) => [
+      account(`${tenantId}:world:${c}`, 0n, { kind: 'world', currency: c, tenantId }),
+      account(`${tenantId}:fx_house:${c}`, 0n, { kind: 'fx_house', currency: c, tenantId }),
+    ]),
+  );
+  const all = new Map([...system, ...accounts].map((a) => [a.id, a]));
   return {
     existing: new Map(),
-    accounts: new Map([...accounts, ...system].map((a) => [a.id, a])),
-    systemAccountId: (kind, currency) => `${kind}:${currency}`,
+    transferIdOwners: new Map(),
+    accounts: all,
+    systemAccountId: (tenantId, kind, currency) => `${tenantId}:${kind}:${currency}`,
     rate: (base, quote) => (base === 'USD' && quote === 'EUR' ? rateOf(9n, 10n) : undefined),
     now: new Date(0),
     ...over,
@@ -133,10 +138,105 @@ describe('deciding a batch of commands in partition order', () => {
     expect(o.destinationAmount).toBe(904n); // 10.05 * 0.9 = 9.045 -> 9.04 (half to even)
     expect(o.entries.map((e) => [e.accountId, e.amount])).toEqual([
       ['a', -1_005n],
-      ['fx_house:USD', 1_005n],
-      ['fx_house:EUR', -904n],
+      [`${TENANT}:fx_house:USD`, 1_005n],
+      [`${TENANT}:fx_house:EUR`, -904n],
       ['e', 904n],
     ]);
+  });
+
+  it('sets aside a command whose transfer id another request holds, on record or earlier in the batch', () => {
+    const taken = command({ amount: 1n });
+    const reusing = command({ transferId: taken.transferId, tenantId: OTHER });
+    const fresh = command({ amount: 2n });
+    const sameIdInBatch = command({ transferId: fresh.transferId, amount: 3n });
+    const s = state([account('a', 100n), account('b', 0n)], {
+      transferIdOwners: new Map([[taken.transferId, idempotencyScope('tenant-z', 'their-key')]]),
+    });
+    const d = decideBatch([taken, reusing, fresh, sameIdInBatch], s);
+    expect(d.duplicates.map((x) => [x.command, x.kind])).toEqual([
+      [taken, 'transfer_id_conflict'],
+      [reusing, 'transfer_id_conflict'],
+      [sameIdInBatch, 'transfer_id_conflict'],
+    ]);
+    expect(d.outcomes.map((o) => [o.command.transferId, o.status])).toEqual([
+      [fresh.transferId, 'committed'],
+    ]);
+  });
+
+  it('recognises a redelivery of a transfer on record by its key, not as a transfer id conflict', () => {
+    const done = command({});
+    const scope = idempotencyScope(TENANT, done.idempotencyKey);
+    const s = state([account('a', 100n), account('b', 0n)], {
+      existing: new Map([
+        [
+          scope,
+          { id: done.transferId, status: 'committed', requestHash: done.requestHash, createdAt: new Date(0) },
+        ],
+      ]),
+      transferIdOwners: new Map([[done.transferId, scope]]),
+    });
+    expect(decideBatch([done], s).duplicates.map((x) => x.kind)).toEqual(['same']);
+  });
+
+  it('finalises the pending transfer the API recorded when the same request comes under another transfer id', () => {
+    const resent = command({ transferId: 'producer-chosen-id' });
+    const scope = idempotencyScope(TENANT, resent.idempotencyKey);
+    const s = state([account('a', 100n), account('b', 0n)], {
+      existing: new Map([
+        [scope, { id: 'api-id', status: 'pending', requestHash: resent.requestHash, createdAt: new Date(0) }],
+      ]),
+      transferIdOwners: new Map([['api-id', scope]]),
+    });
+    const d = decideBatch([resent], s);
+    expect(d.outcomes.map((o) => [o.command.transferId, o.write, o.status])).toEqual([
+      ['api-id', 'update', 'committed'],
+    ]);
+  });
+
+  it("answers account_not_found for another tenant's frozen or closed account, and the precise reason for one's own", () => {
+    const s = state([
+      account('a', 100n),
+      account('their-frozen', 0n, { tenantId: OTHER, status: 'frozen' }),
+      account('their-closed', 0n, { tenantId: OTHER, status: 'closed' }),
+      account('own-frozen', 0n, { status: 'frozen' }),
+      account('own-closed', 0n, { status: 'closed' }),
+    ]);
+    const to = (id: string) => command({ destinationAccountId: id });
+    const d = decideBatch(
+      [to('their-frozen'), to('their-closed'), to('nowhere'), to('own-frozen'), to('own-closed')],
+      s,
+    );
+    expect(d.outcomes.map((o) => o.reason)).toEqual([
+      'account_not_found',
+      'account_not_found',
+      'account_not_found',
+      'account_frozen',
+      'account_closed',
+    ]);
+  });
+
+  it("bounds each tenant by its own world account: one tenant's full account rejects only its own deposits", () => {
+    const s = state([
+      account(`${TENANT}:world:USD`, INT64_MIN + 10n, { kind: 'world', tenantId: TENANT }),
+      account('a', 0n),
+      account('o', 0n, { tenantId: OTHER }),
+    ]);
+    const deposit = (tenantId: string, to: string) =>
+      command({ tenantId, kind: 'deposit', sourceAccountId: null, destinationAccountId: to, amount: 11n });
+    const d = decideBatch([deposit(TENANT, 'a'), deposit(OTHER, 'o')], s);
+    expect(d.outcomes.map((o) => [o.status, o.reason])).toEqual([
+      ['rejected', 'amount_out_of_range'],
+      ['committed', null],
+    ]);
+    expect(d.outcomes[1]!.entries.map((e) => e.accountId)).toEqual([`${OTHER}:world:USD`, 'o']);
+  });
+
+  it('rejects an amount beyond 64 bits as amount_out_of_range', () => {
+    const d = decideBatch(
+      [command({ amount: INT64_MAX + 1n }), command({ amount: 9_999_999_999_999_999_999n })],
+      state([account('a', 100n), account('b', 0n)]),
+    );
+    expect(d.outcomes.map((o) => o.reason)).toEqual(['amount_out_of_range', 'amount_out_of_range']);
   });
 
   it('never overdraws a customer account and balances every currency, whatever the commands (property)', () => {

@@ -16,9 +16,19 @@ import { LedgerInvariantError } from './errors';
 export interface BatchState {
   /** Keyed by `${tenantId}\n${idempotencyKey}`. */
   existing: Map<string, ExistingTransfer>;
+  /**
+   * Transfer ids of the batch already on record, with the idempotency scope of the row that
+   * holds each: a command bringing such an id for another scope can never be written.
+   */
+  transferIdOwners: Map<string, string>;
   /** Every account the batch may touch, locked, with its balance before the batch. */
   accounts: Map<string, AccountState>;
-  systemAccountId: (kind: Exclude<AccountKind, 'customer'>, currency: CurrencyCode) => string;
+  /** The tenant's own world / fx_house account of a currency (each tenant has its own). */
+  systemAccountId: (
+    tenantId: string,
+    kind: Exclude<AccountKind, 'customer'>,
+    currency: CurrencyCode,
+  ) => string;
   rate: (base: CurrencyCode, quote: CurrencyCode) => Rate | undefined;
   now: Date;
 }
@@ -32,6 +42,8 @@ class Rejection {
 /**
  * Decides a batch of commands in partition order, entirely in memory: deduplicates, checks
  * accounts and funds against running balances, converts currencies and drafts the entries.
+ * A command whose transfer id is already held by another (tenant, idempotency key), on record
+ * or earlier in the batch, is a `transfer_id_conflict` duplicate: it can never be written.
  * Pure: the caller loads the state (with row locks) and writes the decision.
  * @throws LedgerInvariantError when the drafted entries of a transfer do not balance (a bug).
  */
@@ -41,10 +53,12 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
   const seen = new Map<string, Buffer>(
     [...state.existing].filter(([, t]) => t.status !== 'pending').map(([k, t]) => [k, t.requestHash]),
   );
+  const idOwners = new Map(state.transferIdOwners);
   const outcomes: Outcome[] = [];
   const duplicates: Duplicate[] = [];
 
-  for (const command of commands) {
+  for (const received of commands) {
+    let command = received;
     const scope = idempotencyScope(command.tenantId, command.idempotencyKey);
     const done = seen.get(scope);
     if (done) {
@@ -56,6 +70,15 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
       duplicates.push({ command, kind: 'conflict' });
       continue;
     }
+    // The same request under another transfer id (a producer re-sending what the API accepted):
+    // it finalises the transfer on record, whose id the client already holds.
+    if (pending && pending.id !== command.transferId) command = { ...command, transferId: pending.id };
+    const owner = idOwners.get(command.transferId);
+    if (owner !== undefined && owner !== scope) {
+      duplicates.push({ command: received, kind: 'transfer_id_conflict' });
+      continue;
+    }
+    idOwners.set(command.transferId, scope);
     seen.set(scope, command.requestHash);
 
     const base = {
@@ -107,8 +130,12 @@ interface Plan {
 function plan_(c: Command, state: BatchState, balanceOf: (a: AccountState) => bigint): Plan {
   if (!isSupportedCurrency(c.currency)) throw new Rejection('unsupported_currency');
   if (c.amount <= 0n || c.amount > AMOUNT_MAX) throw new Rejection('amount_out_of_range');
+  // The paying tenant's own system accounts: their 64-bit bounds are that tenant's alone.
   const system = (kind: 'world' | 'fx_house', currency: CurrencyCode) =>
-    mustHave(state.accounts.get(state.systemAccountId(kind, currency)), `${kind} ${currency}`);
+    mustHave(
+      state.accounts.get(state.systemAccountId(c.tenantId, kind, currency)),
+      `${kind} ${currency} of tenant ${c.tenantId}`,
+    );
 
   const source = c.sourceAccountId ? customerAccount(state, c.sourceAccountId) : null;
   const destination = c.destinationAccountId ? customerAccount(state, c.destinationAccountId) : null;
@@ -118,8 +145,11 @@ function plan_(c: Command, state: BatchState, balanceOf: (a: AccountState) => bi
     throw new Rejection('account_not_owned');
   if (source && destination && source.id === destination.id) throw new Rejection('same_account');
   for (const account of [source, destination]) {
-    if (account?.status === 'frozen') throw new Rejection('account_frozen');
-    if (account?.status === 'closed') throw new Rejection('account_closed');
+    if (!account || account.status === 'active') continue;
+    // Whether another business's account is frozen or closed is none of the payer's business:
+    // to the payer it cannot be paid, as if it did not exist. Its own keep the precise reason.
+    if (account.tenantId !== c.tenantId) throw new Rejection('account_not_found');
+    throw new Rejection(account.status === 'frozen' ? 'account_frozen' : 'account_closed');
   }
   const debited = source ?? destination!;
   if (c.currency !== debited.currency) throw new Rejection('currency_mismatch');

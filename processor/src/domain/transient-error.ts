@@ -1,4 +1,4 @@
-import { pgErrorCode } from '../../../platform/postgres';
+import { isDatabaseUnavailable, pgErrorCode } from '../../../platform/postgres';
 import { StaleBalanceError } from './reconcile-balances';
 
 /**
@@ -17,23 +17,12 @@ const CONFLICT_SQLSTATES = new Set([
   '55P03', // lock_not_available
 ]);
 
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
-
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof StaleBalanceError) return 'conflict';
+  // First: a connection error carries a Node code (ECONNREFUSED, ENOENT for a socket gone...) in
+  // the same field as a SQLSTATE, and must never count as the commands' fault.
+  if (isDatabaseUnavailable(error)) return 'unavailable';
   const code = pgErrorCode(error);
-  if (code) {
-    if (CONFLICT_SQLSTATES.has(code)) return 'conflict';
-    if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) return 'unavailable';
-    return 'permanent';
-  }
-  if (error instanceof Error) {
-    const nodeCode = (error as NodeJS.ErrnoException).code;
-    if (nodeCode && UNAVAILABLE_NODE_CODES.has(nodeCode)) return 'unavailable';
-    // node-postgres reports a dropped or refused connection with plain Errors; their messages are all it gives.
-    if (/Connection terminated|timeout exceeded when trying to connect|connection error/i.test(error.message))
-      return 'unavailable';
-  }
+  if (code && CONFLICT_SQLSTATES.has(code)) return 'conflict';
   return 'permanent';
 }

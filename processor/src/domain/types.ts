@@ -60,8 +60,11 @@ export interface Outcome {
 
 export interface Duplicate {
   command: Command;
-  /** same: an exact redelivery, nothing to do; conflict: the key was used with another request. */
-  kind: 'same' | 'conflict';
+  /**
+   * same: an exact redelivery, nothing to do; conflict: the key was used with another request;
+   * transfer_id_conflict: the command's transfer id is held by another (tenant, key).
+   */
+  kind: 'same' | 'conflict' | 'transfer_id_conflict';
 }
 
 export interface BatchDecision {

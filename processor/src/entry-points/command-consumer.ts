@@ -2,12 +2,13 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import { DEAD_LETTER_HEADERS } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
+import { databaseAnswers } from '../../../platform/postgres';
 import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
 import { parseCommand } from '../domain/parse-command';
-import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
-import { classifyFailure } from '../domain/transient-error';
+import { PermanentCommandError } from '../domain/errors';
 import type { Command } from '../domain/types';
-import { processCommands, type BatchReport, type ProcessorDeps } from '../process-commands';
+import { processCommands, type ProcessorDeps } from '../process-commands';
+import { processWithRetry } from './process-with-retry';
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -89,7 +90,14 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
         deadLetters.push({ message, error });
       }
     }
-    const report = await processWithRetry([...origin.keys()], payload, log);
+    const report = await processWithRetry([...origin.keys()], {
+      process: (commands) => processCommands(options.processor, commands),
+      retryBackoffMaxMs: options.retryBackoffMaxMs,
+      stillOwned: () => payload.isRunning() && !payload.isStale(),
+      heartbeat,
+      databaseAnswers: () => databaseAnswers(options.processor.pool),
+      log,
+    });
     for (const d of report.deadLetters) deadLetters.push({ message: origin.get(d.command)!, error: d.error });
     if (deadLetters.length > 0) await sendDeadLetters(deadLetters, batch.topic, batch.partition, log);
     for (const d of deadLetters) span.deadLettered(d.message, d.error.reason);
@@ -109,62 +117,6 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     };
     span.counted(counts);
     log.debug({ offset: last, ...counts }, 'batch committed');
-  }
-
-  /**
-   * Retries a batch while the database is unreachable (for as long as the consumer runs) and,
-   * a bounded number of times, when it raced another transaction; a batch failing for any other
-   * reason is split so that only the command that causes it is dead-lettered and the rest commit.
-   */
-  async function processWithRetry(
-    commands: Command[],
-    payload: EachBatchPayload,
-    log: Logger,
-  ): Promise<BatchReport> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await processCommands(options.processor, commands);
-      } catch (error) {
-        const kind = classifyFailure(error);
-        if (kind === 'unavailable' || (kind === 'conflict' && attempt < CONFLICT_RETRIES_MAX)) {
-          if (!payload.isRunning() || payload.isStale()) throw error;
-          const wait = Math.min(options.retryBackoffMaxMs, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
-          log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
-          // Heartbeats go on while the batch waits, or a database outage longer than the session
-          // would also make the group give this member's partitions away.
-          for (let waited = 0; waited < wait; waited += HEARTBEAT_STEP_MS) {
-            await sleep(Math.min(HEARTBEAT_STEP_MS, wait - waited));
-            await payload.heartbeat();
-          }
-          continue;
-        }
-        if (commands.length === 1) {
-          log.error(
-            { err: error, transfer_id: commands[0]!.transferId },
-            'command cannot be processed; dead-lettering',
-          );
-          const reason = error instanceof LedgerInvariantError ? error.message : (error as Error).message;
-          return {
-            committed: 0,
-            rejected: 0,
-            duplicates: 0,
-            deadLetters: [
-              { command: commands[0]!, error: new PermanentCommandError('processing_failed', reason) },
-            ],
-          };
-        }
-        log.warn({ err: error, size: commands.length }, 'batch failed; isolating the command that fails it');
-        const total: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
-        for (const command of commands) {
-          const r = await processWithRetry([command], payload, log);
-          total.committed += r.committed;
-          total.rejected += r.rejected;
-          total.duplicates += r.duplicates;
-          total.deadLetters.push(...r.deadLetters);
-        }
-        return total;
-      }
-    }
   }
 
   async function sendDeadLetters(items: DeadLetter[], topic: string, partition: number, log: Logger) {
@@ -199,8 +151,3 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     logger,
   );
 }
-
-const CONFLICT_RETRIES_MAX = 10;
-const HEARTBEAT_STEP_MS = 500;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { LRUCache } from 'lru-cache';
 import { isAddressAllowed, parseIp, type Cidr } from '../domain/address-policy';
 import type { SendResult } from '../domain/attempt-outcome';
 import { parseRetryAfter } from '../domain/retry-schedule';
@@ -62,12 +63,11 @@ export function createWebhookClient(options: WebhookClientOptions) {
    * checking an address literal against the (fixed) policy showed in CPU profiles, once per
    * delivery. Host names are still checked at every connection, by the pinned lookup.
    */
-  const targets = new Map<string, Target | { refused: string }>();
+  const targets = new LRUCache<string, Target | { refused: string }>({ max: TARGETS_MAX });
   function targetOf(urlText: string): Target | { refused: string } {
     const known = targets.get(urlText);
     if (known) return known;
     const target = parseTarget(urlText);
-    if (targets.size >= TARGETS_MAX) targets.clear();
     targets.set(urlText, target);
     return target;
   }

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Kafka } from '../../platform/kafka';
+
+/**
+ * Collects every message of a topic from the beginning, to await conditions on them. Returns once
+ * the consumer has joined its group: `run` returns before that, and on a busy broker (or a topic
+ * just created) joining can take seconds that a later wait would otherwise be charged with.
+ */
+export async function collect(kafka: Kafka, topic: string, join_timeout_ms = 30_000) {
+  const messages: KafkaMessage[] = [];
+  const consumer: Consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    joined,
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no group join on ${topic} within ${join_timeout_ms} ms`)),
+        join_timeout_ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  const until = async (predicate: (all: KafkaMessage[]) => boolean, timeout_ms = 20_000) => {
+    const deadline = Date.now() + timeout_ms;
+    while (!predicate(messages)) {
+      if (Date.now() > deadline) throw new Error(`condition not met on ${topic} within ${timeout_ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return messages;
+  };
+  return { messages, until, stop: () => consumer.disconnect() };
+}
+
+/** A transfer command envelope, as a producer outside the ledger would write it. */
+export const commandJson = (payload: object) =>
+  JSON.stringify({ type: 'transfer.requested', version: 1, occurred_at: new Date().toISOString(), payload });
