@@ -11,6 +11,7 @@ COPY api api
 COPY processor processor
 COPY webhook-dispatcher webhook-dispatcher
 COPY contracts contracts
+COPY domain domain
 COPY platform platform
 COPY scripts scripts
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CurrencyCode } from '../contracts/src';
 import { listRates, upsertRate } from '../api/src/data-access/fx-rates';
 import { baseConfigShape, loadConfig } from '../platform/config';
-import { formatRate, parseRate } from '../platform/money';
+import { formatRate, parseRate } from '../domain/money';
 import { createPool } from '../platform/postgres';
 
 const USAGE =

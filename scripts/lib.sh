@@ -57,7 +57,7 @@ ensure_deps() {
 # Compiles the TypeScript services into dist/ when a source is newer than the last build.
 ensure_build() {
   local stamp="$ROOT/dist/.build-stamp"
-  if [ ! -f "$stamp" ] || [ -n "$(cd "$ROOT" && find api processor webhook-dispatcher contracts platform scripts -name '*.ts' -newer "$stamp" -print -quit)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(cd "$ROOT" && find api processor webhook-dispatcher contracts domain platform scripts -name '*.ts' -newer "$stamp" -print -quit)" ]; then
     log "compiling TypeScript"
     (cd "$ROOT" && npx tsc -p tsconfig.build.json)
     touch "$stamp"

@@ -1,6 +1,6 @@
 import { isSupportedCurrency, type CurrencyCode } from '../../contracts/src';
 import type { Logger } from '../../platform/logger';
-import { AMOUNT_MAX } from '../../platform/money';
+import { AMOUNT_MAX } from '../../domain/money';
 import { withTransaction, type Pool } from '../../platform/postgres';
 import { buildEvents } from './domain/build-events';
 import { decideBatch } from './domain/decide-batch';

@@ -11,7 +11,7 @@ import {
   ensureTopics,
   topicsFor,
 } from '../../platform/kafka';
-import { ledgerViolations } from '../../platform/ledger-invariants';
+import { ledgerViolations } from '../../domain/ledger-invariants';
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool } from '../../platform/postgres';

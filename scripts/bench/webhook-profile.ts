@@ -5,7 +5,7 @@ import { EventType } from '../../contracts/src';
 import { deriveTransferId, newId } from '../../platform/ids';
 import type { Topics } from '../../platform/kafka';
 import type { Pool } from '../../platform/postgres';
-import { encryptSecret, generateSecret } from '../../platform/secret-box';
+import { encryptSecret, generateSecret } from '../../domain/secret-box';
 import { loadWebhookDispatcherConfig } from '../../webhook-dispatcher/src/config';
 import { machineCpu, type CpuCost } from './machine-cpu';
 import { finalCount, outcomeStats } from './measure';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ledgerViolations } from '../../platform/ledger-invariants';
+import { ledgerViolations } from '../../domain/ledger-invariants';
 import { fundedAccount, newTenant } from '../support/client';
 import { startSystem, type System } from '../support/system';
 

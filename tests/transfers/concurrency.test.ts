@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fundedAccount, newTenant, settled } from '../support/client';
-import { ledgerViolations } from '../../platform/ledger-invariants';
+import { ledgerViolations } from '../../domain/ledger-invariants';
 import { startSystem, type System } from '../support/system';
 
 describe('many transfers at once among a few accounts, one of them hot', () => {

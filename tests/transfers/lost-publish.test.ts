@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertPendingTransfers } from '../../api/src/data-access/transfers';
 import type { TransferCommandPayloadV1 } from '../../contracts/src';
-import { requestFingerprint } from '../../platform/fingerprint';
+import { requestFingerprint } from '../../domain/fingerprint';
 import { newId } from '../../platform/ids';
 import { fundedAccount, newTenant, settled } from '../support/client';
 import { startSystem, type System } from '../support/system';

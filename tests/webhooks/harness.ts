@@ -13,7 +13,7 @@ import {
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool, type Pool } from '../../platform/postgres';
-import { encryptSecret, generateSecret } from '../../platform/secret-box';
+import { encryptSecret, generateSecret } from '../../domain/secret-box';
 import {
   loadWebhookDispatcherConfig,
   type WebhookDispatcherConfig,

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { decryptSecret } from '../../platform/secret-box';
+import { decryptSecret } from '../../domain/secret-box';
 import type { ClaimedAttempt } from './data-access/attempts';
 import { secretKey } from './domain/signing';
 

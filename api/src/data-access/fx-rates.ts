@@ -1,5 +1,5 @@
 import type { CurrencyCode } from '../../../contracts/src';
-import { invertRate, rateOf, type Rate } from '../../../platform/money';
+import { invertRate, rateOf, type Rate } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 
 /** The rate from base to quote now: the one set for the pair, else the inverse of the reverse pair. */

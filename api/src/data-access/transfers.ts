@@ -1,7 +1,7 @@
 import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
-import { rateOf } from '../../../platform/money';
+import { rateOf } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
-import type { TransferRecord } from '../../../platform/transfer-view';
+import type { TransferRecord } from '../../../domain/transfer-view';
 
 interface TransferRow {
   id: string;

@@ -1,5 +1,5 @@
 import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
-import { cancelPendingDeliveries } from '../../../platform/webhook-endpoint-disabling';
+import { cancelPendingDeliveries } from '../../../domain/webhook-endpoint-disabling';
 
 export interface WebhookEndpointRow {
   id: string;

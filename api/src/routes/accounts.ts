@@ -10,7 +10,7 @@ import {
   type Balance,
 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
-import { convertMinor, formatRate } from '../../../platform/money';
+import { convertMinor, formatRate } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 import {
   findOwnAccount,

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { CurrencyCode, SetFxRateRequest, type FxRate } from '../../../contracts/src';
-import { InvalidRateError, formatRate, parseRate, type Rate } from '../../../platform/money';
+import { InvalidRateError, formatRate, parseRate, type Rate } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 import { listRates, upsertRate } from '../data-access/fx-rates';
 import { ApiError } from '../http/api-error';

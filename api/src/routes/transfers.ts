@@ -7,7 +7,7 @@ import {
   WAIT_MAX_S,
 } from '../../../contracts/src';
 import type { Pool } from '../../../platform/postgres';
-import { toTransferView, type TransferRecord } from '../../../platform/transfer-view';
+import { toTransferView, type TransferRecord } from '../../../domain/transfer-view';
 import { findVisibleTransfer, listVisibleTransfers } from '../data-access/transfers';
 import { ApiError, notFound } from '../http/api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../http/pagination';

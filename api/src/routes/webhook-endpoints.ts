@@ -11,7 +11,7 @@ import {
 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
 import type { Pool } from '../../../platform/postgres';
-import { encryptSecret, generateSecret } from '../../../platform/secret-box';
+import { encryptSecret, generateSecret } from '../../../domain/secret-box';
 import type { ApiConfig } from '../config';
 import {
   deleteOwnEndpoint,

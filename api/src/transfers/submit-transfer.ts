@@ -1,10 +1,10 @@
 import type { CreateTransferRequest, Transfer, TransferCommandV1 } from '../../../contracts/src';
-import { requestFingerprint } from '../../../platform/fingerprint';
+import { requestFingerprint } from '../../../domain/fingerprint';
 import { newId } from '../../../platform/ids';
 import type { Logger } from '../../../platform/logger';
-import { AMOUNT_MAX, parseAmount } from '../../../platform/money';
+import { AMOUNT_MAX, parseAmount } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
-import { toTransferView } from '../../../platform/transfer-view';
+import { toTransferView } from '../../../domain/transfer-view';
 import { ApiError } from '../http/api-error';
 import { findVisibleTransfer } from '../data-access/transfers';
 import type { AccountDirectory } from './account-directory';

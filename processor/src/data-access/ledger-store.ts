@@ -1,6 +1,6 @@
 import type { CurrencyCode } from '../../../contracts/src';
 import type { PoolClient } from '../../../platform/postgres';
-import { INT64_MAX, invertRate, rateOf, type Rate } from '../../../platform/money';
+import { INT64_MAX, invertRate, rateOf, type Rate } from '../../../domain/money';
 import type { AccountKind, AccountState, Command, ExistingTransfer, Outcome } from '../domain/types';
 import { idempotencyScope } from '../domain/decide-batch';
 import type { OutboxRow } from '../domain/build-events';

@@ -1,6 +1,6 @@
 import type { LedgerEventV1 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
-import { toTransferView, type TransferRecord } from '../../../platform/transfer-view';
+import { toTransferView, type TransferRecord } from '../../../domain/transfer-view';
 import type { AccountState, Outcome } from './types';
 
 export interface OutboxRow {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CurrencyCode } from '../../../contracts/src';
-import { INT64_MAX, INT64_MIN, rateOf } from '../../../platform/money';
+import { INT64_MAX, INT64_MIN, rateOf } from '../../../domain/money';
 import { decideBatch, idempotencyScope, type BatchState } from './decide-batch';
 import type { AccountState, Command } from './types';
 

@@ -1,6 +1,6 @@
 import type { CurrencyCode, RejectionReason } from '../../../contracts/src';
 import { currencyExponent, isSupportedCurrency } from '../../../contracts/src';
-import { AMOUNT_MAX, INT64_MAX, INT64_MIN, convertMinor, type Rate } from '../../../platform/money';
+import { AMOUNT_MAX, INT64_MAX, INT64_MIN, convertMinor, type Rate } from '../../../domain/money';
 import type {
   AccountKind,
   AccountState,

@@ -1,7 +1,7 @@
 import { COMMAND_BYTES_MAX, TransferCommandV1 } from '../../../contracts/src';
-import { requestFingerprint } from '../../../platform/fingerprint';
+import { requestFingerprint } from '../../../domain/fingerprint';
 import { deriveTransferId } from '../../../platform/ids';
-import { InvalidAmountError, parseAmount } from '../../../platform/money';
+import { InvalidAmountError, parseAmount } from '../../../domain/money';
 import { PermanentCommandError } from './errors';
 import type { Command } from './types';
 

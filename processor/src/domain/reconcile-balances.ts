@@ -1,4 +1,4 @@
-import { INT64_MAX, INT64_MIN } from '../../../platform/money';
+import { INT64_MAX, INT64_MIN } from '../../../domain/money';
 import type { AccountState, Outcome } from './types';
 
 /** The balances a batch was decided on moved before its row locks were taken; decide again. */

@@ -1,6 +1,6 @@
 import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
-import type { TransferRequestFields } from '../../../platform/fingerprint';
-import type { Rate } from '../../../platform/money';
+import type { TransferRequestFields } from '../../../domain/fingerprint';
+import type { Rate } from '../../../domain/money';
 
 /** A command that passed parsing: money as bigint, ids resolved. */
 export interface Command extends TransferRequestFields {

@@ -1,4 +1,4 @@
-import { ledgerViolations } from '../../../platform/ledger-invariants';
+import { ledgerViolations } from '../../../domain/ledger-invariants';
 import type { Pool } from '../../../platform/postgres';
 import { REQUEST_TIMEOUT_MS, type Submission } from './load';
 import type { UnexpectedExit } from './services';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withTransaction, type Pool, type PoolClient } from '../../../platform/postgres';
-import { cancelPendingDeliveries } from '../../../platform/webhook-endpoint-disabling';
+import { cancelPendingDeliveries } from '../../../domain/webhook-endpoint-disabling';
 import type { Decision, SendResult } from '../domain/attempt-outcome';
 
 /** A due attempt this dispatcher holds a lease on, with what it needs to send it. */

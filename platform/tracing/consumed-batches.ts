@@ -11,8 +11,8 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import type { ConsumedBatchSpan } from './tracing';
-import { failed } from './tracing-batched-calls';
+import type { ConsumedBatchSpan } from './types';
+import { failed } from './batched-calls';
 
 /** Kafka header values arrive as Buffers (or arrays of them). */
 const headerGetter: TextMapGetter<IHeaders | undefined> = {

@@ -8,10 +8,10 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { Logger } from './logger';
-import type { Tracing } from './tracing';
-import { tracedBatchedCall, tracedBatchedPublisher, tracedRelayedSend } from './tracing-batched-calls';
-import { tracedConsumedBatch } from './tracing-consumed-batches';
+import type { Logger } from '../logger';
+import type { Tracing } from './types';
+import { tracedBatchedCall, tracedBatchedPublisher, tracedRelayedSend } from './batched-calls';
+import { tracedConsumedBatch } from './consumed-batches';
 
 /**
  * The OpenTelemetry Node SDK with the instrumentations this system needs. The exporter, its

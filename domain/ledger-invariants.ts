@@ -1,4 +1,4 @@
-import type { Pool } from './postgres';
+import type { Pool } from '../platform/postgres';
 
 /**
  * The ledger's books, checked from the database: every currency sums to zero, each balance

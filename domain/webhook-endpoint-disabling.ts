@@ -1,4 +1,4 @@
-import type { PoolClient } from './postgres';
+import type { PoolClient } from '../platform/postgres';
 
 /**
  * What disabling a webhook endpoint does to its pending work, whoever disables it (a tenant

@@ -9,7 +9,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import type { MessagePublisher, RelayedMessage } from './tracing';
+import type { MessagePublisher, RelayedMessage } from './types';
 
 // A natural batcher (platform/natural-batcher.ts) sends a batch from the async context of the
 // call that opened it, and schedules the next batch from there too: left alone, every batch of a

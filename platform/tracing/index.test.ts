@@ -1,5 +1,5 @@
-import { ConfigError } from './config';
-import { tracingRequested } from './tracing';
+import { ConfigError } from '../config';
+import { tracingRequested } from '.';
 
 describe('tracingRequested: tracing is off unless the standard OTEL_* variables ask for it', () => {
   it('is off with no OTEL_* variable, or with them set to empty strings', () => {
