@@ -10,10 +10,10 @@ import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { createCommandConsumer } from './entry-points/command-consumer';
-import { registerBacklogGauges } from './backlog-gauges';
+import { registerBacklogGauges } from './data-access/backlog-gauges';
 import { batchMetrics, countingDeadLetters, createProcessorMetrics } from './metrics';
-import { createOutboxRelay } from './outbox-relay';
-import { createProcessorCache } from './process-commands';
+import { createOutboxRelay } from './entry-points/outbox-relay';
+import { createProcessorCache } from './use-cases/process-commands';
 
 /** Wires the processor from its config: used by main.ts and by the integration tests. */
 export async function createProcessor(

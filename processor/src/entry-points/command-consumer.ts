@@ -7,7 +7,7 @@ import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
 import { parseCommand } from '../domain/parse-command';
 import { PermanentCommandError } from '../domain/errors';
 import type { Command } from '../domain/types';
-import { processCommands, type ProcessorDeps } from '../process-commands';
+import { processCommands, type ProcessorDeps } from '../use-cases/process-commands';
 import { processWithRetry } from './process-with-retry';
 
 export interface CommandConsumerOptions {

@@ -1,6 +1,6 @@
 import { createLogger } from '../../../platform/logger';
 import type { Command } from '../domain/types';
-import type { BatchReport } from '../process-commands';
+import type { BatchReport } from '../use-cases/process-commands';
 import { processWithRetry, type RetryOptions } from './process-with-retry';
 
 const log = createLogger({ service: 'test', level: 'silent', pretty: false });

@@ -3,7 +3,7 @@ import type { Logger } from '../../../platform/logger';
 import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
 import { classifyFailure } from '../domain/transient-error';
 import type { Command } from '../domain/types';
-import type { BatchReport } from '../process-commands';
+import type { BatchReport } from '../use-cases/process-commands';
 
 export interface RetryOptions {
   /** Commits the commands in one transaction (processCommands). */

@@ -1,9 +1,9 @@
-import type { LedgerEventV1 } from '../../contracts/src';
-import { newId } from '../../platform/ids';
-import type { Logger } from '../../platform/logger';
-import { withTransaction, type Pool } from '../../platform/postgres';
-import { enabledEndpointsOf, insertMessages, type NewMessage } from './data-access/messages';
-import { PayloadTooLargeError, webhookBody } from './domain/webhook-payload';
+import type { LedgerEventV1 } from '../../../contracts/src';
+import { newId } from '../../../platform/ids';
+import type { Logger } from '../../../platform/logger';
+import { withTransaction, type Pool } from '../../../platform/postgres';
+import { enabledEndpointsOf, insertMessages, type NewMessage } from '../data-access/messages';
+import { PayloadTooLargeError, webhookBody } from '../domain/webhook-payload';
 
 export interface FanOutDeps {
   pool: Pool;

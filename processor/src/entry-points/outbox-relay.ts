@@ -1,10 +1,11 @@
 import type { Producer } from 'kafkajs';
-import type { Logger } from '../../platform/logger';
-import type { Tracing } from '../../platform/tracing';
-import type { Pool, PoolClient } from '../../platform/postgres';
-import { backoffDelay, RECONNECT } from '../../platform/retry';
-import { createWakeableSleep } from '../../platform/wakeable-sleep';
-import { decodeOutboxLines, OUTBOX_CHANNEL, type OutboxEvent } from './domain/outbox-lines';
+import type { Logger } from '../../../platform/logger';
+import type { Tracing } from '../../../platform/tracing';
+import type { Pool, PoolClient } from '../../../platform/postgres';
+import { backoffDelay, RECONNECT } from '../../../platform/retry';
+import { createWakeableSleep } from '../../../platform/wakeable-sleep';
+import * as outbox from '../data-access/outbox';
+import { decodeOutboxLines, type OutboxEvent } from '../domain/outbox-lines';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -18,8 +19,6 @@ export interface OutboxRelayOptions {
   /** Puts relayed events into their transfers' traces (TRACING_OFF when tracing is off). */
   tracing: Pick<Tracing, 'relayedSend'>;
 }
-
-const LEADER_LOCK_KEY = 7_160_002;
 
 /**
  * Relays outbox batches to Kafka in id order, then deletes them: at least once (a crash between the
@@ -35,9 +34,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
   async function relayOnce(client: PoolClient): Promise<boolean> {
-    const { rows: waiting } = await client.query<{ id: string; event_count: number }>(
-      'SELECT id, event_count FROM outbox_batches ORDER BY id LIMIT 100',
-    );
+    const waiting = await outbox.waitingBatches(client, 100);
     const ids: string[] = [];
     let count = 0;
     for (const row of waiting) {
@@ -46,10 +43,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       count += row.event_count;
     }
     if (ids.length === 0) return false;
-    const { rows } = await client.query<{ topic: string; events: string }>(
-      'SELECT topic, events FROM outbox_batches WHERE id = ANY($1::bigint[]) ORDER BY id',
-      [ids],
-    );
+    const rows = await outbox.batchEvents(client, ids);
     const events = rows.flatMap((r) => decodeOutboxLines(r.events).map((e) => ({ ...e, topic: r.topic })));
     for (const chunk of chunksByBytes(events, options.requestBytesMax)) {
       const messages = chunk.map((e) => ({
@@ -81,7 +75,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         }),
       );
     }
-    await client.query('DELETE FROM outbox_batches WHERE id = ANY($1::bigint[])', [ids]);
+    await outbox.deleteBatches(client, ids);
     return waiting.length > ids.length;
   }
 
@@ -91,11 +85,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       let client: PoolClient | undefined;
       try {
         client = await options.pool.connect();
-        const { rows } = await client.query<{ leader: boolean }>(
-          'SELECT pg_try_advisory_lock($1) AS leader',
-          [LEADER_LOCK_KEY],
-        );
-        if (!rows[0]?.leader) {
+        if (!(await outbox.tryLead(client))) {
           client.release();
           client = undefined;
           // Not the leader: commits are the leader's business, only stopping cuts this short.
@@ -106,16 +96,15 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         // Every processor's batch notifies on commit, so the leader hears of other processes'
         // rows at once instead of at its next poll.
         client.on('notification', pause.kick);
-        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+        await outbox.listenForCommits(client);
         while (!stopping) {
           const more = await relayOnce(client);
           if (failures > 0) logger.info('outbox relay works again');
           failures = 0;
           if (!more) await pause.sleep(options.pollIntervalMs);
         }
-        await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`);
         client.off('notification', pause.kick);
-        await client.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK_KEY]);
+        await outbox.stepDown(client);
       } catch (error) {
         // PostgreSQL or Kafka out of reach: said once per outage, then retried with backoff (a
         // new connection, LISTEN again) until both answer.

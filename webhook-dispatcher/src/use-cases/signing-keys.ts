@@ -1,8 +1,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { decryptSecret } from '../../domain/secret-box';
-import type { ClaimedAttempt } from './data-access/attempts';
-import { secretKey } from './domain/signing';
+import { decryptSecret } from '../../../domain/secret-box';
+import type { ClaimedAttempt } from '../data-access/attempts';
+import { secretKey } from '../domain/signing';
 
 /**
  * The HMAC keys of an endpoint (its secret, and the previous one while it still signs),

@@ -1,6 +1,6 @@
-import type { Pool } from '../../platform/postgres';
-import { recordDelivered, type ClaimedAttempt } from './data-access/attempts';
-import type { SendResult } from './domain/attempt-outcome';
+import type { Pool } from '../../../platform/postgres';
+import { recordDelivered, type ClaimedAttempt } from '../data-access/attempts';
+import type { SendResult } from '../domain/attempt-outcome';
 
 type Response = Extract<SendResult, { kind: 'response' }>;
 

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../platform/logger';
-import { registerDbGauges } from '../../platform/metrics/db-gauges';
-import type { OpsDb } from '../../platform/metrics/ops-pool';
+import type { Logger } from '../../../platform/logger';
+import { registerDbGauges } from '../../../platform/metrics/db-gauges';
+import type { OpsDb } from '../../../platform/metrics/ops-pool';
 
 /** Counts stop here: past it the number is "at least", and the query stays cheap. */
 const COUNT_MAX = 100_000;

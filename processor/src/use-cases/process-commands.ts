@@ -1,23 +1,23 @@
-import { isSupportedCurrency, type CurrencyCode } from '../../contracts/src';
-import type { Logger } from '../../platform/logger';
-import { AMOUNT_MAX } from '../../domain/money';
-import { withTransaction, type Pool } from '../../platform/postgres';
-import { buildEvents } from './domain/build-events';
-import { decideBatch } from './domain/decide-batch';
-import type { Command } from './domain/types';
-import { PermanentCommandError } from './domain/errors';
-import { netDeltas, reconcileBalances } from './domain/reconcile-balances';
-import * as store from './data-access/ledger-store';
-import type { BatchObserver } from './metrics';
+import { isSupportedCurrency, type CurrencyCode } from '../../../contracts/src';
+import type { Logger } from '../../../platform/logger';
+import { AMOUNT_MAX } from '../../../domain/money';
+import { withTransaction, type Pool } from '../../../platform/postgres';
+import { buildEvents } from '../domain/build-events';
+import { decideBatch } from '../domain/decide-batch';
+import type { Command } from '../domain/types';
+import { PermanentCommandError } from '../domain/errors';
+import { netDeltas, reconcileBalances } from '../domain/reconcile-balances';
+import * as store from '../data-access/ledger-store';
+import type { BatchObserver } from '../metrics';
 import {
   currenciesOf,
   knownTenants,
   rememberSystemAccounts,
   systemAccountsOf,
   type ProcessorCache,
-} from './processor-cache';
+} from '../data-access/processor-cache';
 
-export { createProcessorCache, type ProcessorCache } from './processor-cache';
+export { createProcessorCache, type ProcessorCache } from '../data-access/processor-cache';
 
 export interface ProcessorDeps {
   pool: Pool;

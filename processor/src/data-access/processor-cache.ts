@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { CurrencyCode } from '../../contracts/src';
-import type { Pool, PoolClient } from '../../platform/postgres';
-import * as store from './data-access/ledger-store';
+import type { CurrencyCode } from '../../../contracts/src';
+import type { Pool, PoolClient } from '../../../platform/postgres';
+import * as store from './ledger-store';
 
 /**
  * Facts that never change once true, kept in memory so that a batch does not ask PostgreSQL

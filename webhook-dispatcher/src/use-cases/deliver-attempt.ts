@@ -1,17 +1,17 @@
-import type { Logger } from '../../platform/logger';
-import type { Pool } from '../../platform/postgres';
-import { recordOutcome, type ClaimedAttempt } from './data-access/attempts';
+import type { Logger } from '../../../platform/logger';
+import type { Pool } from '../../../platform/postgres';
+import { recordOutcome, type ClaimedAttempt } from '../data-access/attempts';
 import {
   decideAfterAttempt,
   describeFailure,
   type Decision,
   type SendResult,
-} from './domain/attempt-outcome';
-import type { Random, RetryPolicy } from './domain/retry-schedule';
+} from '../domain/attempt-outcome';
+import type { Random, RetryPolicy } from '../domain/retry-schedule';
 import type { DeliveredRecorder } from './delivered-recorder';
-import { signedHeaders, type SigningKey } from './domain/signing';
+import { signedHeaders, type SigningKey } from '../domain/signing';
 import type { SigningKeys } from './signing-keys';
-import type { WebhookClient } from './transport/post-webhook';
+import type { WebhookClient } from '../transport/post-webhook';
 
 export interface DeliverDeps {
   pool: Pool;
