@@ -10,6 +10,8 @@ export interface TransferRequestFields {
   currency: string;
   description: string | null;
   metadata: Record<string, string> | null;
+  /** Holds only: the expiry as requested (ISO 8601 in UTC, ms), null for the default. */
+  hold?: { expiresAt: string | null } | null;
 }
 
 /** SHA-256 over a canonical form (fixed field order, sorted metadata keys), so REST and Kafka agree. */
@@ -19,7 +21,7 @@ export function requestFingerprint(f: TransferRequestFields): Buffer {
         .sort()
         .map((k) => [k, f.metadata![k]])
     : null;
-  const canonical = JSON.stringify([
+  const fields: unknown[] = [
     f.kind,
     f.sourceAccountId,
     f.destinationAccountId,
@@ -27,6 +29,20 @@ export function requestFingerprint(f: TransferRequestFields): Buffer {
     f.currency,
     f.description,
     metadata,
-  ]);
+  ];
+  // Appended only for holds, so every fingerprint recorded before holds existed stays the same.
+  if (f.hold) fields.push('manual', f.hold.expiresAt);
+  return createHash('sha256').update(JSON.stringify(fields)).digest();
+}
+
+/**
+ * The fingerprint of a hold's follow-up (capture, void, expire): what it does to which hold, and
+ * the capture amount as asked (null: the whole hold). Its own tag, so it never equals a transfer's.
+ */
+export function holdActionFingerprint(kind: string, holdId: string, amount: bigint | null): Buffer {
+  const canonical = JSON.stringify(['hold-action', kind, holdId, amount?.toString() ?? null]);
   return createHash('sha256').update(canonical).digest();
 }
+
+/** A requested expiry in the one form both REST and Kafka fingerprint it in. */
+export const canonicalInstant = (value: string): string => new Date(value).toISOString();

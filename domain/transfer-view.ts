@@ -2,11 +2,24 @@ import type { CurrencyCode, RejectionReason, Transfer } from '../contracts/src';
 import { REJECTION_REASONS } from '../contracts/src';
 import { formatRate, type Rate } from './money';
 
+/** The reservation of a hold: open until resolved (captured + released = amount then). */
+export interface HoldRecord {
+  expiresAt: Date;
+  capturedAmount: bigint | null;
+  releasedAmount: bigint | null;
+  resolvedBy: string | null;
+  resolvedAt: Date | null;
+}
+
 /** A transfer as the ledger holds it; money as bigint. Mapped to the wire shape by toTransferView. */
 export interface TransferRecord {
   id: string;
   tenantId: string;
   kind: Transfer['kind'];
+  /** Follow-ups (capture, void, expire): the hold they act on. */
+  holdId: string | null;
+  /** Holds (manual capture) only. */
+  hold: HoldRecord | null;
   sourceAccountId: string | null;
   destinationAccountId: string | null;
   amount: bigint;
@@ -30,6 +43,18 @@ export function toTransferView(t: TransferRecord): Transfer {
     id: t.id,
     status: t.status,
     kind: t.kind,
+    capture: t.hold ? 'manual' : 'automatic',
+    hold_id: t.holdId,
+    hold: t.hold
+      ? {
+          expires_at: t.hold.expiresAt.toISOString(),
+          held_amount: t.amount.toString(),
+          captured_amount: t.hold.capturedAmount?.toString() ?? null,
+          released_amount: t.hold.releasedAmount?.toString() ?? null,
+          resolved_by: t.hold.resolvedBy,
+          resolved_at: t.hold.resolvedAt?.toISOString() ?? null,
+        }
+      : null,
     source_account_id: t.sourceAccountId,
     destination_account_id: t.destinationAccountId,
     amount: t.amount.toString(),

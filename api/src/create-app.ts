@@ -21,6 +21,7 @@ import { fxRateRoutes } from './routes/fx-rates';
 import { rateLimitBlockRoutes } from './routes/rate-limit-blocks';
 import { tenantRoutes } from './routes/tenants';
 import { transferRoutes } from './routes/transfers';
+import { holdRoutes } from './routes/holds';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import type { ApiMetrics } from './metrics';
 import type { AccountDirectory } from './transfers/account-directory';
@@ -96,6 +97,15 @@ export function createApp(deps: AppDeps): Express {
     transferRoutes({
       pool: deps.pool,
       accounts: deps.accounts,
+      publisher: deps.publisher,
+      pending: deps.pending,
+      logger: deps.logger,
+      publicPath,
+    }),
+  );
+  protectedRoutes.use(
+    holdRoutes({
+      pool: deps.pool,
       publisher: deps.publisher,
       pending: deps.pending,
       logger: deps.logger,

@@ -52,7 +52,7 @@ export function countingAccepted(
 ): (transfer: NewTransfer) => Promise<InsertResult> {
   return async (transfer) => {
     const result = await insert(transfer);
-    if (result.inserted) metrics.transfersAccepted.inc({ kind: transfer.command.kind });
+    if (result.inserted) metrics.transfersAccepted.inc({ kind: transfer.kind });
     return result;
   };
 }

@@ -41,7 +41,11 @@ export const Account = z
     name: z.string(),
     currency: CurrencyCode,
     status: AccountStatus,
-    balance: AmountString,
+    balance: AmountString.meta({ description: 'Posted: the sum of the account entries' }),
+    held: AmountString.meta({ description: 'Reserved by open holds (manual-capture transfers)' }),
+    available: AmountString.meta({
+      description: 'balance - held: what transfers and new holds may draw on; never negative',
+    }),
     metadata: Metadata,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -57,7 +61,9 @@ export const BalanceQuery = z.object({ currency: CurrencyCode.optional() }).stri
 export const Balance = z
   .object({
     account_id: Uuid,
-    balance: AmountString.meta({ description: 'In the account currency' }),
+    balance: AmountString.meta({ description: 'Posted, in the account currency' }),
+    held: AmountString.meta({ description: 'Reserved by open holds' }),
+    available: AmountString.meta({ description: 'balance - held' }),
     currency: CurrencyCode,
     converted: z
       .object({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IsoCurrencyCode } from './currencies';
 import { IdempotencyKey, Timestamp, Uuid } from './primitives';
 import { checkAccountsForKind, transferCommandFields } from './transfers';
+import { HoldCaptureCommandPayloadV1, HoldExpireCommandPayloadV1, HoldVoidCommandPayloadV1 } from './holds';
 
 /** The largest encoded command the processor accepts; larger ones are dead-lettered. */
 export const COMMAND_BYTES_MAX = 16 * 1024;
@@ -29,22 +30,32 @@ export const TransferCommandPayloadV1 = z
   .strict()
   .superRefine(checkAccountsForKind);
 
+const commandEnvelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
+  z.object({ type: z.literal(type), version: z.literal(1), occurred_at: Timestamp, payload }).strict();
+
+/**
+ * Every command on ledger.transfer-commands.v1. A new transfer (or hold) is `transfer.requested`,
+ * keyed by source_account_id (destination_account_id for a deposit). The follow-ups of a hold,
+ * `transfer.capture`, `transfer.void` and `transfer.expire`, are keyed by the hold's
+ * source_account_id, so they reach the partition of the hold and are ordered with it and with
+ * each other: whichever comes second finds the hold closed (`hold_not_open`).
+ */
 export const TransferCommandV1 = z
-  .object({
-    type: z.literal('transfer.requested'),
-    version: z.literal(1),
-    occurred_at: Timestamp,
-    payload: TransferCommandPayloadV1,
-  })
-  .strict()
+  .discriminatedUnion('type', [
+    commandEnvelope('transfer.requested', TransferCommandPayloadV1),
+    commandEnvelope('transfer.capture', HoldCaptureCommandPayloadV1),
+    commandEnvelope('transfer.void', HoldVoidCommandPayloadV1),
+    commandEnvelope('transfer.expire', HoldExpireCommandPayloadV1),
+  ])
   .meta({
     id: 'TransferCommandV1',
     title: 'Transfer command, version 1',
     description:
-      'Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit).',
+      'Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit; the hold\'s source_account_id for its capture, void and expire).',
   });
 
 export type TransferCommandV1 = z.infer<typeof TransferCommandV1>;
+export type TransferCommandType = TransferCommandV1['type'];
 export type TransferCommandPayloadV1 = z.infer<typeof TransferCommandPayloadV1>;
 
 /** Headers the processor puts on a dead-lettered message. */
@@ -59,7 +70,8 @@ export const DEAD_LETTER_HEADERS = {
 /**
  * Why a command was dead-lettered (the `x-dead-letter-reason` header). The detail header never
  * says anything about another tenant's data: transfer_id_conflict means the command's
- * transfer_id is already taken by another request, whoever made it; processing_failed carries
+ * transfer_id is already taken by another request, whoever made it; hold_not_found means the
+ * follow-up names no hold of its tenant (another tenant's hold looks missing too); processing_failed carries
  * only a reference to the processor's log line.
  */
 export const DEAD_LETTER_REASONS = [
@@ -69,6 +81,7 @@ export const DEAD_LETTER_REASONS = [
   'unknown_tenant',
   'idempotency_key_reused',
   'transfer_id_conflict',
+  'hold_not_found',
   'processing_failed',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

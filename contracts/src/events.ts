@@ -6,6 +6,10 @@ import { Transfer } from './transfers';
 export const EVENT_TYPES = [
   'transfer.committed',
   'transfer.rejected',
+  'transfer.held',
+  'transfer.captured',
+  'transfer.voided',
+  'transfer.expired',
   'account.debited',
   'account.credited',
 ] as const;
@@ -41,6 +45,12 @@ export const LedgerEventV1 = z
   .discriminatedUnion('type', [
     envelope('transfer.committed', Transfer),
     envelope('transfer.rejected', Transfer),
+    // The hold's transfer, after the change: status held / captured / voided / expired, with its
+    // `hold` amounts; a capture's entries are in its account.debited / account.credited events.
+    envelope('transfer.held', Transfer),
+    envelope('transfer.captured', Transfer),
+    envelope('transfer.voided', Transfer),
+    envelope('transfer.expired', Transfer),
     envelope('account.debited', AccountMovement),
     envelope('account.credited', AccountMovement),
   ])

@@ -6,6 +6,7 @@ export * from './tenants';
 export * from './accounts';
 export * from './fx-rates';
 export * from './transfers';
+export * from './holds';
 export * from './commands';
 export * from './events';
 export * from './webhooks';

@@ -11,12 +11,21 @@ import {
   Uuid,
   page,
 } from './primitives';
+import { CaptureMode, HoldActionKind, HoldState } from './holds';
 
 export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
   id: 'TransferKind',
   description:
     'transfer: account to account; deposit: from the outside world into an account; withdrawal: from an account to the outside world',
 });
+
+/** The kind of a transfer row: a request's kind, or a follow-up of a hold (see holds.ts). */
+export const TransferRecordKind = z.enum([...TransferKind.options, ...HoldActionKind.options]).meta({
+  id: 'TransferRecordKind',
+  description:
+    'transfer, deposit, withdrawal: as requested; capture, void, expire: a follow-up of the hold named by hold_id',
+});
+export type TransferRecordKind = z.infer<typeof TransferRecordKind>;
 
 /** Final reasons a transfer is rejected. Stable codes. */
 export const REJECTION_REASONS = {
@@ -31,6 +40,10 @@ export const REJECTION_REASONS = {
   fx_rate_unavailable: 'no exchange rate is set between the two currencies',
   unsupported_currency: 'the ledger does not hold this currency',
   idempotency_key_reused: 'the idempotency key was used before with another request',
+  hold_not_open:
+    'the hold is not open: already captured, voided or expired, rejected, or not decided yet',
+  capture_exceeds_hold: 'the capture amount is more than the held amount',
+  expiry_out_of_range: 'expires_at is not after the hold was accepted, or more than 30 days after',
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;
@@ -38,10 +51,16 @@ export const RejectionReason = z
   .enum(Object.keys(REJECTION_REASONS) as [RejectionReason, ...RejectionReason[]])
   .meta({ id: 'RejectionReason' });
 
-export const TransferStatus = z.enum(['pending', 'committed', 'rejected']).meta({
-  id: 'TransferStatus',
-  description: 'pending until the processor commits or rejects it; both are final',
-});
+export const TransferStatus = z
+  .enum(['pending', 'committed', 'rejected', 'held', 'captured', 'voided', 'expired'])
+  .meta({
+    id: 'TransferStatus',
+    description:
+      'pending until the processor decides it: committed and rejected are final; a hold (manual capture) is held instead, until it ends captured, voided or expired',
+  });
+
+/** The states a transfer leaves `pending` for: what a long-poll waits for. */
+export const DECIDED_STATUSES = ['committed', 'rejected', 'held', 'captured', 'voided', 'expired'] as const;
 
 /** The fields of a transfer request, shared by the REST body and the Kafka command. */
 const transferFields = {
@@ -58,12 +77,22 @@ const transferFields = {
   }),
   description: SafeText.max(500).optional(),
   metadata: Metadata.optional(),
+  capture: CaptureMode.optional().meta({
+    description:
+      'manual: a hold, reserved on the source until captured (POST /v1/transfers/{id}/capture), voided or expired; transfer and withdrawal only',
+  }),
+  expires_at: TimestampInput.optional().meta({
+    description:
+      'Manual capture only: when the hold lapses, after now and at most 30 days ahead; default 7 days after acceptance',
+  }),
 };
 
 type TransferShape = {
   kind: z.infer<typeof TransferKind>;
   source_account_id?: string | undefined;
   destination_account_id?: string | undefined;
+  capture?: CaptureMode | undefined;
+  expires_at?: string | undefined;
 };
 
 /** Which accounts each kind needs; checked on both the REST body and the Kafka command. */
@@ -78,6 +107,11 @@ function checkAccountsForKind(value: TransferShape, ctx: z.RefinementCtx): void 
   };
   check('source_account_id', needsSource);
   check('destination_account_id', needsDestination);
+  // Money arriving from outside is not reserved anywhere: there is nothing to hold a deposit on.
+  if (value.capture === 'manual' && value.kind === 'deposit')
+    ctx.addIssue({ code: 'custom', path: ['capture'], message: 'a deposit cannot be held' });
+  if (value.expires_at !== undefined && value.capture !== 'manual')
+    ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'only with capture "manual"' });
 }
 
 export const CreateTransferRequest = z
@@ -104,7 +138,10 @@ export const Transfer = z
   .object({
     id: Uuid,
     status: TransferStatus,
-    kind: TransferKind,
+    kind: TransferRecordKind,
+    capture: CaptureMode,
+    hold_id: Uuid.nullable().meta({ description: 'Follow-ups (capture, void, expire): the hold acted on' }),
+    hold: HoldState.nullable().meta({ description: 'Holds (manual capture): the reservation and its end' }),
     source_account_id: Uuid.nullable(),
     destination_account_id: Uuid.nullable(),
     amount: AmountString,

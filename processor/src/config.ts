@@ -40,6 +40,13 @@ export const processorConfigSchema = z.object({
     64 * 1024 * 1024,
   ),
   OUTBOX_POLL_INTERVAL_MS: env.int('how often the relay looks for rows when idle, ms', 200, 10, 60_000),
+  HOLD_EXPIRY_INTERVAL_MS: env.int('how often the processor looks for holds past expires_at, ms', 1_000, 10, 60_000),
+  HOLD_EXPIRY_AGAIN_AFTER_MS: env.int(
+    'a due hold still open this long after its expiry was published gets it published again, ms',
+    30_000,
+    100,
+    3_600_000,
+  ),
   OPS_HOST: env.string('interface of the ops port (/metrics, /healthz, /readyz)', '127.0.0.1'),
   PROCESSOR_OPS_PORT: env.int(
     'TCP port of /metrics, /healthz and /readyz (0: any free port)',

@@ -13,6 +13,7 @@ import { createCommandConsumer } from './entry-points/command-consumer';
 import { registerBacklogGauges } from './data-access/backlog-gauges';
 import { batchMetrics, countingDeadLetters, createProcessorMetrics } from './metrics';
 import { createOutboxRelay } from './entry-points/outbox-relay';
+import { createHoldExpirySweeper } from './entry-points/hold-expiry-sweeper';
 import { createProcessorCache } from './use-cases/process-commands';
 
 /** Wires the processor from its config: used by main.ts and by the integration tests. */
@@ -72,6 +73,16 @@ export async function createProcessor(
     onCommitted: () => relay.kick(),
     tracing,
   });
+  const expirySweeper = createHoldExpirySweeper({
+    pool,
+    producer,
+    commandsTopic: topics.commands,
+    logger: logger.child({ component: 'hold-expiry-sweeper' }),
+    intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
+    againAfterMs: config.HOLD_EXPIRY_AGAIN_AFTER_MS,
+    batchSizeMax: 500,
+    sendTimeoutMs: 10_000,
+  });
   instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
@@ -90,11 +101,13 @@ export async function createProcessor(
         stopped: () => stopping,
       });
       relay.start();
+      expirySweeper.start();
       await consumer.start();
     },
     /** Intake first, then the relay drains, then the clients close. */
     async stop(): Promise<void> {
       stopping = true;
+      await expirySweeper.stop();
       await consumer.stop();
       await relay.stop();
       await producer.disconnect();

@@ -68,8 +68,9 @@ export function batchMetrics(metrics: ProcessorMetrics): BatchObserver {
       const committed = new Map<string, number>();
       const rejected = new Map<string, { kind: string; reason: string; n: number }>();
       for (const o of outcomes) {
-        const kind = o.command.kind;
-        if (o.status === 'committed') committed.set(kind, (committed.get(kind) ?? 0) + 1);
+        // A hold is counted as its own kind: it reserved money, it moved none.
+        const kind = o.status === 'held' ? 'hold' : o.command.kind;
+        if (o.status !== 'rejected') committed.set(kind, (committed.get(kind) ?? 0) + 1);
         else {
           const reason = o.reason ?? 'unknown';
           const key = `${kind}:${reason}`;

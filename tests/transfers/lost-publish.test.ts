@@ -56,8 +56,16 @@ describe('a transfer accepted but never published', () => {
           description: null,
           metadata: null,
         }),
-        command,
+        kind: 'transfer',
+        sourceAccountId: from,
+        destinationAccountId: to,
         amount: 250n,
+        currency: 'USD',
+        description: null,
+        metadata: null,
+        expiresAt: null,
+        holdId: null,
+        command,
       },
     ]);
     expect(accepted).toMatchObject({ inserted: true });

@@ -10,11 +10,13 @@ export interface AccountRow {
   metadata: Record<string, string>;
   status: 'active' | 'frozen' | 'closed';
   balance: string;
+  /** Reserved by open holds; available = balance - held. */
+  held: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, tenant_id, kind, currency, name, metadata, status, balance, created_at, updated_at';
+const COLUMNS = 'id, tenant_id, kind, currency, name, metadata, status, balance, held, created_at, updated_at';
 
 export async function insertAccount(
   db: Pool,

@@ -1,4 +1,4 @@
-import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
+import type { CurrencyCode, RejectionReason, TransferCommandV1 } from '../../../contracts/src';
 import { rateOf } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 import type { TransferRecord } from '../../../domain/transfer-view';
@@ -21,21 +21,39 @@ interface TransferRow {
   reason: RejectionReason | null;
   created_at: Date;
   finalized_at: Date | null;
+  expires_at: Date | null;
+  hold_id: string | null;
+  captured_amount: string | null;
+  released_amount: string | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
 }
 
 // An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
 // migrations/0008_amounts_beyond_bigint.sql.
 const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
   coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
-  destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at`;
+  destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
+  expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at`;
 
 export interface NewTransfer {
   id: string;
   tenantId: string;
   idempotencyKey: string;
   requestHash: Buffer;
-  command: TransferCommandPayloadV1;
+  kind: TransferRecord['kind'];
+  sourceAccountId: string | null;
+  destinationAccountId: string | null;
   amount: bigint;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  /** Holds: when the reservation lapses. */
+  expiresAt: Date | null;
+  /** Follow-ups (capture, void): the hold acted on. */
+  holdId: string | null;
+  /** The command's payload as published: the sweeper re-sends it (its type follows from kind). */
+  command: TransferCommandV1['payload'];
 }
 
 export type InsertResult =
@@ -50,12 +68,13 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   const col = <T>(f: (t: NewTransfer) => T) => transfers.map(f);
   const { rows } = await db.query<TransferRow>(
     `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
-        destination_account_id, amount, currency, description, metadata, status, command)
+        destination_account_id, amount, currency, description, metadata, status, command, expires_at, hold_id)
      SELECT u.id, u.tenant_id, u.key, u.hash, u.kind, u.source, u.destination, u.amount, u.currency,
-            u.description, u.metadata, 'pending', u.command
+            u.description, u.metadata, 'pending', u.command, u.expires_at, u.hold_id
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::uuid[], $7::uuid[],
-                   $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[])
-         AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command)
+                   $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::uuid[])
+         AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command,
+               expires_at, hold_id)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
@@ -63,14 +82,16 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
       col((t) => t.tenantId),
       col((t) => t.idempotencyKey),
       col((t) => t.requestHash),
-      col((t) => t.command.kind),
-      col((t) => t.command.source_account_id ?? null),
-      col((t) => t.command.destination_account_id ?? null),
+      col((t) => t.kind),
+      col((t) => t.sourceAccountId),
+      col((t) => t.destinationAccountId),
       col((t) => t.amount.toString()),
-      col((t) => t.command.currency),
-      col((t) => t.command.description ?? null),
-      col((t) => (t.command.metadata ? JSON.stringify(t.command.metadata) : null)),
+      col((t) => t.currency),
+      col((t) => t.description),
+      col((t) => (t.metadata ? JSON.stringify(t.metadata) : null)),
       col((t) => JSON.stringify(t.command)),
+      col((t) => t.expiresAt),
+      col((t) => t.holdId),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r]));
@@ -168,15 +189,23 @@ export async function transferStatuses(
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
+export interface StalePending {
+  id: string;
+  kind: TransferRecord['kind'];
+  source_account_id: string | null;
+  destination_account_id: string | null;
+  command: TransferCommandV1['payload'];
+}
+
 /** Pending transfers accepted long enough ago that their command may never have reached Kafka. */
 export async function claimStalePending(db: Pool, olderThanMs: number, limit: number) {
-  const { rows } = await db.query<{ id: string; command: TransferCommandPayloadV1 }>(
+  const { rows } = await db.query<StalePending>(
     `UPDATE transfers SET republished_at = now()
       WHERE id IN (SELECT id FROM transfers
                     WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1 / 1000.0)
                       AND (republished_at IS NULL OR republished_at < now() - make_interval(secs => $1 / 1000.0))
                     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING id, command`,
+      RETURNING id, kind, source_account_id, destination_account_id, command`,
     [olderThanMs, limit],
   );
   return rows;
@@ -207,6 +236,16 @@ function toRecord(r: TransferRow, entries: TransferRecord['entries']): TransferR
     id: r.id,
     tenantId: r.tenant_id,
     kind: r.kind,
+    holdId: r.hold_id,
+    hold: r.expires_at
+      ? {
+          expiresAt: r.expires_at,
+          capturedAmount: r.captured_amount === null ? null : BigInt(r.captured_amount),
+          releasedAmount: r.released_amount === null ? null : BigInt(r.released_amount),
+          resolvedBy: r.resolved_by,
+          resolvedAt: r.resolved_at,
+        }
+      : null,
     sourceAccountId: r.source_account_id,
     destinationAccountId: r.destination_account_id,
     amount: BigInt(r.amount),

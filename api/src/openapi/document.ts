@@ -130,7 +130,8 @@ export function buildOpenApiDocument() {
           requestBody: json(c.CreateTransferRequest),
           responses: {
             '202': {
-              description: 'Accepted (durably): poll Location until committed or rejected',
+              description:
+                'Accepted (durably): poll Location until committed or rejected (held, for capture "manual")',
               headers: z.object({
                 Location: z.string(),
                 'Idempotency-Replayed': z.literal('true').optional(),
@@ -154,6 +155,47 @@ export function buildOpenApiDocument() {
           summary: 'Get a transfer; wait up to 30 s for a final state with ?wait=N or Prefer: wait=N',
           requestParams: { ...idPath, query: c.GetTransferQuery },
           responses: { '200': { description: 'OK', ...json(c.Transfer) }, '404': error('No such transfer') },
+        }),
+      },
+      '/v1/transfers/{id}/capture': {
+        post: op({
+          summary:
+            'Capture a hold (manual capture), in full or in part: posts the amount, releases the rest; one capture per hold',
+          requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
+          requestBody: { ...json(c.CaptureHoldRequest), required: false },
+          responses: {
+            '202': {
+              description:
+                'Accepted (durably): the capture is a transfer of kind capture; poll Location until committed, or rejected hold_not_open if the hold was already closed',
+              headers: z.object({
+                Location: z.string(),
+                'Idempotency-Replayed': z.literal('true').optional(),
+              }),
+              ...json(c.Transfer),
+            },
+            '404': error('No hold of this tenant by that id'),
+            '422': error('Idempotency-Key reused with another request'),
+          },
+        }),
+      },
+      '/v1/transfers/{id}/void': {
+        post: op({
+          summary: 'Void a hold: releases the whole reservation',
+          requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
+          requestBody: { ...json(c.VoidHoldRequest), required: false },
+          responses: {
+            '202': {
+              description:
+                'Accepted (durably): the void is a transfer of kind void; poll Location until committed, or rejected hold_not_open',
+              headers: z.object({
+                Location: z.string(),
+                'Idempotency-Replayed': z.literal('true').optional(),
+              }),
+              ...json(c.Transfer),
+            },
+            '404': error('No hold of this tenant by that id'),
+            '422': error('Idempotency-Key reused with another request'),
+          },
         }),
       },
       '/v1/webhook-endpoints': {

@@ -32,6 +32,8 @@ export const accountView = (r: AccountRow): Account => ({
   currency: r.currency,
   status: r.status,
   balance: r.balance,
+  held: r.held,
+  available: (BigInt(r.balance) - BigInt(r.held)).toString(),
   metadata: r.metadata,
   created_at: r.created_at.toISOString(),
   updated_at: r.updated_at.toISOString(),
@@ -94,6 +96,8 @@ export function accountRoutes(deps: { pool: Pool }): Router {
     const body: Balance = {
       account_id: id,
       balance: account.balance,
+      held: account.held,
+      available: (BigInt(account.balance) - BigInt(account.held)).toString(),
       currency: account.currency,
       converted: null,
     };

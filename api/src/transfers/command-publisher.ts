@@ -143,9 +143,3 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
 
 export type CommandPublisher = ReturnType<typeof createCommandPublisher>;
 
-/** The Kafka key of a command: the account whose balance it draws on. */
-export const partitionKey = (c: {
-  kind: string;
-  source_account_id?: string | undefined;
-  destination_account_id?: string | undefined;
-}) => (c.kind === 'deposit' ? c.destination_account_id : c.source_account_id)!;

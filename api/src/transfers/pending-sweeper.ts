@@ -1,11 +1,11 @@
 import type { Message } from 'kafkajs';
-import type { TransferCommandV1 } from '../../../contracts/src';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
 import { backoffDelay } from '../../../platform/retry';
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import { claimStalePending } from '../data-access/transfers';
-import { partitionKey, type CommandPublisher } from './command-publisher';
+import type { CommandPublisher } from './command-publisher';
+import { commandMessage } from './command-message';
 
 const SWEEP_BATCH_MAX = 500;
 /** After Kafka returns, young pending rows are swept too, until none is left or for this long. */
@@ -47,15 +47,14 @@ export function createPendingSweeper(options: {
       if (!publisher.available) await publisher.probe([]);
       return 0;
     }
-    const messages: Message[] = stale.map((row) => {
-      const command: TransferCommandV1 = {
-        type: 'transfer.requested',
-        version: 1,
-        occurred_at: new Date().toISOString(),
+    const messages: Message[] = stale.map((row) =>
+      commandMessage({
+        kind: row.kind,
+        sourceAccountId: row.source_account_id,
+        destinationAccountId: row.destination_account_id,
         payload: row.command,
-      };
-      return { key: partitionKey(row.command), value: JSON.stringify(command) };
-    });
+      }),
+    );
     await publisher.probe(messages);
     logger.info({ count: stale.length }, 're-published pending transfers');
     return stale.length;

@@ -1,33 +1,26 @@
-import type { CreateTransferRequest, Transfer, TransferCommandV1 } from '../../../contracts/src';
-import { requestFingerprint } from '../../../domain/fingerprint';
+import {
+  HOLD_EXPIRY_DEFAULT_MS,
+  HOLD_EXPIRY_MAX_MS,
+  type CreateTransferRequest,
+  type TransferCommandPayloadV1,
+} from '../../../contracts/src';
+import { canonicalInstant, requestFingerprint } from '../../../domain/fingerprint';
 import { newId } from '../../../platform/ids';
-import type { Logger } from '../../../platform/logger';
 import { AMOUNT_MAX, parseAmount } from '../../../domain/money';
-import type { Pool } from '../../../platform/postgres';
-import { toTransferView } from '../../../domain/transfer-view';
 import { ApiError } from '../http/api-error';
-import { findVisibleTransfer } from '../data-access/transfers';
 import type { AccountDirectory } from './account-directory';
-import { partitionKey, PublisherUnavailableError, type CommandPublisher } from './command-publisher';
-import type { PendingWriter } from './pending-writer';
+import { acceptPending, type AcceptDeps, type Submitted } from './accept-pending';
 
-export interface SubmitDeps {
-  pool: Pool;
+export type { Submitted } from './accept-pending';
+
+export interface SubmitDeps extends AcceptDeps {
   accounts: AccountDirectory;
-  publisher: Pick<CommandPublisher, 'publish'>;
-  pending: PendingWriter;
-  logger: Logger;
-}
-
-export interface Submitted {
-  transfer: Transfer;
-  replayed: boolean;
 }
 
 /**
- * Accepts a transfer: checks the accounts the tenant names, records it as pending (the durable
- * promise behind the 202, deduplicated per tenant and idempotency key) and publishes its command.
- * A publish that fails is not the client's problem: the pending row is re-published by the sweeper.
+ * Accepts a transfer or a hold (manual capture): checks the accounts the tenant names and a
+ * hold's expiry, records it as pending (the durable promise behind the 202, deduplicated per
+ * tenant and idempotency key) and publishes its command (see acceptPending).
  * @throws ApiError validation_failed, not_found, idempotency_key_reused
  */
 export async function submitTransfer(
@@ -41,20 +34,17 @@ export async function submitTransfer(
     throw new ApiError('validation_failed', 'the request body is invalid', [
       { field: 'amount', reason: `at most ${AMOUNT_MAX} minor units`, code: 'too_big' },
     ]);
+  const manual = body.capture === 'manual';
+  const expiresAt = manual ? holdExpiry(body.expires_at) : null;
   await checkAccounts(deps.accounts, tenantId, body);
 
   const id = newId();
-  const command: TransferCommandV1 = {
-    type: 'transfer.requested',
-    version: 1,
-    occurred_at: new Date().toISOString(),
-    payload: {
-      transfer_id: id,
-      tenant_id: tenantId,
-      idempotency_key: idempotencyKey,
-      ...body,
-      amount: amount.toString(),
-    },
+  const payload: TransferCommandPayloadV1 = {
+    transfer_id: id,
+    tenant_id: tenantId,
+    idempotency_key: idempotencyKey,
+    ...body,
+    amount: amount.toString(),
   };
   const requestHash = requestFingerprint({
     kind: body.kind,
@@ -64,33 +54,39 @@ export async function submitTransfer(
     currency: body.currency,
     description: body.description ?? null,
     metadata: body.metadata ?? null,
+    hold: manual ? { expiresAt: body.expires_at ? canonicalInstant(body.expires_at) : null } : null,
   });
-  const result = await deps.pending.insert({
+  return acceptPending(deps, {
     id,
     tenantId,
     idempotencyKey,
     requestHash,
-    command: command.payload,
+    kind: body.kind,
+    sourceAccountId: body.source_account_id ?? null,
+    destinationAccountId: body.destination_account_id ?? null,
     amount,
+    currency: body.currency,
+    description: body.description ?? null,
+    metadata: body.metadata ?? null,
+    expiresAt,
+    holdId: null,
+    command: payload,
   });
-  if (!result.inserted) {
-    if (!result.sameRequest)
-      throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
-    const existing = await findVisibleTransfer(deps.pool, tenantId, result.existingId);
-    return { transfer: toTransferView(existing!), replayed: true };
-  }
-  try {
-    await deps.publisher.publish({ key: partitionKey(command.payload), value: JSON.stringify(command) });
-  } catch (error) {
-    // Already durable as a pending row: the sweeper publishes it once Kafka takes it. The publisher
-    // logs the outage once; each submission it touches is only a detail.
-    const level = error instanceof PublisherUnavailableError ? 'debug' : 'warn';
-    deps.logger[level](
-      { err: error, transfer_id: id },
-      'publish failed; the sweeper will re-publish the command',
-    );
-  }
-  return { transfer: toTransferView(result.record), replayed: false };
+}
+
+/**
+ * When a hold lapses: as asked, after now and at most 30 days ahead, or 7 days from now.
+ * @throws ApiError validation_failed
+ */
+function holdExpiry(requested: string | undefined): Date {
+  const now = Date.now();
+  if (requested === undefined) return new Date(now + HOLD_EXPIRY_DEFAULT_MS);
+  const at = new Date(requested);
+  if (at.getTime() <= now || at.getTime() > now + HOLD_EXPIRY_MAX_MS)
+    throw new ApiError('validation_failed', 'the request body is invalid', [
+      { field: 'expires_at', reason: 'must be in the future and at most 30 days ahead', code: 'out_of_range' },
+    ]);
+  return at;
 }
 
 /**

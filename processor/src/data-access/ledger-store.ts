@@ -6,6 +6,7 @@ import { idempotencyScope } from '../domain/decide-batch';
 import type { OutboxRow } from '../domain/build-events';
 import { encodeOutboxLines, OUTBOX_CHANNEL } from '../domain/outbox-lines';
 import { LedgerInvariantError } from '../domain/errors';
+import type { LockedAccount } from '../domain/reconcile-balances';
 
 export type SystemKind = Exclude<AccountKind, 'customer'>;
 
@@ -87,6 +88,8 @@ export async function existingTenants(client: PoolClient, ids: string[]): Promis
 export async function lockExistingTransfers(
   client: PoolClient,
   commands: Command[],
+  /** The holds the batch's follow-ups act on: locked in the same statement, so in the same order. */
+  holdIds: string[] = [],
 ): Promise<{ existing: Map<string, ExistingTransfer>; transferIdOwners: Map<string, string> }> {
   const { rows } = await client.query<{
     id: string;
@@ -95,16 +98,17 @@ export async function lockExistingTransfers(
     status: ExistingTransfer['status'];
     request_hash: Buffer;
     created_at: Date;
+    expires_at: Date | null;
   }>(
     // Not `(...) OR id = ANY(...)`: an OR lets the planner scan the tenant's whole index range.
-    `SELECT id, tenant_id, idempotency_key, status, request_hash, created_at FROM transfers
+    `SELECT id, tenant_id, idempotency_key, status, request_hash, created_at, expires_at FROM transfers
       WHERE id IN (SELECT id FROM transfers WHERE tenant_id = ANY($1::uuid[]) AND idempotency_key = ANY($2::text[])
                    UNION ALL SELECT unnest($3::uuid[]))
       ORDER BY id FOR UPDATE`,
     [
       [...new Set(commands.map((c) => c.tenantId))],
       commands.map((c) => c.idempotencyKey),
-      commands.map((c) => c.transferId),
+      [...commands.map((c) => c.transferId), ...holdIds],
     ],
   );
   const wanted = new Set(commands.map((c) => idempotencyScope(c.tenantId, c.idempotencyKey)));
@@ -119,6 +123,7 @@ export async function lockExistingTransfers(
         status: r.status,
         requestHash: r.request_hash,
         createdAt: r.created_at,
+        expiresAt: r.expires_at,
       });
     if (ids.has(r.id)) transferIdOwners.set(r.id, scope);
   }
@@ -146,7 +151,10 @@ export async function readAccounts(client: PoolClient, ids: string[]): Promise<M
     currency: CurrencyCode;
     status: AccountState['status'];
     balance: string;
-  }>('SELECT id, tenant_id, kind, currency, status, balance FROM accounts WHERE id = ANY($1::uuid[])', [ids]);
+    held: string;
+  }>('SELECT id, tenant_id, kind, currency, status, balance, held FROM accounts WHERE id = ANY($1::uuid[])', [
+    ids,
+  ]);
   return new Map(
     rows.map((r) => [
       r.id,
@@ -157,31 +165,48 @@ export async function readAccounts(client: PoolClient, ids: string[]): Promise<M
         currency: r.currency,
         status: r.status,
         balance: BigInt(r.balance),
+        held: BigInt(r.held),
       },
     ]),
   );
 }
 
 /**
- * Applies the batch's netted balance changes, taking the row locks late (held only until commit)
- * and in id order (one order for every batch, so concurrent partitions never deadlock).
- * FOR NO KEY UPDATE leaves other transactions' foreign-key checks on these rows unblocked.
- * Returns each account's balance and status after the change.
+ * Applies the batch's netted balance and held changes, taking the row locks late (held only
+ * until commit) and in id order (one order for every batch, so concurrent partitions never
+ * deadlock). FOR NO KEY UPDATE leaves other transactions' foreign-key checks on these rows
+ * unblocked. Returns each account's balance, held amount and status after the change.
  */
-export async function applyBalanceDeltas(client: PoolClient, deltas: Map<string, bigint>, now: Date) {
-  const ids = [...deltas.keys()].sort();
-  const locked = new Map<string, { balance: bigint; status: AccountState['status'] }>();
+export async function applyBalanceDeltas(
+  client: PoolClient,
+  deltas: Map<string, bigint>,
+  now: Date,
+  heldDeltas: Map<string, bigint> = new Map(),
+) {
+  const ids = [...new Set([...deltas.keys(), ...heldDeltas.keys()])].sort();
+  const locked = new Map<string, LockedAccount>();
   if (ids.length === 0) return locked;
   await client.query('SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [
     ids,
   ]);
-  const { rows } = await client.query<{ id: string; balance: string; status: AccountState['status'] }>(
-    `UPDATE accounts a SET balance = a.balance + u.delta, updated_at = $3
-       FROM unnest($1::uuid[], $2::bigint[]) AS u (id, delta) WHERE a.id = u.id
-     RETURNING a.id, a.balance, a.status`,
-    [ids, ids.map((id) => deltas.get(id)!.toString()), now],
+  const { rows } = await client.query<{
+    id: string;
+    balance: string;
+    held: string;
+    status: AccountState['status'];
+  }>(
+    `UPDATE accounts a SET balance = a.balance + u.delta, held = a.held + u.held_delta, updated_at = $4
+       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS u (id, delta, held_delta) WHERE a.id = u.id
+     RETURNING a.id, a.balance, a.held, a.status`,
+    [
+      ids,
+      ids.map((id) => (deltas.get(id) ?? 0n).toString()),
+      ids.map((id) => (heldDeltas.get(id) ?? 0n).toString()),
+      now,
+    ],
   );
-  for (const r of rows) locked.set(r.id, { balance: BigInt(r.balance), status: r.status });
+  for (const r of rows)
+    locked.set(r.id, { balance: BigInt(r.balance), held: BigInt(r.held), status: r.status });
   return locked;
 }
 
@@ -226,10 +251,11 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
          destination_account_id, destination_tenant_id, amount, currency, destination_amount,
          destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason,
-         amount_as_sent, created_at, finalized_at)
+         amount_as_sent, expires_at, hold_id, created_at, finalized_at)
        SELECT u.*, $20::timestamptz, $20::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
          $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
-         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::numeric[]) AS u`,
+         $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::numeric[],
+         $21::timestamptz[], $22::uuid[]) AS u`,
       [
         col((o) => o.command.transferId),
         col((o) => o.command.tenantId),
@@ -251,6 +277,8 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
         col((o) => o.reason),
         col((o) => (fits(o) ? null : o.command.amount.toString())),
         now,
+        col((o) => o.expiresAt),
+        col((o) => o.command.holdId),
       ],
     );
   }

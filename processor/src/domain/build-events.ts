@@ -16,6 +16,10 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
     id: c.transferId,
     tenantId: c.tenantId,
     kind: c.kind,
+    holdId: c.holdId,
+    hold: o.expiresAt
+      ? { expiresAt: o.expiresAt, capturedAmount: null, releasedAmount: null, resolvedBy: null, resolvedAt: null }
+      : null,
     sourceAccountId: c.sourceAccountId,
     destinationAccountId: c.destinationAccountId,
     amount: c.amount,
@@ -33,10 +37,32 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
   };
 }
 
+const HOLD_CLOSED_EVENT = {
+  capture: 'transfer.captured',
+  void: 'transfer.voided',
+  expire: 'transfer.expired',
+} as const;
+
+/** The transfer event of an outcome, and the transfer it carries. */
+function transferEvent(o: Outcome, now: Date) {
+  // A follow-up that closed its hold tells of the hold, as it now stands.
+  if (o.holdAfter && o.status === 'committed') {
+    const kind = o.command.kind as keyof typeof HOLD_CLOSED_EVENT;
+    return { type: HOLD_CLOSED_EVENT[kind], payload: toTransferView(o.holdAfter) };
+  }
+  const transfer = toTransferView(outcomeToRecord(o, now));
+  const type = ({ committed: 'transfer.committed', rejected: 'transfer.rejected', held: 'transfer.held' } as const)[
+    o.status
+  ];
+  return { type, payload: transfer };
+}
+
 /**
- * The events of a decided batch: one transfer.committed / transfer.rejected per outcome for the
- * submitting tenant, and account.debited / account.credited for every customer account an entry
- * moved, for that account's owner. `entryIds[i][j]` is the id of entry j of outcome i.
+ * The events of a decided batch: one transfer event per outcome for the submitting tenant
+ * (transfer.committed / rejected / held; a capture, void or expiry tells transfer.captured /
+ * voided / expired with the hold as it now stands), and account.debited / account.credited for
+ * every customer account an entry moved, for that account's owner. `entryIds[i][j]` is the id of
+ * entry j of outcome i.
  */
 export function buildEvents(
   outcomes: Outcome[],
@@ -48,18 +74,10 @@ export function buildEvents(
   const rows: OutboxRow[] = [];
   outcomes.forEach((o, i) => {
     const c = o.command;
-    const transfer = toTransferView(outcomeToRecord(o, now));
     const key = c.sourceAccountId ?? c.destinationAccountId!;
     const traced = c.traceparent ? { traceparent: c.traceparent } : {};
     const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
-    rows.push({
-      key,
-      ...traced,
-      event:
-        o.status === 'committed'
-          ? { ...base, type: 'transfer.committed', payload: transfer }
-          : { ...base, type: 'transfer.rejected', payload: transfer },
-    });
+    rows.push({ key, ...traced, event: { ...base, ...transferEvent(o, now) } });
     o.entries.forEach((entry, j) => {
       const account = accounts.get(entry.accountId);
       if (!account || account.kind !== 'customer') return;

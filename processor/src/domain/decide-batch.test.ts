@@ -14,6 +14,7 @@ const account = (id: string, balance: bigint, over: Partial<AccountState> = {}):
   currency: 'USD',
   status: 'active',
   balance,
+  held: 0n,
   ...over,
 });
 
@@ -32,6 +33,8 @@ const command = (over: Partial<Command>): Command => {
     currency: 'USD',
     description: null,
     metadata: null,
+    holdId: null,
+    requestedAmount: null,
     ...over,
   };
 };
@@ -88,6 +91,7 @@ describe('deciding a batch of commands in partition order', () => {
           status: 'committed' as const,
           requestHash: done.requestHash,
           createdAt: new Date(0),
+          expiresAt: null,
         },
       ],
       [
@@ -97,6 +101,7 @@ describe('deciding a batch of commands in partition order', () => {
           status: 'pending' as const,
           requestHash: pending.requestHash,
           createdAt: new Date(1),
+          expiresAt: null,
         },
       ],
     ]);
@@ -170,7 +175,7 @@ describe('deciding a batch of commands in partition order', () => {
       existing: new Map([
         [
           scope,
-          { id: done.transferId, status: 'committed', requestHash: done.requestHash, createdAt: new Date(0) },
+          { id: done.transferId, status: 'committed', requestHash: done.requestHash, createdAt: new Date(0), expiresAt: null },
         ],
       ]),
       transferIdOwners: new Map([[done.transferId, scope]]),
@@ -183,7 +188,7 @@ describe('deciding a batch of commands in partition order', () => {
     const scope = idempotencyScope(TENANT, resent.idempotencyKey);
     const s = state([account('a', 100n), account('b', 0n)], {
       existing: new Map([
-        [scope, { id: 'api-id', status: 'pending', requestHash: resent.requestHash, createdAt: new Date(0) }],
+        [scope, { id: 'api-id', status: 'pending', requestHash: resent.requestHash, createdAt: new Date(0), expiresAt: null }],
       ]),
       transferIdOwners: new Map([['api-id', scope]]),
     });

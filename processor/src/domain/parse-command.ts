@@ -1,5 +1,5 @@
 import { COMMAND_BYTES_MAX, TransferCommandV1 } from '../../../contracts/src';
-import { requestFingerprint } from '../../../domain/fingerprint';
+import { canonicalInstant, holdActionFingerprint, requestFingerprint } from '../../../domain/fingerprint';
 import { deriveTransferId } from '../../../platform/ids';
 import { InvalidAmountError, parseAmount } from '../../../domain/money';
 import { PermanentCommandError } from './errors';
@@ -27,15 +27,11 @@ export function parseCommand(value: Buffer | null): Command {
       .join('; ');
     throw new PermanentCommandError('schema_violation', detail);
   }
-  const p = parsed.data.payload;
-  let amount: bigint;
-  try {
-    amount = parseAmount(p.amount);
-  } catch (error) {
-    if (error instanceof InvalidAmountError)
-      throw new PermanentCommandError('schema_violation', `amount: ${error.reason}`);
-    throw error;
-  }
+  const data = parsed.data;
+  if (data.type !== 'transfer.requested') return parseHoldAction(data);
+  const p = data.payload;
+  const amount = amountOf(p.amount);
+  const hold = p.capture === 'manual' ? { expiresAt: p.expires_at ? canonicalInstant(p.expires_at) : null } : null;
   const fields = {
     kind: p.kind,
     sourceAccountId: p.source_account_id ?? null,
@@ -44,6 +40,7 @@ export function parseCommand(value: Buffer | null): Command {
     currency: p.currency,
     description: p.description ?? null,
     metadata: p.metadata ?? null,
+    hold,
   };
   return {
     ...fields,
@@ -51,5 +48,53 @@ export function parseCommand(value: Buffer | null): Command {
     tenantId: p.tenant_id,
     idempotencyKey: p.idempotency_key,
     requestHash: requestFingerprint(fields),
+    holdId: null,
+    requestedAmount: null,
   };
+}
+
+/**
+ * The idempotency key of a hold's expiry: one per hold, with a space, which no client key may
+ * hold (printable ASCII without spaces), so no request can take it first.
+ */
+export const expiryIdempotencyKey = (holdId: string) => `hold expiry ${holdId}`;
+
+/**
+ * A capture, void or expiry: its accounts, currency and amount are the hold's, filled in when it
+ * is decided; until then `amount` is what a capture asked for (0 for the whole hold).
+ */
+function parseHoldAction(data: Exclude<TransferCommandV1, { type: 'transfer.requested' }>): Command {
+  const p = data.payload;
+  const kind = data.type === 'transfer.capture' ? 'capture' : data.type === 'transfer.void' ? 'void' : 'expire';
+  const requestedAmount = data.type === 'transfer.capture' && data.payload.amount !== undefined
+    ? amountOf(data.payload.amount)
+    : null;
+  const idempotencyKey = 'idempotency_key' in p ? p.idempotency_key : expiryIdempotencyKey(p.hold_id);
+  const transferId = ('transfer_id' in p ? p.transfer_id : undefined) ?? deriveTransferId(p.tenant_id, idempotencyKey);
+  return {
+    kind,
+    sourceAccountId: null,
+    destinationAccountId: null,
+    amount: requestedAmount ?? 0n,
+    currency: '',
+    description: null,
+    metadata: null,
+    hold: null,
+    transferId,
+    tenantId: p.tenant_id,
+    idempotencyKey,
+    requestHash: holdActionFingerprint(kind, p.hold_id, requestedAmount),
+    holdId: p.hold_id,
+    requestedAmount,
+  };
+}
+
+function amountOf(value: string | number): bigint {
+  try {
+    return parseAmount(value);
+  } catch (error) {
+    if (error instanceof InvalidAmountError)
+      throw new PermanentCommandError('schema_violation', `amount: ${error.reason}`);
+    throw error;
+  }
 }

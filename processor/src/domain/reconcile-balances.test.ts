@@ -8,11 +8,13 @@ const account = (id: string, balance: bigint): AccountState => ({
   currency: 'USD',
   status: 'active',
   balance,
+  held: 0n,
 });
 
 const outcome = (from: string, to: string, amount: bigint, fromAfter: bigint, toAfter: bigint): Outcome =>
   ({
     status: 'committed',
+    heldChanges: [],
     entries: [
       { transferId: 'x', accountId: from, currency: 'USD', amount: -amount, balanceAfter: fromAfter },
       { transferId: 'x', accountId: to, currency: 'USD', amount, balanceAfter: toAfter },
@@ -34,8 +36,8 @@ describe('reconciling a batch decided on unlocked reads with the locked balances
       read,
       deltas,
       new Map([
-        ['a', { balance: 90n, status: 'active' as const }],
-        ['b', { balance: 40n, status: 'active' as const }],
+        ['a', { balance: 90n, held: 0n, status: 'active' as const }],
+        ['b', { balance: 40n, held: 0n, status: 'active' as const }],
       ]),
     );
     expect(outcomes[0]!.entries.map((e) => e.balanceAfter)).toEqual([90n, 40n]);
@@ -44,8 +46,8 @@ describe('reconciling a batch decided on unlocked reads with the locked balances
   it('refuses when an account debited here was debited elsewhere too', () => {
     const outcomes = [outcome('a', 'b', 10n, 90n, 60n)];
     const locked = new Map([
-      ['a', { balance: 85n, status: 'active' as const }],
-      ['b', { balance: 60n, status: 'active' as const }],
+      ['a', { balance: 85n, held: 0n, status: 'active' as const }],
+      ['b', { balance: 60n, held: 0n, status: 'active' as const }],
     ]);
     expect(() => reconcileBalances(outcomes, read, netDeltas(outcomes), locked)).toThrow(StaleBalanceError);
   });
@@ -53,8 +55,8 @@ describe('reconciling a batch decided on unlocked reads with the locked balances
   it('refuses when an account was frozen before the locks were taken', () => {
     const outcomes = [outcome('a', 'b', 10n, 90n, 60n)];
     const locked = new Map([
-      ['a', { balance: 90n, status: 'active' as const }],
-      ['b', { balance: 60n, status: 'frozen' as const }],
+      ['a', { balance: 90n, held: 0n, status: 'active' as const }],
+      ['b', { balance: 60n, held: 0n, status: 'frozen' as const }],
     ]);
     expect(() => reconcileBalances(outcomes, read, netDeltas(outcomes), locked)).toThrow(StaleBalanceError);
   });

@@ -1,6 +1,7 @@
-import type { CurrencyCode, RejectionReason, TransferCommandPayloadV1 } from '../../../contracts/src';
+import type { CurrencyCode, RejectionReason, TransferRecordKind } from '../../../contracts/src';
 import type { TransferRequestFields } from '../../../domain/fingerprint';
 import type { Rate } from '../../../domain/money';
+import type { TransferRecord } from '../../../domain/transfer-view';
 
 /** A command that passed parsing: money as bigint, ids resolved. */
 export interface Command extends TransferRequestFields {
@@ -8,7 +9,16 @@ export interface Command extends TransferRequestFields {
   tenantId: string;
   idempotencyKey: string;
   requestHash: Buffer;
-  kind: TransferCommandPayloadV1['kind'];
+  /**
+   * transfer / deposit / withdrawal (a hold when `hold` is set), or a follow-up of a hold
+   * (capture, void, expire: `holdId`), whose accounts, currency and amount are the hold's,
+   * filled in when it is decided.
+   */
+  kind: TransferRecordKind;
+  /** Follow-ups: the hold acted on. */
+  holdId: string | null;
+  /** Captures: the amount asked for; null for the whole hold (and for void / expire). */
+  requestedAmount: bigint | null;
   /**
    * W3C traceparent of the span that commits this command when tracing is on: the events it
    * produces carry it through the outbox, so they join the transfer's trace.
@@ -25,14 +35,24 @@ export interface AccountState {
   currency: CurrencyCode;
   status: 'active' | 'frozen' | 'closed';
   balance: bigint;
+  /** Reserved by open holds; available = balance - held. */
+  held: bigint;
 }
+
+/**
+ * A hold as it stands: its transfer (kind transfer or withdrawal, `hold` set, no entries) with
+ * status pending (not decided yet), rejected, held (open), captured, voided or expired.
+ */
+export type HoldSnapshot = TransferRecord & { hold: NonNullable<TransferRecord['hold']> };
 
 /** A transfer already on record for a (tenant, idempotency key). */
 export interface ExistingTransfer {
   id: string;
-  status: 'pending' | 'committed' | 'rejected';
+  status: TransferRecord['status'];
   requestHash: Buffer;
   createdAt: Date;
+  /** A hold's expiry, as the API recorded it when it accepted the hold. */
+  expiresAt: Date | null;
 }
 
 export interface EntryDraft {
@@ -49,22 +69,31 @@ export interface Outcome {
   /** insert: a new transfer row; update: finalises the pending row the API wrote. */
   write: 'insert' | 'update';
   createdAt: Date;
-  status: 'committed' | 'rejected';
+  /** held: a new hold, reserved and open. A follow-up that commits is 'committed'. */
+  status: 'committed' | 'rejected' | 'held';
   reason: RejectionReason | null;
   destinationTenantId: string | null;
   destinationAmount: bigint | null;
   destinationCurrency: CurrencyCode | null;
   rate: Rate | null;
   entries: EntryDraft[];
+  /** Holds (manual capture), held or rejected: when the reservation lapses. */
+  expiresAt: Date | null;
+  /** Signed changes to accounts' `held`: + by a new hold, - by its capture, void or expiry. */
+  heldChanges: Array<{ accountId: string; amount: bigint }>;
+  /** Committed follow-ups: the hold after this one closed it (its new status, amounts, resolver). */
+  holdAfter: HoldSnapshot | null;
 }
 
 export interface Duplicate {
   command: Command;
   /**
    * same: an exact redelivery, nothing to do; conflict: the key was used with another request;
-   * transfer_id_conflict: the command's transfer id is held by another (tenant, key).
+   * transfer_id_conflict: the command's transfer id is held by another (tenant, key);
+   * hold_not_found: a follow-up naming no hold of its tenant; expiry_skipped: an expiry of a
+   * hold that is no longer open or not due yet (nothing to do, nothing recorded).
    */
-  kind: 'same' | 'conflict' | 'transfer_id_conflict';
+  kind: 'same' | 'conflict' | 'transfer_id_conflict' | 'hold_not_found' | 'expiry_skipped';
 }
 
 export interface BatchDecision {
@@ -72,4 +101,6 @@ export interface BatchDecision {
   duplicates: Duplicate[];
   /** Final balance of every account an entry touched. */
   balances: Map<string, bigint>;
+  /** Final held amount of every account a hold, capture, void or expiry touched. */
+  held: Map<string, bigint>;
 }

@@ -18,6 +18,8 @@ const commands = (n: number): Command[] =>
     currency: 'USD',
     description: null,
     metadata: null,
+    holdId: null,
+    requestedAmount: null,
   }));
 
 /** An error as node-postgres raises it: the SQLSTATE in `code`, PostgreSQL's text in the message. */

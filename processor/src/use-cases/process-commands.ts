@@ -6,8 +6,9 @@ import { buildEvents } from '../domain/build-events';
 import { decideBatch } from '../domain/decide-batch';
 import type { Command } from '../domain/types';
 import { PermanentCommandError } from '../domain/errors';
-import { netDeltas, reconcileBalances } from '../domain/reconcile-balances';
+import { netDeltas, netHeldDeltas, reconcileBalances } from '../domain/reconcile-balances';
 import * as store from '../data-access/ledger-store';
+import { closeHolds, readHolds } from '../data-access/holds';
 import type { BatchObserver } from '../metrics';
 import {
   currenciesOf,
@@ -53,16 +54,29 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
 
   const now = new Date();
   const { outcomes, duplicates, systemIds } = await withTransaction(deps.pool, async (client) => {
-    const { existing, transferIdOwners } = await store.lockExistingTransfers(client, accepted);
+    // The holds of the batch's follow-ups are locked with its own rows, in one order.
+    const holdIds = [...new Set(accepted.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
+    const { existing, transferIdOwners } = await store.lockExistingTransfers(client, accepted, holdIds);
+    const holds = await readHolds(client, holdIds);
+    // What moves money: a command, or for a capture the hold it posts (a hold of this batch is
+    // covered by its own command). Voids and expiries move none.
+    type Mover = Pick<Command, 'tenantId' | 'kind' | 'currency' | 'amount' | 'destinationAccountId'>;
+    const movers = accepted.flatMap((c): Mover[] => {
+      if (!c.holdId) return [c];
+      const hold = holds.get(c.holdId);
+      return c.kind === 'capture' && hold ? [{ ...hold, tenantId: c.tenantId }] : [];
+    });
     const customerIds = [
       ...new Set(
-        accepted.flatMap((c) => [c.sourceAccountId, c.destinationAccountId]).filter((id) => id !== null),
+        [...accepted, ...holds.values()]
+          .flatMap((c) => [c.sourceAccountId, c.destinationAccountId])
+          .filter((id) => id !== null),
       ),
     ];
     const currencies = await currenciesOf(deps.cache, client, customerIds);
     const wanted: store.SystemAccountKey[] = [];
     const pairs: Array<[CurrencyCode, CurrencyCode]> = [];
-    for (const c of accepted) {
+    for (const c of movers) {
       // Rejected by decideBatch before any system account is touched: none is created for them.
       if (!isSupportedCurrency(c.currency) || c.amount <= 0n || c.amount > AMOUNT_MAX) continue;
       const { tenantId } = c;
@@ -91,13 +105,20 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
       accounts,
       systemAccountId,
       rate: (base, quote) => rates.get(`${base}:${quote}`),
+      holds,
       now,
     });
     await store.writeTransfers(client, decision.outcomes, now);
+    // After the holds of this batch were written as held: a hold may close in its own batch.
+    await closeHolds(
+      client,
+      decision.outcomes.flatMap((o) => (o.holdAfter ? [o.holdAfter] : [])),
+    );
     // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
     const deltas = netDeltas(decision.outcomes);
-    const locked = await store.applyBalanceDeltas(client, deltas, now);
-    reconcileBalances(decision.outcomes, accounts, deltas, locked);
+    const heldDeltas = netHeldDeltas(decision.outcomes);
+    const locked = await store.applyBalanceDeltas(client, deltas, now, heldDeltas);
+    reconcileBalances(decision.outcomes, accounts, deltas, locked, heldDeltas);
     const entryIds = await store.insertEntries(client, decision.outcomes, now);
     await store.insertOutbox(
       client,
@@ -111,17 +132,23 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
   deps.observer?.batchCommitted(outcomes, accepted.length, started_ms);
 
   for (const o of outcomes) {
-    if (o.status === 'committed') report.committed++;
-    else report.rejected++;
+    if (o.status === 'rejected') report.rejected++;
+    else report.committed++;
   }
   for (const d of duplicates) {
-    if (d.kind === 'same') report.duplicates++;
+    if (d.kind === 'same' || d.kind === 'expiry_skipped') report.duplicates++;
     else report.deadLetters.push({ command: d.command, error: duplicateError(d.kind, d.command) });
   }
   return report;
 }
 
-function duplicateError(kind: 'conflict' | 'transfer_id_conflict', command: Command): PermanentCommandError {
+function duplicateError(
+  kind: 'conflict' | 'transfer_id_conflict' | 'hold_not_found',
+  command: Command,
+): PermanentCommandError {
+  // Another tenant's hold is not found either: a producer never learns it exists.
+  if (kind === 'hold_not_found')
+    return new PermanentCommandError('hold_not_found', `no hold ${command.holdId} of this tenant`);
   if (kind === 'conflict')
     return new PermanentCommandError(
       'idempotency_key_reused',

@@ -1,0 +1,134 @@
+import type { CurrencyCode } from '../../../contracts/src';
+import { rateOf } from '../../../domain/money';
+import type { Pool, PoolClient } from '../../../platform/postgres';
+import { LedgerInvariantError } from '../domain/errors';
+import type { HoldSnapshot } from '../domain/types';
+
+interface HoldRow {
+  id: string;
+  tenant_id: string;
+  kind: 'transfer' | 'withdrawal';
+  source_account_id: string;
+  destination_account_id: string | null;
+  amount: string;
+  currency: CurrencyCode;
+  destination_amount: string | null;
+  destination_currency: CurrencyCode | null;
+  rate_numerator: string | null;
+  rate_denominator: string | null;
+  description: string | null;
+  metadata: Record<string, string> | null;
+  status: HoldSnapshot['status'];
+  created_at: Date;
+  finalized_at: Date | null;
+  expires_at: Date;
+  captured_amount: string | null;
+  released_amount: string | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+}
+
+/**
+ * The holds named by follow-ups, as they stand. The caller has locked their rows
+ * (lockExistingTransfers), so they cannot change before its transaction ends. Ids naming no hold
+ * (no row, or a transfer with automatic capture) are absent.
+ */
+export async function readHolds(client: PoolClient, ids: string[]): Promise<Map<string, HoldSnapshot>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await client.query<HoldRow>(
+    `SELECT id, tenant_id, kind, source_account_id, destination_account_id, amount::text, currency,
+            destination_amount, destination_currency, rate_numerator, rate_denominator, description,
+            metadata, status, created_at, finalized_at, expires_at, captured_amount, released_amount,
+            resolved_by, resolved_at
+       FROM transfers WHERE id = ANY($1::uuid[]) AND expires_at IS NOT NULL AND amount IS NOT NULL`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, toSnapshot(r)]));
+}
+
+function toSnapshot(r: HoldRow): HoldSnapshot {
+  const big = (v: string | null) => (v === null ? null : BigInt(v));
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    kind: r.kind,
+    holdId: null,
+    sourceAccountId: r.source_account_id,
+    destinationAccountId: r.destination_account_id,
+    amount: BigInt(r.amount),
+    currency: r.currency,
+    destinationAmount: big(r.destination_amount),
+    destinationCurrency: r.destination_currency,
+    rate:
+      r.rate_numerator && r.rate_denominator
+        ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
+        : null,
+    description: r.description,
+    metadata: r.metadata,
+    status: r.status,
+    reason: null,
+    createdAt: r.created_at,
+    finalizedAt: r.finalized_at,
+    entries: [],
+    hold: {
+      expiresAt: r.expires_at,
+      capturedAmount: big(r.captured_amount),
+      releasedAmount: big(r.released_amount),
+      resolvedBy: r.resolved_by,
+      resolvedAt: r.resolved_at,
+    },
+  };
+}
+
+/**
+ * Closes holds: each goes from held to captured, voided or expired, with its amounts and the
+ * follow-up that closed it. Only from `held`: a hold closes once, whatever asks twice.
+ * @throws LedgerInvariantError when a hold was not open (its row lock makes that a bug)
+ */
+export async function closeHolds(client: PoolClient, closed: HoldSnapshot[]): Promise<void> {
+  if (closed.length === 0) return;
+  const col = <T>(f: (h: HoldSnapshot) => T) => closed.map(f);
+  const updated = await client.query(
+    `UPDATE transfers t SET status = u.status, captured_amount = u.captured, released_amount = u.released,
+            resolved_by = u.resolved_by, resolved_at = u.resolved_at
+       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::uuid[], $6::timestamptz[])
+         AS u (id, status, captured, released, resolved_by, resolved_at)
+      WHERE t.id = u.id AND t.status = 'held'`,
+    [
+      col((h) => h.id),
+      col((h) => h.status),
+      col((h) => h.hold.capturedAmount!.toString()),
+      col((h) => h.hold.releasedAmount!.toString()),
+      col((h) => h.hold.resolvedBy),
+      col((h) => h.hold.resolvedAt),
+    ],
+  );
+  if (updated.rowCount !== closed.length)
+    throw new LedgerInvariantError(`closed ${updated.rowCount} of ${closed.length} holds`);
+}
+
+export interface DueHold {
+  id: string;
+  tenant_id: string;
+  source_account_id: string;
+}
+
+/**
+ * Open holds past their expiry whose expiry was not asked for within `againAfterMs`, claimed
+ * (marked as asked now) so that sweepers of other processes skip them: each due hold gets one
+ * expiry command per `againAfterMs`, until the processor has expired it (or a capture or void
+ * closed it first). Rows locked by a batch deciding the hold right now are skipped this round.
+ */
+export async function claimDueHolds(db: Pool, againAfterMs: number, limit: number): Promise<DueHold[]> {
+  const { rows } = await db.query<DueHold>(
+    `UPDATE transfers SET expiry_requested_at = now()
+      WHERE id IN (SELECT id FROM transfers
+                    WHERE status = 'held' AND expires_at <= now()
+                      AND (expiry_requested_at IS NULL
+                           OR expiry_requested_at < now() - make_interval(secs => $1 / 1000.0))
+                    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING id, tenant_id, source_account_id`,
+    [againAfterMs, limit],
+  );
+  return rows;
+}

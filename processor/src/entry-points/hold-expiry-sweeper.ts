@@ -1,0 +1,93 @@
+import type { Producer } from 'kafkajs';
+import type { TransferCommandV1 } from '../../../contracts/src';
+import type { Logger } from '../../../platform/logger';
+import type { Pool } from '../../../platform/postgres';
+import { backoffDelay, withTimeout } from '../../../platform/retry';
+import { createWakeableSleep } from '../../../platform/wakeable-sleep';
+import { claimDueHolds } from '../data-access/holds';
+
+export interface HoldExpirySweeperOptions {
+  pool: Pool;
+  producer: Pick<Producer, 'send'>;
+  commandsTopic: string;
+  logger: Logger;
+  /** How often it looks for due holds when there were none, ms. */
+  intervalMs: number;
+  /** A hold still open this long after its expiry was asked for is asked for again, ms. */
+  againAfterMs: number;
+  batchSizeMax: number;
+  sendTimeoutMs: number;
+}
+
+/**
+ * Expires holds without a client: publishes a `transfer.expire` command for each open hold past
+ * its `expires_at`, keyed by the hold's source account, so that the expiry reaches the hold's
+ * partition and is ordered there with its capture and void (whichever is first wins; the
+ * processor rejects a capture or void that comes after as `hold_not_open`, and skips an expiry
+ * of a hold no longer open). Runs in every processor: a claim (FOR UPDATE SKIP LOCKED, stamped
+ * `expiry_requested_at`) shares due holds among them, and whatever is published twice (two
+ * sweepers, a crash between the claim and the send, a lost send asked again after
+ * `againAfterMs`) expires the hold once, as the processor acts only on an open hold, under its
+ * row lock, and records the expiry under a key of the hold's own.
+ */
+export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
+  const { logger } = options;
+  const pause = createWakeableSleep();
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+
+  /** Publishes expiries of one batch of due holds; returns how many. */
+  async function sweep(): Promise<number> {
+    const due = await claimDueHolds(options.pool, options.againAfterMs, options.batchSizeMax);
+    if (due.length === 0) return 0;
+    const occurred_at = new Date().toISOString();
+    await withTimeout(
+      options.producer.send({
+        topic: options.commandsTopic,
+        acks: -1,
+        messages: due.map((h) => {
+          const command: TransferCommandV1 = {
+            type: 'transfer.expire',
+            version: 1,
+            occurred_at,
+            payload: { tenant_id: h.tenant_id, hold_id: h.id },
+          };
+          return { key: h.source_account_id, value: JSON.stringify(command) };
+        }),
+      }),
+      options.sendTimeoutMs,
+      'publishing hold expiries',
+    );
+    logger.debug({ count: due.length }, 'asked for the expiry of due holds');
+    return due.length;
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      let wait = options.intervalMs;
+      try {
+        const count = await sweep();
+        failures = 0;
+        if (count === options.batchSizeMax) continue;
+      } catch (error) {
+        // The claimed holds are asked for again after againAfterMs; nothing is lost.
+        if (failures++ === 0) logger.warn({ err: error }, 'hold expiry sweep failed; retrying');
+        wait = Math.max(wait, backoffDelay(failures, { base_ms: 250, max_ms: 5_000 }));
+      }
+      await pause.sleep(wait);
+    }
+  }
+
+  return {
+    start(): void {
+      loop = run();
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      pause.stop();
+      await loop;
+    },
+    sweep,
+  };
+}
