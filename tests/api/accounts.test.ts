@@ -68,6 +68,8 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
           currency,
           status: 'active',
           balance: '0',
+          held: '0',
+          available: '0',
           metadata: { desk: 'fx' },
           created_at: expect.any(String),
           updated_at: expect.any(String),
@@ -371,6 +373,8 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
       expect(res.body).toEqual({
         account_id: big,
         balance: '100000',
+        held: '0',
+        available: '100000',
         currency: 'AUD',
         converted: {
           amount: '90000',
@@ -393,7 +397,14 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
       for (const path of [`/v1/accounts/${id}/balance`, `/v1/accounts/${id}/balance?currency=GBP`]) {
         const res = await api.get(path);
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ account_id: id, balance: '1234', currency: 'GBP', converted: null });
+        expect(res.body).toEqual({
+          account_id: id,
+          balance: '1234',
+          held: '0',
+          available: '1234',
+          currency: 'GBP',
+          converted: null,
+        });
       }
     });
 

@@ -18,7 +18,13 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
     kind: c.kind,
     holdId: c.holdId,
     hold: o.expiresAt
-      ? { expiresAt: o.expiresAt, capturedAmount: null, releasedAmount: null, resolvedBy: null, resolvedAt: null }
+      ? {
+          expiresAt: o.expiresAt,
+          capturedAmount: null,
+          releasedAmount: null,
+          resolvedBy: null,
+          resolvedAt: null,
+        }
       : null,
     sourceAccountId: c.sourceAccountId,
     destinationAccountId: c.destinationAccountId,
@@ -51,9 +57,9 @@ function transferEvent(o: Outcome, now: Date) {
     return { type: HOLD_CLOSED_EVENT[kind], payload: toTransferView(o.holdAfter) };
   }
   const transfer = toTransferView(outcomeToRecord(o, now));
-  const type = ({ committed: 'transfer.committed', rejected: 'transfer.rejected', held: 'transfer.held' } as const)[
-    o.status
-  ];
+  const type = (
+    { committed: 'transfer.committed', rejected: 'transfer.rejected', held: 'transfer.held' } as const
+  )[o.status];
   return { type, payload: transfer };
 }
 

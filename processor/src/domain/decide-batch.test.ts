@@ -175,7 +175,13 @@ describe('deciding a batch of commands in partition order', () => {
       existing: new Map([
         [
           scope,
-          { id: done.transferId, status: 'committed', requestHash: done.requestHash, createdAt: new Date(0), expiresAt: null },
+          {
+            id: done.transferId,
+            status: 'committed',
+            requestHash: done.requestHash,
+            createdAt: new Date(0),
+            expiresAt: null,
+          },
         ],
       ]),
       transferIdOwners: new Map([[done.transferId, scope]]),
@@ -188,7 +194,16 @@ describe('deciding a batch of commands in partition order', () => {
     const scope = idempotencyScope(TENANT, resent.idempotencyKey);
     const s = state([account('a', 100n), account('b', 0n)], {
       existing: new Map([
-        [scope, { id: 'api-id', status: 'pending', requestHash: resent.requestHash, createdAt: new Date(0), expiresAt: null }],
+        [
+          scope,
+          {
+            id: 'api-id',
+            status: 'pending',
+            requestHash: resent.requestHash,
+            createdAt: new Date(0),
+            expiresAt: null,
+          },
+        ],
       ]),
       transferIdOwners: new Map([['api-id', scope]]),
     });

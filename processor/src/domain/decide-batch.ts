@@ -1,6 +1,13 @@
 import type { BatchDecision, Duplicate, ExistingTransfer, HoldSnapshot, Outcome } from './types';
 import type { Command } from './types';
-import { decideHoldAction, decideNewHold, holdExpiry, withHoldFields, type Decided } from './decide-holds';
+import {
+  decideHoldAction,
+  decideNewHold,
+  holdExpiry,
+  holdSnapshot,
+  withHoldFields,
+  type Decided,
+} from './decide-holds';
 import { planTransfer, Rejection, RunningBalances, type LedgerView } from './plan-transfer';
 
 export interface BatchState extends LedgerView {
@@ -101,6 +108,12 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
       outcomes.push({ ...base, ...decided });
     } catch (error) {
       if (!(error instanceof Rejection)) throw error;
+      // A rejected hold is still a hold to its follow-ups later in the partition: closed (hold_not_open).
+      if (expiresAt && !hold)
+        holds.set(
+          command.transferId,
+          holdSnapshot(command, createdAt, expiresAt, 'rejected', null, state.now),
+        );
       outcomes.push({
         ...base,
         status: 'rejected',
@@ -116,6 +129,5 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
       });
     }
   }
-  return { outcomes, duplicates, balances: running.balances, held: running.held };
+  return { outcomes, duplicates, balances: running.balances, held: running.held, holds };
 }
-

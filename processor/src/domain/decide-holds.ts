@@ -59,27 +59,10 @@ export function decideNewHold(
   const plan = planTransfer(c, ctx.view, ctx.running);
   const source = plan.source!;
   ctx.running.changeHeld(source, c.amount);
-  ctx.holds.set(c.transferId, {
-    id: c.transferId,
-    tenantId: c.tenantId,
-    kind: c.kind,
-    holdId: null,
-    sourceAccountId: c.sourceAccountId,
-    destinationAccountId: c.destinationAccountId,
-    amount: c.amount,
-    currency: c.currency,
-    destinationAmount: null,
-    destinationCurrency: plan.destination.destinationCurrency,
-    rate: null,
-    description: c.description,
-    metadata: c.metadata,
-    status: 'held',
-    reason: null,
-    createdAt,
-    finalizedAt: ctx.now,
-    entries: [],
-    hold: { expiresAt, capturedAmount: null, releasedAmount: null, resolvedBy: null, resolvedAt: null },
-  });
+  ctx.holds.set(
+    c.transferId,
+    holdSnapshot(c, createdAt, expiresAt, 'held', plan.destination.destinationCurrency, ctx.now),
+  );
   return {
     status: 'held',
     reason: null,
@@ -92,6 +75,38 @@ export function decideNewHold(
     expiresAt,
     heldChanges: [{ accountId: source.id, amount: c.amount }],
     holdAfter: null,
+  };
+}
+
+/** A hold as it stands once decided, for the follow-ups after it (in this batch or later ones). */
+export function holdSnapshot(
+  c: Command,
+  createdAt: Date,
+  expiresAt: Date,
+  status: 'held' | 'rejected',
+  destinationCurrency: HoldSnapshot['destinationCurrency'],
+  now: Date,
+): HoldSnapshot {
+  return {
+    id: c.transferId,
+    tenantId: c.tenantId,
+    kind: c.kind,
+    holdId: null,
+    sourceAccountId: c.sourceAccountId,
+    destinationAccountId: c.destinationAccountId,
+    amount: c.amount,
+    currency: c.currency,
+    destinationAmount: null,
+    destinationCurrency,
+    rate: null,
+    description: c.description,
+    metadata: c.metadata,
+    status,
+    reason: null,
+    createdAt,
+    finalizedAt: now,
+    entries: [],
+    hold: { expiresAt, capturedAmount: null, releasedAmount: null, resolvedBy: null, resolvedAt: null },
   };
 }
 

@@ -31,7 +31,8 @@ export function parseCommand(value: Buffer | null): Command {
   if (data.type !== 'transfer.requested') return parseHoldAction(data);
   const p = data.payload;
   const amount = amountOf(p.amount);
-  const hold = p.capture === 'manual' ? { expiresAt: p.expires_at ? canonicalInstant(p.expires_at) : null } : null;
+  const hold =
+    p.capture === 'manual' ? { expiresAt: p.expires_at ? canonicalInstant(p.expires_at) : null } : null;
   const fields = {
     kind: p.kind,
     sourceAccountId: p.source_account_id ?? null,
@@ -65,12 +66,15 @@ export const expiryIdempotencyKey = (holdId: string) => `hold expiry ${holdId}`;
  */
 function parseHoldAction(data: Exclude<TransferCommandV1, { type: 'transfer.requested' }>): Command {
   const p = data.payload;
-  const kind = data.type === 'transfer.capture' ? 'capture' : data.type === 'transfer.void' ? 'void' : 'expire';
-  const requestedAmount = data.type === 'transfer.capture' && data.payload.amount !== undefined
-    ? amountOf(data.payload.amount)
-    : null;
+  const kind =
+    data.type === 'transfer.capture' ? 'capture' : data.type === 'transfer.void' ? 'void' : 'expire';
+  const requestedAmount =
+    data.type === 'transfer.capture' && data.payload.amount !== undefined
+      ? amountOf(data.payload.amount)
+      : null;
   const idempotencyKey = 'idempotency_key' in p ? p.idempotency_key : expiryIdempotencyKey(p.hold_id);
-  const transferId = ('transfer_id' in p ? p.transfer_id : undefined) ?? deriveTransferId(p.tenant_id, idempotencyKey);
+  const transferId =
+    ('transfer_id' in p ? p.transfer_id : undefined) ?? deriveTransferId(p.tenant_id, idempotencyKey);
   return {
     kind,
     sourceAccountId: null,

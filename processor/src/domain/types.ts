@@ -103,4 +103,6 @@ export interface BatchDecision {
   balances: Map<string, bigint>;
   /** Final held amount of every account a hold, capture, void or expiry touched. */
   held: Map<string, bigint>;
+  /** Every hold the batch knew, as the batch leaves it (loaded ones and new ones). */
+  holds: Map<string, HoldSnapshot>;
 }

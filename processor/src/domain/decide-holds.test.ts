@@ -1,0 +1,241 @@
+import fc from 'fast-check';
+import { holdActionFingerprint } from '../../../domain/fingerprint';
+import { decideBatch, type BatchState } from './decide-batch';
+import type { AccountState, Command, HoldSnapshot } from './types';
+
+const T = 'tenant';
+const DAY_MS = 86_400_000;
+const CUSTOMERS = ['a', 'b', 'c'];
+const WORLD = `${T}:world:USD`;
+
+type Op =
+  | { t: 'transfer'; from: number; to: number; amount: number }
+  | { t: 'withdrawal'; from: number; amount: number }
+  | { t: 'hold'; from: number; to: number | null; amount: number }
+  | { t: 'capture'; hold: number; amount: number | null }
+  | { t: 'void'; hold: number }
+  | { t: 'expire'; hold: number };
+
+const amount = fc.integer({ min: 1, max: 400 });
+const who = fc.integer({ min: 0, max: CUSTOMERS.length - 1 });
+const holdRef = fc.integer({ min: 0, max: 30 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ t: fc.constant('transfer' as const), from: who, to: who, amount }),
+  fc.record({ t: fc.constant('withdrawal' as const), from: who, amount }),
+  fc.record({ t: fc.constant('hold' as const), from: who, to: fc.option(who, { nil: null }), amount }),
+  fc.record({ t: fc.constant('capture' as const), hold: holdRef, amount: fc.option(amount, { nil: null }) }),
+  fc.record({ t: fc.constant('void' as const), hold: holdRef }),
+  fc.record({ t: fc.constant('expire' as const), hold: holdRef }),
+);
+
+let seq = 0;
+function toCommand(o: Op, holdIds: string[]): Command {
+  const key = `k${seq++}`;
+  const base = {
+    transferId: `t-${key}`,
+    tenantId: T,
+    idempotencyKey: key,
+    requestHash: Buffer.from(key),
+    description: null,
+    metadata: null,
+    hold: null,
+    holdId: null,
+    requestedAmount: null,
+    currency: 'USD',
+  };
+  const account = (i: number) => CUSTOMERS[i]!;
+  switch (o.t) {
+    case 'transfer':
+      return {
+        ...base,
+        kind: 'transfer',
+        sourceAccountId: account(o.from),
+        destinationAccountId: account(o.to),
+        amount: BigInt(o.amount),
+      };
+    case 'withdrawal':
+      return {
+        ...base,
+        kind: 'withdrawal',
+        sourceAccountId: account(o.from),
+        destinationAccountId: null,
+        amount: BigInt(o.amount),
+      };
+    case 'hold':
+      return {
+        ...base,
+        kind: o.to === null ? 'withdrawal' : 'transfer',
+        sourceAccountId: account(o.from),
+        destinationAccountId: o.to === null ? null : account(o.to),
+        amount: BigInt(o.amount),
+        hold: { expiresAt: null },
+      };
+    default: {
+      // A follow-up of one of the holds requested so far, or of one that does not exist.
+      const holdId = holdIds.length > 0 && o.hold < 25 ? holdIds[o.hold % holdIds.length]! : 'no-such-hold';
+      const requested = o.t === 'capture' && o.amount !== null ? BigInt(o.amount) : null;
+      return {
+        ...base,
+        kind: o.t,
+        sourceAccountId: null,
+        destinationAccountId: null,
+        amount: requested ?? 0n,
+        currency: '',
+        holdId,
+        requestedAmount: requested,
+        requestHash: holdActionFingerprint(o.t, holdId, requested),
+      };
+    }
+  }
+}
+
+/** The reference: the semantics of holds written as plainly as possible, one command at a time. */
+interface ModelHold {
+  from: string;
+  to: string | null;
+  amount: bigint;
+  status: 'held' | 'rejected' | 'captured' | 'voided' | 'expired';
+  expiresAt: number;
+}
+function model(balances: Map<string, bigint>, held: Map<string, bigint>, holds: Map<string, ModelHold>) {
+  const avail = (id: string) => balances.get(id)! - held.get(id)!;
+  const move = (from: string, to: string, n: bigint) => {
+    balances.set(from, balances.get(from)! - n);
+    balances.set(to, balances.get(to)! + n);
+  };
+  return (c: Command, now: number): string => {
+    if (c.holdId === null) {
+      const from = c.sourceAccountId!;
+      const to = c.destinationAccountId ?? WORLD;
+      const reason = from === to ? 'same_account' : avail(from) < c.amount ? 'insufficient_funds' : null;
+      if (reason) {
+        // A rejected hold stays a (closed) hold to its follow-ups.
+        if (c.hold) holds.set(c.transferId, { from, to, amount: c.amount, status: 'rejected', expiresAt: 0 });
+        return `rejected:${reason}`;
+      }
+      if (!c.hold) {
+        move(from, to, c.amount);
+        return 'committed';
+      }
+      held.set(from, held.get(from)! + c.amount);
+      holds.set(c.transferId, { from, to, amount: c.amount, status: 'held', expiresAt: now + 7 * DAY_MS });
+      return 'held';
+    }
+    const h = holds.get(c.holdId);
+    if (!h) return 'dup:hold_not_found';
+    if (c.kind === 'expire' && (h.status !== 'held' || now < h.expiresAt)) return 'dup:expiry_skipped';
+    if (h.status !== 'held') return 'rejected:hold_not_open';
+    const captured = c.kind === 'capture' ? (c.requestedAmount ?? h.amount) : 0n;
+    if (captured > h.amount) return 'rejected:capture_exceeds_hold';
+    held.set(h.from, held.get(h.from)! - h.amount);
+    if (captured > 0n) move(h.from, h.to!, captured);
+    h.status = c.kind === 'capture' ? 'captured' : c.kind === 'void' ? 'voided' : 'expired';
+    return 'committed';
+  };
+}
+
+describe('holds, captures, voids and expiries decided in partition order (property)', () => {
+  it('agrees with the reference at every step, and every invariant of holds holds after each batch', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1_000 }), { minLength: 3, maxLength: 3 }),
+        fc.array(op, { minLength: 1, maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 20 }),
+        (funds, ops, cuts) => {
+          // Ledger state carried from batch to batch, as the database would.
+          const accounts = new Map<string, AccountState>(
+            [
+              ...CUSTOMERS.map((id, i) => [id, BigInt(funds[i]!)] as const),
+              [WORLD, -BigInt(funds.reduce((x, y) => x + y, 0))] as const,
+            ].map(([id, balance]) => [
+              id,
+              {
+                id,
+                tenantId: T,
+                kind: id === WORLD ? 'world' : 'customer',
+                currency: 'USD',
+                status: 'active',
+                balance,
+                held: 0n,
+              },
+            ]),
+          );
+          let holds = new Map<string, HoldSnapshot>();
+          const refBalances = new Map([...accounts].map(([id, a]) => [id, a.balance]));
+          const refHeld = new Map([...accounts].map(([id]) => [id, 0n]));
+          const refHolds = new Map<string, ModelHold>();
+          const reference = model(refBalances, refHeld, refHolds);
+          const holdIds: string[] = [];
+          const commands = ops.map((o) => {
+            const c = toCommand(o, holdIds);
+            if (c.hold) holdIds.push(c.transferId);
+            return c;
+          });
+
+          let start = 0;
+          for (let b = 0; start < commands.length; b++) {
+            const batch = commands.slice(start, start + cuts[b % cuts.length]!);
+            start += batch.length;
+            // A day passes between batches: holds (7 days by default) come due along the way.
+            const now = new Date(b * DAY_MS);
+            const state: BatchState = {
+              existing: new Map(),
+              transferIdOwners: new Map(),
+              accounts,
+              systemAccountId: () => WORLD,
+              rate: () => undefined,
+              holds,
+              now,
+            };
+            const d = decideBatch(batch, state);
+            const got = new Map<Command, string>();
+            for (const o of d.outcomes) got.set(o.command, o.reason ? `rejected:${o.reason}` : o.status);
+            for (const x of d.duplicates) got.set(x.command, `dup:${x.kind}`);
+            const byId = new Map([...got].map(([c, v]) => [c.transferId, v]));
+            for (const c of batch)
+              expect([c.kind, byId.get(c.transferId)]).toEqual([c.kind, reference(c, now.getTime())]);
+
+            for (const o of d.outcomes) {
+              // Entries balance, and a capture posts exactly what it captured.
+              expect(o.entries.reduce((s, e) => s + e.amount, 0n)).toBe(0n);
+              if (o.command.kind === 'capture' && o.status === 'committed') {
+                expect(o.entries.find((e) => e.accountId === o.command.sourceAccountId)!.amount).toBe(
+                  -o.command.amount,
+                );
+                expect(o.holdAfter!.hold.capturedAmount).toBe(o.command.amount);
+              }
+              if (o.command.kind === 'void' || o.command.kind === 'expire' || o.status !== 'committed')
+                expect(o.entries).toEqual([]);
+            }
+            // Carry the batch's result over, as the database would.
+            for (const [id, balance] of d.balances) accounts.set(id, { ...accounts.get(id)!, balance });
+            for (const [id, held] of d.held) accounts.set(id, { ...accounts.get(id)!, held });
+            holds = d.holds;
+
+            const open = new Map<string, bigint>();
+            for (const h of holds.values()) {
+              if (h.status === 'held')
+                open.set(h.sourceAccountId!, (open.get(h.sourceAccountId!) ?? 0n) + h.amount);
+              if (['captured', 'voided', 'expired'].includes(h.status)) {
+                const { capturedAmount, releasedAmount } = h.hold;
+                expect(capturedAmount! + releasedAmount!).toBe(h.amount);
+                expect(capturedAmount! >= 0n && capturedAmount! <= h.amount).toBe(true);
+                if (h.status !== 'captured') expect(capturedAmount).toBe(0n);
+              }
+            }
+            let total = 0n;
+            for (const a of accounts.values()) {
+              total += a.balance;
+              expect(a.held).toBe(open.get(a.id) ?? 0n);
+              expect(a.held).toBe(refHeld.get(a.id));
+              expect(a.balance).toBe(refBalances.get(a.id));
+              if (a.kind === 'customer') expect(a.balance - a.held >= 0n).toBe(true);
+            }
+            expect(total).toBe(0n);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
