@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import { ledgerViolations } from '../../domain/ledger-invariants';
+import { createIdempotentProducer, createKafka } from '../../platform/kafka';
+import { createLogger } from '../../platform/logger';
+import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
+import { startSystem, type System } from '../support/system';
+
+const envelope = (type: string, payload: object) =>
+  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
+
+/** Polls until the predicate holds; the ledger does these things without a client waiting. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeout_ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeout_ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`not reached within ${timeout_ms} ms: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('holds exactly once: redeliveries, races with the expiry, a processor restarted around it', () => {
+  let system: System;
+  let producer: Producer;
+  beforeAll(async () => {
+    // Expiries are looked for every 100 ms and published again after 300 ms while a hold stays open.
+    system = await startSystem({ HOLD_EXPIRY_INTERVAL_MS: '100', HOLD_EXPIRY_AGAIN_AFTER_MS: '300' });
+    const kafka = createKafka({
+      brokers: system.brokers,
+      clientId: 'test-holds-once',
+      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
+    });
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await system.stop();
+  });
+
+  const followUps = async (holdId: string) =>
+    (
+      await system.pool.query<{ kind: string; status: string; reason: string | null }>(
+        'SELECT kind, status, reason FROM transfers WHERE hold_id = $1 ORDER BY created_at',
+        [holdId],
+      )
+    ).rows;
+  const holdRow = async (holdId: string) =>
+    (
+      await system.pool.query<{ status: string; captured_amount: string | null; resolved_by: string | null }>(
+        'SELECT status, captured_amount::text, resolved_by FROM transfers WHERE id = $1',
+        [holdId],
+      )
+    ).rows[0]!;
+
+  it('changes nothing when a hold, its capture and its void are delivered again from Kafka', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const to = await fundedAccount(api, 'USD', 0);
+    const holdKey = `hold-${randomUUID()}`;
+    const hold = {
+      tenant_id: tenantId,
+      idempotency_key: holdKey,
+      source_account_id: from,
+      destination_account_id: to,
+      amount: '300',
+      currency: 'USD',
+      capture: 'manual',
+    };
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [1, 2].map(() => ({ key: from, value: envelope('transfer.requested', hold) })),
+    });
+    const found = await eventually(
+      () => api.get(`/v1/transfers?account_id=${from}&status=held`),
+      (r) => r.body.data.length === 1,
+    );
+    const holdId: string = found.body.data[0].id;
+    const capture = {
+      tenant_id: tenantId,
+      idempotency_key: `cap-${randomUUID()}`,
+      hold_id: holdId,
+      amount: '120',
+    };
+    const voiding = { tenant_id: tenantId, idempotency_key: `void-${randomUUID()}`, hold_id: holdId };
+    // The capture twice, the void (second: rejected), then all three again, and the hold again.
+    const messages = [
+      envelope('transfer.capture', capture),
+      envelope('transfer.capture', capture),
+      envelope('transfer.void', voiding),
+      envelope('transfer.capture', capture),
+      envelope('transfer.void', voiding),
+      envelope('transfer.requested', hold),
+    ].map((value) => ({ key: from, value }));
+    await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 3) });
+    await eventually(
+      () => followUps(holdId),
+      (rows) => rows.length === 2 && rows.every((r) => r.status !== 'pending'),
+    );
+    await producer.send({ topic: system.topics.commands, messages: messages.slice(3) });
+    // A marker command after the redeliveries on the same partition: once it is decided, so are they.
+    const marker = await api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 1, currency: 'USD' },
+      idem(),
+    );
+    await settled(api, marker.body.id);
+
+    expect(await followUps(holdId)).toEqual([
+      { kind: 'capture', status: 'committed', reason: null },
+      { kind: 'void', status: 'rejected', reason: 'hold_not_open' },
+    ]);
+    expect(await holdRow(holdId)).toMatchObject({ status: 'captured', captured_amount: '120' });
+    expect((await api.get(`/v1/accounts/${from}`)).body).toMatchObject({ balance: '879', held: '0' });
+    expect((await api.get(`/v1/accounts/${to}`)).body).toMatchObject({ balance: '121', held: '0' });
+    expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
+  });
+
+  it('expires a hold once however many expiries arrive, and ignores an expiry before expires_at', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 100);
+    const notDue = await settled(
+      api,
+      (
+        await api.post(
+          '/v1/transfers',
+          { kind: 'withdrawal', source_account_id: from, amount: 10, currency: 'USD', capture: 'manual' },
+          idem(),
+        )
+      ).body.id,
+    );
+    const expire = (holdId: string) => ({
+      key: from,
+      value: envelope('transfer.expire', { tenant_id: tenantId, hold_id: holdId }),
+    });
+    await producer.send({ topic: system.topics.commands, messages: [expire(notDue.id), expire(notDue.id)] });
+
+    const expiresAt = new Date(Date.now() + 800).toISOString();
+    const due = await settled(
+      api,
+      (
+        await api.post(
+          '/v1/transfers',
+          {
+            kind: 'withdrawal',
+            source_account_id: from,
+            amount: 20,
+            currency: 'USD',
+            capture: 'manual',
+            expires_at: expiresAt,
+          },
+          idem(),
+        )
+      ).body.id,
+    );
+    await eventually(
+      () => holdRow(due.id),
+      (h) => h.status === 'expired',
+    );
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [expire(due.id), expire(due.id), expire(due.id)],
+    });
+    const marker = await api.post(
+      '/v1/transfers',
+      { kind: 'withdrawal', source_account_id: from, amount: 1, currency: 'USD' },
+      idem(),
+    );
+    await settled(api, marker.body.id);
+
+    expect(await followUps(due.id)).toEqual([{ kind: 'expire', status: 'committed', reason: null }]);
+    expect(await followUps(notDue.id)).toEqual([]);
+    expect((await holdRow(notDue.id)).status).toBe('held');
+    expect((await api.get(`/v1/accounts/${from}`)).body).toMatchObject({ balance: '99', held: '10' });
+    expect(await ledgerViolations(system.pool, [from])).toEqual([]);
+  });
+
+  it('resolves a capture racing the expiry one way: captured, or expired with the capture rejected hold_not_open', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 10_000);
+    const to = await fundedAccount(api, 'USD', 0);
+    const expiresAt = Date.now() + 1_000;
+    const holds = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        api.post(
+          '/v1/transfers',
+          {
+            source_account_id: from,
+            destination_account_id: to,
+            amount: 100,
+            currency: 'USD',
+            capture: 'manual',
+            expires_at: new Date(expiresAt).toISOString(),
+          },
+          idem(),
+        ),
+      ),
+    );
+    await Promise.all(holds.map((h) => settled(api, h.body.id)));
+    // Captures sent around the expiry, 40 ms apart: the early ones win, the late ones lose.
+    const captures: Array<Awaited<ReturnType<Client['post']>>> = [];
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now() - 240)));
+    for (const h of holds) {
+      captures.push(await api.post(`/v1/transfers/${h.body.id}/capture`, {}, idem()));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const outcomes = await Promise.all(captures.map((c) => settled(api, c.body.id)));
+    for (const [i, h] of holds.entries()) {
+      const hold = await eventually(
+        () => holdRow(h.body.id),
+        (x) => x.status !== 'held',
+      );
+      const rows = await followUps(h.body.id);
+      const committed = rows.filter((r) => r.status === 'committed');
+      expect(committed).toHaveLength(1);
+      if (outcomes[i].status === 'committed') {
+        expect(hold.status).toBe('captured');
+        expect(rows.some((r) => r.kind === 'expire')).toBe(false);
+      } else {
+        expect(outcomes[i].reason.code).toBe('hold_not_open');
+        expect(hold.status).toBe('expired');
+      }
+    }
+    const captured = outcomes.filter((o) => o.status === 'committed').length;
+    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe(String(captured * 100));
+    expect((await api.get(`/v1/accounts/${from}`)).body.held).toBe('0');
+    expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
+  });
+
+  it('still expires every hold exactly once when the processor is stopped and restarted around the expiry', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const expiresAt = new Date(Date.now() + 700).toISOString();
+    const holds = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.post(
+          '/v1/transfers',
+          {
+            kind: 'withdrawal',
+            source_account_id: from,
+            amount: 50,
+            currency: 'USD',
+            capture: 'manual',
+            expires_at: expiresAt,
+          },
+          idem(),
+        ),
+      ),
+    );
+    const ids: string[] = holds.map((h) => h.body.id);
+    await Promise.all(ids.map((id) => settled(api, id)));
+    // The sweeper has claimed (and is publishing, or has published) the expiries: stop it there.
+    await eventually(
+      async () =>
+        (
+          await system.pool.query(
+            'SELECT 1 FROM transfers WHERE id = ANY($1::uuid[]) AND expiry_requested_at IS NOT NULL',
+            [ids],
+          )
+        ).rowCount,
+      (n) => (n ?? 0) > 0,
+    );
+    await system.restartProcessor();
+
+    for (const id of ids)
+      await eventually(
+        () => holdRow(id),
+        (h) => h.status === 'expired',
+      );
+    for (const id of ids)
+      expect(await followUps(id)).toEqual([{ kind: 'expire', status: 'committed', reason: null }]);
+    expect((await api.get(`/v1/accounts/${from}`)).body).toMatchObject({ balance: '1000', held: '0' });
+    expect(await ledgerViolations(system.pool, [from])).toEqual([]);
+  });
+});
