@@ -71,7 +71,8 @@ export async function heldViolations(pool: Pick<Pool, 'query'>, accountIds?: str
          OR (a.kind = 'customer' AND a.balance - a.held < 0)`,
     args,
   );
-  for (const r of held.rows) problems.push(`account ${r.id} holds ${r.held} but its open holds sum to ${r.open}`);
+  for (const r of held.rows)
+    problems.push(`account ${r.id} holds ${r.held} but its open holds sum to ${r.open}`);
   const scope = accountIds ? 'AND h.source_account_id = ANY($1::uuid[])' : '';
   const closed = await pool.query<{ id: string; what: string }>(
     `SELECT h.id, CASE

@@ -51,7 +51,7 @@ export const TransferCommandV1 = z
     id: 'TransferCommandV1',
     title: 'Transfer command, version 1',
     description:
-      'Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit; the hold\'s source_account_id for its capture, void and expire).',
+      "Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit; the hold's source_account_id for its capture, void and expire).",
   });
 
 export type TransferCommandV1 = z.infer<typeof TransferCommandV1>;

@@ -40,8 +40,7 @@ export const REJECTION_REASONS = {
   fx_rate_unavailable: 'no exchange rate is set between the two currencies',
   unsupported_currency: 'the ledger does not hold this currency',
   idempotency_key_reused: 'the idempotency key was used before with another request',
-  hold_not_open:
-    'the hold is not open: already captured, voided or expired, rejected, or not decided yet',
+  hold_not_open: 'the hold is not open: already captured, voided or expired, rejected, or not decided yet',
   capture_exceeds_hold: 'the capture amount is more than the held amount',
   expiry_out_of_range: 'expires_at is not after the hold was accepted, or more than 30 days after',
 } as const;

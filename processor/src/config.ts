@@ -40,7 +40,12 @@ export const processorConfigSchema = z.object({
     64 * 1024 * 1024,
   ),
   OUTBOX_POLL_INTERVAL_MS: env.int('how often the relay looks for rows when idle, ms', 200, 10, 60_000),
-  HOLD_EXPIRY_INTERVAL_MS: env.int('how often the processor looks for holds past expires_at, ms', 1_000, 10, 60_000),
+  HOLD_EXPIRY_INTERVAL_MS: env.int(
+    'how often the processor looks for holds past expires_at, ms',
+    1_000,
+    10,
+    60_000,
+  ),
   HOLD_EXPIRY_AGAIN_AFTER_MS: env.int(
     'a due hold still open this long after its expiry was published gets it published again, ms',
     30_000,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ledgerViolations } from '../../domain/ledger-invariants';
-import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
+import { fundedAccount, newTenant, settled, type Client } from '../support/client';
 import { startSystem, type System } from '../support/system';
 
 describe('holds, captures, voids and transfers at once on one hot account', () => {

@@ -16,7 +16,8 @@ export interface AccountRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'id, tenant_id, kind, currency, name, metadata, status, balance, held, created_at, updated_at';
+const COLUMNS =
+  'id, tenant_id, kind, currency, name, metadata, status, balance, held, created_at, updated_at';
 
 export async function insertAccount(
   db: Pool,

@@ -13,7 +13,10 @@ export function holdRoutes(deps: AcceptDeps & { publicPath: (path: string) => st
   const idempotencyKeyOf = (req: Request) => {
     const key = req.get('Idempotency-Key');
     if (key === undefined)
-      throw new ApiError('idempotency_key_missing', 'send an Idempotency-Key header with every capture and void');
+      throw new ApiError(
+        'idempotency_key_missing',
+        'send an Idempotency-Key header with every capture and void',
+      );
     return validate(IdempotencyKey, key, 'Idempotency-Key');
   };
 
@@ -21,7 +24,13 @@ export function holdRoutes(deps: AcceptDeps & { publicPath: (path: string) => st
     router.post(`/transfers/:id/${path}`, async (req, res) => {
       const holdId = idParam(req);
       const key = idempotencyKeyOf(req);
-      const { transfer, replayed } = await submitHoldAction(deps, res.locals.tenantId, key, holdId, action(req));
+      const { transfer, replayed } = await submitHoldAction(
+        deps,
+        res.locals.tenantId,
+        key,
+        holdId,
+        action(req),
+      );
       if (replayed) res.set('Idempotency-Replayed', 'true');
       res
         .status(202)

@@ -142,4 +142,3 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
 }
 
 export type CommandPublisher = ReturnType<typeof createCommandPublisher>;
-

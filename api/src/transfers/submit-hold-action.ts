@@ -25,7 +25,8 @@ export async function submitHoldAction(
   holdId: string,
   action: HoldAction,
 ): Promise<Submitted> {
-  const requested = action.kind === 'capture' && action.amount !== undefined ? parseAmount(action.amount) : null;
+  const requested =
+    action.kind === 'capture' && action.amount !== undefined ? parseAmount(action.amount) : null;
   const hold = await findVisibleTransfer(deps.pool, tenantId, holdId);
   // Only the payer acts on its hold; the payee, who may read it, cannot tell it from a missing one.
   if (!hold || hold.tenantId !== tenantId || !hold.hold) throw notFound('transfer');

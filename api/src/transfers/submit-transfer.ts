@@ -84,7 +84,11 @@ function holdExpiry(requested: string | undefined): Date {
   const at = new Date(requested);
   if (at.getTime() <= now || at.getTime() > now + HOLD_EXPIRY_MAX_MS)
     throw new ApiError('validation_failed', 'the request body is invalid', [
-      { field: 'expires_at', reason: 'must be in the future and at most 30 days ahead', code: 'out_of_range' },
+      {
+        field: 'expires_at',
+        reason: 'must be in the future and at most 30 days ahead',
+        code: 'out_of_range',
+      },
     ]);
   return at;
 }
