@@ -54,6 +54,8 @@ export interface CpuCost {
   stealPct: number;
   /** Machine CPU milliseconds per unit of work done. */
   msPerUnit: number;
+  /** Machine CPU milliseconds of the whole stretch, unrounded (for ratios between profiles). */
+  busyMs: number;
   /** The same, split by the part of the system that spent it (processes alive at both ends). */
   msPerUnitBy: Record<string, number>;
 }
@@ -89,6 +91,7 @@ export function machineCpu() {
         busyPct: total > 0 ? Math.round((100 * busy) / total) : 0,
         stealPct: total > 0 ? Math.round((100 * (end.steal - start.steal)) / total) : 0,
         msPerUnit: Math.round(10 * msPer(busy, units)) / 10,
+        busyMs: (busy * 1000) / TICKS_PER_SECOND,
         msPerUnitBy: Object.fromEntries(
           Object.entries(byGroup)
             .sort(([a], [b]) => a.localeCompare(b))

@@ -58,7 +58,8 @@ export async function outcomeStats(pool: Pool, tenantId: string, prefix: string)
     p99: number;
     max: number;
   }>(
-    `SELECT count(*) FILTER (WHERE status = 'committed')::int AS committed,
+    // A hold ends captured, voided or expired: decided, and no rejection.
+    `SELECT count(*) FILTER (WHERE status NOT IN ('pending', 'rejected'))::int AS committed,
             count(*) FILTER (WHERE status = 'rejected')::int AS rejected,
             count(*) FILTER (WHERE status = 'pending')::int AS pending,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finalized_at - created_at) * 1000) AS p50,
