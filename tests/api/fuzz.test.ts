@@ -279,7 +279,8 @@ const BAD_BODIES = [
 ];
 
 function bodyFor(op: Operation, f: Fixtures): fc.Arbitrary<string | Buffer | undefined> {
-  const names = op.body ?? ['name', 'metadata'];
+  // A body with no fields (a void) still gets some to refuse.
+  const names = op.body?.length ? op.body : ['name', 'metadata'];
   const valid = fc.tuple(...names.map((name) => plausible(name, f)));
   // An unknown extra key now and then (`__proto__` among them): strict schemas refuse it.
   const extra = fc.oneof(
@@ -464,7 +465,9 @@ function probeFor(op: Operation, f: Fixtures, credentials: Record<Access, string
       let body: Buffer | string | undefined = p.body;
       const headers: Record<string, string> = { 'x-request-id': `fuzz-${randomUUID()}` };
       if (p.auth) headers.authorization = p.auth;
-      if (op.path === '/v1/transfers' && op.method === 'POST') headers['idempotency-key'] = p.idempotencyKey;
+      // Submissions, captures and voids: each takes an Idempotency-Key.
+      if (op.path.startsWith('/v1/transfers') && op.method === 'POST')
+        headers['idempotency-key'] = p.idempotencyKey;
       if (body !== undefined) {
         headers['content-type'] = p.contentType;
         if (typeof p.encoding === 'string') headers['content-encoding'] = p.encoding;

@@ -75,6 +75,60 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await client(system.url).get('/v1/accounts'), '/v1/accounts', 'get');
   });
 
+  it('for holds, their capture and void, including errors', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const to = await fundedAccount(api, 'USD', 0);
+    const hold = (extra: object = {}) =>
+      api.post(
+        '/v1/transfers',
+        {
+          source_account_id: from,
+          destination_account_id: to,
+          amount: '100',
+          currency: 'USD',
+          capture: 'manual',
+          ...extra,
+        },
+        idem(),
+      );
+    const first = await hold();
+    conforms(first, '/v1/transfers', 'post');
+    await settled(api, first.body.id);
+    conforms(await api.get(`/v1/transfers/${first.body.id}`), '/v1/transfers/{id}', 'get');
+    const capture = await api.post(`/v1/transfers/${first.body.id}/capture`, { amount: 40 }, idem());
+    conforms(capture, '/v1/transfers/{id}/capture', 'post');
+    await settled(api, capture.body.id);
+    conforms(await api.get(`/v1/transfers/${first.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await api.get(`/v1/transfers/${capture.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await api.get(`/v1/accounts/${from}/balance`), '/v1/accounts/{id}/balance', 'get');
+
+    const second = await hold();
+    await settled(api, second.body.id);
+    const key = idem();
+    conforms(
+      await api.post(`/v1/transfers/${second.body.id}/void`, undefined, key),
+      '/v1/transfers/{id}/void',
+      'post',
+    );
+    conforms(
+      await api.post(`/v1/transfers/${second.body.id}/capture`, {}, key),
+      '/v1/transfers/{id}/capture',
+      'post',
+    );
+    conforms(
+      await api.post(`/v1/transfers/${second.body.id}/capture`, { amount: 101 }, idem()),
+      '/v1/transfers/{id}/capture',
+      'post',
+    );
+    conforms(
+      await api.post(`/v1/transfers/${randomUUID()}/void`, undefined, idem()),
+      '/v1/transfers/{id}/void',
+      'post',
+    );
+    conforms(await hold({ expires_at: '2020-01-01T00:00:00Z' }), '/v1/transfers', 'post');
+  });
+
   it('for webhook endpoints, their delivery log and replays, including errors', async () => {
     const { api } = await newTenant(system.url);
     const created = await api.post('/v1/webhook-endpoints', {
