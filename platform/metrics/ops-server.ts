@@ -45,7 +45,9 @@ export async function startOpsServer(options: {
       .then((r) => {
         res.writeHead(r.status, { 'Content-Type': r.contentType, 'Cache-Control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : r.body);
-      });
+      })
+      // Writing to a socket the client already closed can throw: log it, never let it go unhandled.
+      .catch((error: unknown) => options.logger.error({ err: error, path }, 'ops response failed'));
   });
   // Probes and scrapes are short: a stuck client must not hold a socket for long.
   server.requestTimeout = 10_000;
