@@ -21,7 +21,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, where =
 }
 
 /** Custom checks of the contracts name their problem in `params.code` (e.g. `invalid_text`). */
-function problemCode(issue: { code: string; params?: Record<string, unknown> }): string {
+function problemCode(issue: { code: string; params?: Record<string, unknown> | undefined }): string {
   const named = issue.code === 'custom' ? issue.params?.code : undefined;
   return typeof named === 'string' ? named : issue.code;
 }

@@ -97,7 +97,7 @@ export function startLoad(options: LoadOptions) {
         at: started,
         answer,
         ms: Date.now() - started,
-        ...(answer.startsWith('http_') ? { body: text?.slice(0, 300) } : {}),
+        ...(answer.startsWith('http_') && text !== undefined ? { body: text.slice(0, 300) } : {}),
       });
       if (answer === 'accepted' || !retryable(answer) || Date.now() > retryUntil) return;
       await pause(RETRY_PAUSE_MS + randomInt(RETRY_PAUSE_MS));
