@@ -10,6 +10,7 @@ export default tseslint.config(
       '.cache',
       '.data',
       'bench-results',
+      'coverage',
       'jest.config.js',
       'jest.faults.config.js',
     ],
