@@ -15,6 +15,7 @@ import { clientBucket } from './rate-limits/client-ip';
 import type { RateLimits } from './rate-limits/from-config';
 import { limitsFor, routeClassOf } from './rate-limits/policies';
 import { requestLog } from './http/request-log';
+import { accountBalanceRoutes } from './routes/account-balances';
 import { accountRoutes } from './routes/accounts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { fxRateRoutes } from './routes/fx-rates';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(deps.auth.authenticate, perKey);
   protectedRoutes.use(apiKeyRoutes({ pool: deps.pool, redis: deps.redis, auth: deps.auth }));
   protectedRoutes.use(accountRoutes({ pool: deps.pool }));
+  protectedRoutes.use(accountBalanceRoutes({ pool: deps.pool }));
   protectedRoutes.use(
     transferRoutes({
       pool: deps.pool,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AS_OF_SEMANTICS } from './balance-history';
 import { CurrencyCode } from './currencies';
 import {
   AmountString,
@@ -52,13 +53,23 @@ export const AccountPage = page(Account).meta({ id: 'AccountPage' });
 
 export const ListAccountsQuery = PageQuery.extend({}).strict();
 
-export const BalanceQuery = z.object({ currency: CurrencyCode.optional() }).strict();
+export const BalanceQuery = z
+  .object({
+    currency: CurrencyCode.optional(),
+    at: TimestampInput.optional().meta({
+      description: `The balance as of this instant instead of now. ${AS_OF_SEMANTICS}`,
+    }),
+  })
+  .strict();
 
 export const Balance = z
   .object({
     account_id: Uuid,
     balance: AmountString.meta({ description: 'In the account currency' }),
     currency: CurrencyCode,
+    as_of: Timestamp.nullable().meta({
+      description: 'The instant asked for with `at`; null for the current balance',
+    }),
     converted: z
       .object({
         amount: AmountString,
@@ -71,7 +82,9 @@ export const Balance = z
       })
       .nullable()
       .meta({
-        description: 'Present when a currency was asked for: the balance converted at the current rate',
+        description:
+          'Present when a currency was asked for: the balance converted at the current rate (also with `at`: ' +
+          'past rates are not kept)',
       }),
   })
   .meta({ id: 'Balance' });

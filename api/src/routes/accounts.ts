@@ -1,16 +1,12 @@
 import { Router } from 'express';
 import {
-  BalanceQuery,
   CreateAccountRequest,
   ListAccountsQuery,
   StatementQuery,
   UpdateAccountRequest,
-  currencyExponent,
   type Account,
-  type Balance,
 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
-import { convertMinor, formatRate } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 import {
   findOwnAccount,
@@ -20,7 +16,6 @@ import {
   updateOwnAccount,
   type AccountRow,
 } from '../data-access/accounts';
-import { currentRate } from '../data-access/fx-rates';
 import { ApiError, notFound } from '../http/api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../http/pagination';
 import { idParam } from '../http/params';
@@ -85,41 +80,6 @@ export function accountRoutes(deps: { pool: Pool }): Router {
       ]);
     }
     res.json(accountView(result.row));
-  });
-
-  router.get('/accounts/:id/balance', async (req, res) => {
-    const id = idParam(req);
-    const q = validate(BalanceQuery, req.query, 'query');
-    const account = await own(res.locals.tenantId, id);
-    const body: Balance = {
-      account_id: id,
-      balance: account.balance,
-      currency: account.currency,
-      converted: null,
-    };
-    if (q.currency && q.currency !== account.currency) {
-      const rate = await currentRate(deps.pool, account.currency, q.currency);
-      if (!rate)
-        throw new ApiError(
-          'fx_rate_unavailable',
-          `no exchange rate from ${account.currency} to ${q.currency}`,
-          [{ field: 'currency', reason: 'no rate set for this pair', code: 'fx_rate_unavailable' }],
-        );
-      const amount = convertMinor(
-        BigInt(account.balance),
-        currencyExponent(account.currency),
-        currencyExponent(q.currency),
-        rate.rate,
-      );
-      body.converted = {
-        amount: amount.toString(),
-        currency: q.currency,
-        rate: formatRate(rate.rate),
-        rounding: 'half_even',
-        rate_updated_at: rate.updatedAt.toISOString(),
-      };
-    }
-    res.json(body);
   });
 
   router.get('/accounts/:id/entries', async (req, res) => {
