@@ -104,12 +104,24 @@ export function buildOpenApiDocument() {
       },
       '/v1/accounts/{id}/balance': {
         get: op({
-          summary: 'Balance, optionally converted at the current rate',
+          summary: 'Balance, now or as of an instant (at), optionally converted at the current rate',
+          description: c.AS_OF_SEMANTICS,
           requestParams: { ...idPath, query: c.BalanceQuery },
           responses: {
             '200': { description: 'OK', ...json(c.Balance) },
             '404': error('No such account'),
             '422': error('No rate for the pair'),
+          },
+        }),
+      },
+      '/v1/accounts/{id}/balance-history': {
+        get: op({
+          summary: `Closing balance of each hour or day from \`from\` to \`to\` (at most ${c.BALANCE_HISTORY_INTERVALS_MAX} intervals)`,
+          description: c.AS_OF_SEMANTICS,
+          requestParams: { ...idPath, query: c.BalanceHistoryQuery },
+          responses: {
+            '200': { description: 'OK', ...json(c.BalanceHistory) },
+            '404': error('No such account'),
           },
         }),
       },
