@@ -71,6 +71,68 @@ describe('balances at a point in time', () => {
     }
   }
 
+  /**
+   * The answers against a replay of the statement: at every entry time, 1 ms either side, before
+   * the first entry (0), after the last (the current balance) and at a few instants drawn from
+   * `seed`; and the history of intervals ending at each entry time.
+   */
+  async function agreesWithStatement(api: Client, account: string, seed: number) {
+    const entries = await statementOf(api, account);
+    const current = (await api.get(`/v1/accounts/${account}/balance`)).body.balance as string;
+
+    // The statement itself: running balances are the replay of the amounts, in id order, and
+    // entry times never go back (what makes "at or before an instant" a prefix).
+    let running = 0n;
+    for (const [i, e] of entries.entries()) {
+      running += BigInt(e.amount);
+      expect(e.balance_after).toBe(running.toString());
+      if (i > 0)
+        expect(Date.parse(e.created_at)).toBeGreaterThanOrEqual(Date.parse(entries[i - 1]!.created_at));
+    }
+    expect(running.toString()).toBe(current);
+
+    const times = entries.map((e) => Date.parse(e.created_at));
+    const first = times[0] ?? Date.now();
+    const last = times[times.length - 1] ?? Date.now();
+    const instants = new Set<number>([
+      first - 1,
+      last + 1,
+      last + 10 * HOUR_MS,
+      Date.parse('0001-01-01T00:00:00Z'),
+    ]);
+    for (const t of times) [t - 1, t, t + 1].forEach((i) => instants.add(i));
+    // A few more between the first and the last entry, drawn from the case's own seed.
+    for (let k = 1; k <= 3; k++) instants.add(first + ((seed * k) % Math.max(1, last - first + 1)));
+
+    for (const t of instants) {
+      const at = await api.get(`/v1/accounts/${account}/balance?at=${encodeURIComponent(iso(t))}`);
+      expect(at.status).toBe(200);
+      expect(at.body).toMatchObject({
+        account_id: account,
+        currency: expect.any(String),
+        as_of: iso(t),
+        converted: null,
+      });
+      expect(at.body.balance).toBe(replay(entries, (c) => c <= t).toString());
+    }
+    expect((await api.get(`/v1/accounts/${account}/balance?at=${iso(first - 1)}`)).body.balance).toBe('0');
+    expect((await api.get(`/v1/accounts/${account}/balance?at=${iso(last + 1)}`)).body.balance).toBe(current);
+
+    // The history: intervals of an hour ending at each entry time, the last one cut at `to`.
+    for (const t of new Set(times)) {
+      const res = await api.get(
+        `/v1/accounts/${account}/balance-history?interval=hour&from=${iso(t - 2 * HOUR_MS)}&to=${iso(t + 1)}`,
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.data.map((p: { closing_balance: string }) => p.closing_balance)).toEqual([
+        '0',
+        replay(entries, (c) => c < t).toString(),
+        replay(entries, (c) => c <= t).toString(),
+      ]);
+      expect(Date.parse(res.body.data[2].end)).toBe(t + 1);
+    }
+  }
+
   it('agrees with a replay of the statement at every entry time, around it, before the first and after the last', async () => {
     const { api } = await newTenant(system.url);
     await fc.assert(
@@ -78,67 +140,33 @@ describe('balances at a point in time', () => {
         const account = (await api.post('/v1/accounts', { name: 'a', currency: 'EUR' })).body.id as string;
         const other = await fundedAccount(api, 'EUR', 20_000);
         await run(api, account, other, steps);
-        const entries = await statementOf(api, account);
-        const current = (await api.get(`/v1/accounts/${account}/balance`)).body.balance as string;
-
-        // The statement itself: running balances are the replay of the amounts, in id order, and
-        // entry times never go back (what makes "at or before an instant" a prefix).
-        let running = 0n;
-        for (const [i, e] of entries.entries()) {
-          running += BigInt(e.amount);
-          expect(e.balance_after).toBe(running.toString());
-          if (i > 0)
-            expect(Date.parse(e.created_at)).toBeGreaterThanOrEqual(Date.parse(entries[i - 1]!.created_at));
-        }
-        expect(running.toString()).toBe(current);
-
-        const times = entries.map((e) => Date.parse(e.created_at));
-        const first = times[0] ?? Date.now();
-        const last = times[times.length - 1] ?? Date.now();
-        const instants = new Set<number>([
-          first - 1,
-          last + 1,
-          last + 10 * HOUR_MS,
-          Date.parse('0001-01-01T00:00:00Z'),
-        ]);
-        for (const t of times) [t - 1, t, t + 1].forEach((i) => instants.add(i));
-        // A few more between the first and the last entry, drawn from the case's own seed.
-        for (let k = 1; k <= 3; k++) instants.add(first + ((seed * k) % Math.max(1, last - first + 1)));
-
-        for (const t of instants) {
-          const at = await api.get(`/v1/accounts/${account}/balance?at=${encodeURIComponent(iso(t))}`);
-          expect(at.status).toBe(200);
-          expect(at.body).toMatchObject({
-            account_id: account,
-            currency: 'EUR',
-            as_of: iso(t),
-            converted: null,
-          });
-          expect(at.body.balance).toBe(replay(entries, (c) => c <= t).toString());
-        }
-        expect((await api.get(`/v1/accounts/${account}/balance?at=${iso(first - 1)}`)).body.balance).toBe(
-          '0',
-        );
-        expect((await api.get(`/v1/accounts/${account}/balance?at=${iso(last + 1)}`)).body.balance).toBe(
-          current,
-        );
-
-        // The history: intervals of an hour ending at each entry time, the last one cut at `to`.
-        for (const t of new Set(times)) {
-          const res = await api.get(
-            `/v1/accounts/${account}/balance-history?interval=hour&from=${iso(t - 2 * HOUR_MS)}&to=${iso(t + 1)}`,
-          );
-          expect(res.status).toBe(200);
-          expect(res.body.data.map((p: { closing_balance: string }) => p.closing_balance)).toEqual([
-            '0',
-            replay(entries, (c) => c < t).toString(),
-            replay(entries, (c) => c <= t).toString(),
-          ]);
-          expect(Date.parse(res.body.data[2].end)).toBe(t + 1);
-        }
+        await agreesWithStatement(api, account, seed);
       }),
       { numRuns: 8 },
     );
+  });
+
+  it('agrees with the statement when many payers credit the account at once (batches of several partitions racing for its row lock)', async () => {
+    const { api } = await newTenant(system.url);
+    const account = await fundedAccount(api, 'GBP', 0);
+    const payers = await Promise.all(Array.from({ length: 8 }, () => fundedAccount(api, 'GBP', 1_000)));
+    const submitted = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        api.post(
+          '/v1/transfers',
+          {
+            source_account_id: payers[i % payers.length],
+            destination_account_id: account,
+            amount: 1 + i,
+            currency: 'GBP',
+          },
+          idem(),
+        ),
+      ),
+    );
+    await Promise.all(submitted.map((s) => settled(api, s.body.id)));
+    expect((await api.get(`/v1/accounts/${account}/balance`)).body.balance).toBe(String((40 * 41) / 2));
+    await agreesWithStatement(api, account, 7);
   });
 
   it('states the intervals exactly: fixed lengths from `from`, the last one ending at `to`, microseconds kept', async () => {
