@@ -5,10 +5,19 @@ import type { Logger } from '../../../platform/logger';
 import { AMOUNT_MAX, parseAmount } from '../../../domain/money';
 import type { Pool } from '../../../platform/postgres';
 import { toTransferView } from '../../../domain/transfer-view';
-import { ApiError } from '../entry-points/http/api-error';
+import {
+  AccountNotFound,
+  AmountTooLarge,
+  IdempotencyKeyReused,
+  type TransferAccountField,
+} from '../domain/errors';
 import { findVisibleTransfer } from '../data-access/transfers';
 import type { AccountDirectory } from '../data-access/account-directory';
-import { partitionKey, PublisherUnavailableError, type CommandPublisher } from '../data-access/command-publisher';
+import {
+  partitionKey,
+  PublisherUnavailableError,
+  type CommandPublisher,
+} from '../data-access/command-publisher';
 import type { PendingWriter } from '../data-access/pending-writer';
 
 export interface SubmitDeps {
@@ -28,7 +37,10 @@ export interface Submitted {
  * Accepts a transfer: checks the accounts the tenant names, records it as pending (the durable
  * promise behind the 202, deduplicated per tenant and idempotency key) and publishes its command.
  * A publish that fails is not the client's problem: the pending row is re-published by the sweeper.
- * @throws ApiError validation_failed, not_found, idempotency_key_reused
+ * @throws AmountTooLarge when the amount is beyond AMOUNT_MAX
+ * @throws AccountNotFound naming each account field the tenant cannot use
+ * @throws IdempotencyKeyReused when the key was used before with another request
+ * Any other error (a database outage) is not the client's and passes through.
  */
 export async function submitTransfer(
   deps: SubmitDeps,
@@ -37,10 +49,7 @@ export async function submitTransfer(
   body: CreateTransferRequest,
 ): Promise<Submitted> {
   const amount = parseAmount(body.amount);
-  if (amount > AMOUNT_MAX)
-    throw new ApiError('validation_failed', 'the request body is invalid', [
-      { field: 'amount', reason: `at most ${AMOUNT_MAX} minor units`, code: 'too_big' },
-    ]);
+  if (amount > AMOUNT_MAX) throw new AmountTooLarge('amount', AMOUNT_MAX);
   await checkAccounts(deps.accounts, tenantId, body);
 
   const id = newId();
@@ -74,8 +83,7 @@ export async function submitTransfer(
     amount,
   });
   if (!result.inserted) {
-    if (!result.sameRequest)
-      throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+    if (!result.sameRequest) throw new IdempotencyKeyReused(idempotencyKey);
     const existing = await findVisibleTransfer(deps.pool, tenantId, result.existingId);
     return { transfer: toTransferView(existing!), replayed: true };
   }
@@ -95,20 +103,20 @@ export async function submitTransfer(
 
 /**
  * The tenant debits only its own accounts and may credit any customer account. Anything else is
- * a 404 naming the field, so other tenants' accounts cannot be told apart from missing ones.
+ * AccountNotFound naming the field, so other tenants' accounts cannot be told apart from missing ones.
+ * @throws AccountNotFound
  */
 async function checkAccounts(directory: AccountDirectory, tenantId: string, body: CreateTransferRequest) {
   const ids = [body.source_account_id, body.destination_account_id].filter((x): x is string => !!x);
   const facts = await directory.lookup(ids);
-  const problems: Array<{ field: string; reason: string; code: string }> = [];
-  const check = (field: 'source_account_id' | 'destination_account_id', mustOwn: boolean) => {
+  const missing: TransferAccountField[] = [];
+  const check = (field: TransferAccountField, mustOwn: boolean) => {
     const id = body[field];
     if (!id) return;
     const f = facts.get(id);
-    if (!f || f.kind !== 'customer' || (mustOwn && f.tenantId !== tenantId))
-      problems.push({ field, reason: 'no such account', code: 'account_not_found' });
+    if (!f || f.kind !== 'customer' || (mustOwn && f.tenantId !== tenantId)) missing.push(field);
   };
   check('source_account_id', true);
   check('destination_account_id', body.kind === 'deposit');
-  if (problems.length > 0) throw new ApiError('not_found', 'account not found', problems);
+  if (missing.length > 0) throw new AccountNotFound(missing);
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ErrorBody } from '../../../../contracts/src';
 import { isDatabaseUnavailable } from '../../../../platform/postgres';
+import { AccountNotFound, AmountTooLarge, DomainError, IdempotencyKeyReused } from '../../domain/errors';
 import { ApiError } from './api-error';
 
 /** What a client is told to wait before retrying while a dependency is out of reach, seconds. */
@@ -15,6 +16,26 @@ function fromOutage(error: unknown): ApiError | undefined {
     undefined,
     { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
   );
+}
+
+/**
+ * The one mapping of the use cases' refusals to HTTP: a status and stable code (contracts/src/errors.ts)
+ * with field details. A DomainError this does not know is a bug: a logged 500.
+ */
+export function fromDomain(error: unknown): ApiError | undefined {
+  if (!(error instanceof DomainError)) return undefined;
+  if (error instanceof AmountTooLarge)
+    return new ApiError('validation_failed', 'the request body is invalid', [
+      { field: error.field, reason: `at most ${error.max} minor units`, code: 'too_big' },
+    ]);
+  if (error instanceof AccountNotFound)
+    return new ApiError(
+      'not_found',
+      'account not found',
+      error.fields.map((field) => ({ field, reason: 'no such account', code: 'account_not_found' })),
+    );
+  if (error instanceof IdempotencyKeyReused) return new ApiError('idempotency_key_reused', error.message);
+  return undefined;
 }
 
 export function sendError(res: Parameters<RequestHandler>[1], error: ApiError): void {
@@ -69,7 +90,8 @@ function fromBodyParser(error: unknown): ApiError | undefined {
 
 /** The one place errors become responses: known ones with their code, the rest a logged 500 without internals. */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  const known = error instanceof ApiError ? error : (fromBodyParser(error) ?? fromOutage(error));
+  const known =
+    error instanceof ApiError ? error : (fromDomain(error) ?? fromBodyParser(error) ?? fromOutage(error));
   if (known) {
     if (known.code === 'service_unavailable') req.log.warn({ err: error }, known.message);
     else if (known.status >= 500) req.log.error({ err: error }, known.message);

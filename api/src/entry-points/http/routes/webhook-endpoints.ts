@@ -19,15 +19,17 @@ import {
   enableOwnEndpoint,
   findOwnEndpoint,
   insertEndpoint,
-  listDeliveries,
   listOwnEndpoints,
-  recoverFailedMessages,
-  retryOwnMessage,
   rotateOwnSecret,
   updateOwnEndpoint,
-  type DeliveryRow,
   type WebhookEndpointRow,
 } from '../../../data-access/webhook-endpoints';
+import {
+  listDeliveries,
+  recoverFailedMessages,
+  retryOwnMessage,
+  type DeliveryRow,
+} from '../../../data-access/webhook-deliveries';
 import { ApiError, notFound } from '../api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../pagination';
 import { idParam } from '../params';
