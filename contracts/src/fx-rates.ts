@@ -17,3 +17,9 @@ export const FxRate = z
   .meta({ id: 'FxRate' });
 
 export type FxRate = z.infer<typeof FxRate>;
+
+/** Every rate set, by base then quote: a few dozen pairs at most, so one page. */
+export const FxRateList = z
+  .object({ data: z.array(FxRate), next_cursor: z.null() })
+  .meta({ id: 'FxRateList' });
+export type FxRateList = z.infer<typeof FxRateList>;

@@ -7,13 +7,15 @@ import { ApiError } from './api-error';
  * so the paths answered here are exactly the ones routing would reach, with no second table of
  * routes to keep in step. Structural, because @types/express types the stack loosely.
  */
-interface RouterLayer {
+export interface RouterLayer {
   route?: { methods: Record<string, boolean | undefined> } | undefined;
   handle: unknown;
+  /** The path (or paths) the layer was declared with: `/accounts/:id`, or a mount path such as `/v1`. */
+  rawPath?: unknown;
   match(path: string): { path: string } | false;
 }
 
-const isRouter = (handle: unknown): handle is { stack: RouterLayer[] } =>
+export const isRouter = (handle: unknown): handle is { stack: RouterLayer[] } =>
   typeof handle === 'function' && Array.isArray((handle as { stack?: unknown }).stack);
 
 /** Collects into `into` the methods of every route under `stack` whose path matches `path`. */

@@ -287,6 +287,16 @@ export function buildOpenApiDocument() {
           },
         },
       },
+      '/v1/admin/fx-rates': {
+        get: {
+          summary: 'Every exchange rate set (operator only)',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': { description: 'OK', ...json(c.FxRateList) },
+            '401': error('Not the admin token'),
+          },
+        },
+      },
       '/v1/admin/fx-rates/{base}/{quote}': {
         put: {
           summary: 'Set an exchange rate (operator only)',

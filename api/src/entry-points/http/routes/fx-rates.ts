@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { CurrencyCode, SetFxRateRequest, type FxRate } from '../../../../../contracts/src';
+import { CurrencyCode, SetFxRateRequest, type FxRate, type FxRateList } from '../../../../../contracts/src';
 import { InvalidRateError, formatRate, parseRate, type Rate } from '../../../../../domain/money';
 import type { Pool } from '../../../../../platform/postgres';
 import { listRates, upsertRate } from '../../../data-access/fx-rates';
@@ -28,7 +28,7 @@ export function fxRateRoutes(deps: { pool: Pool; adminToken: string | undefined 
 
   router.get('/admin/fx-rates', requireAdmin, async (_req, res) => {
     const rates = await listRates(deps.pool);
-    res.json({
+    const body: FxRateList = {
       data: rates.map((r) => ({
         base: r.base,
         quote: r.quote,
@@ -36,7 +36,8 @@ export function fxRateRoutes(deps: { pool: Pool; adminToken: string | undefined 
         updated_at: r.updatedAt.toISOString(),
       })),
       next_cursor: null,
-    });
+    };
+    res.json(body);
   });
   return router;
 }
