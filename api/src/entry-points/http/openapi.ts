@@ -3,6 +3,8 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponse
 import * as c from '../../../../contracts/src';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+/** A request body the route cannot do without (validate() refuses a missing one). */
+const body = (schema: z.ZodType) => ({ required: true, ...json(schema) });
 const error = (description: string) => ({ description, ...json(c.ErrorBody) });
 
 const standardErrors = {
@@ -46,7 +48,7 @@ export function buildOpenApiDocument() {
         post: {
           summary: 'Create a tenant and its first API key (shown once)',
           security: [],
-          requestBody: json(c.CreateTenantRequest),
+          requestBody: body(c.CreateTenantRequest),
           responses: {
             '201': { description: 'Created', ...json(c.TenantCreated) },
             '400': error('Invalid request'),
@@ -58,6 +60,7 @@ export function buildOpenApiDocument() {
       '/v1/api-keys': {
         post: op({
           summary: 'Create an API key (shown once)',
+          // Optional: without a body the key is named "default".
           requestBody: json(c.CreateApiKeyRequest),
           responses: { '201': { description: 'Created', ...json(c.ApiKeyCreated) } },
         }),
@@ -76,7 +79,7 @@ export function buildOpenApiDocument() {
       '/v1/accounts': {
         post: op({
           summary: 'Open an account in one currency',
-          requestBody: json(c.CreateAccountRequest),
+          requestBody: body(c.CreateAccountRequest),
           responses: { '201': { description: 'Created', ...json(c.Account) } },
         }),
         get: op({
@@ -94,7 +97,7 @@ export function buildOpenApiDocument() {
         patch: op({
           summary: 'Rename, relabel, freeze, unfreeze or close an account',
           requestParams: idPath,
-          requestBody: json(c.UpdateAccountRequest),
+          requestBody: body(c.UpdateAccountRequest),
           responses: {
             '200': { description: 'OK', ...json(c.Account) },
             '404': error('No such account'),
@@ -127,7 +130,7 @@ export function buildOpenApiDocument() {
         post: op({
           summary: 'Submit a transfer, deposit or withdrawal',
           requestParams: { header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
-          requestBody: json(c.CreateTransferRequest),
+          requestBody: body(c.CreateTransferRequest),
           responses: {
             '202': {
               description: 'Accepted (durably): poll Location until committed or rejected',
@@ -159,7 +162,7 @@ export function buildOpenApiDocument() {
       '/v1/webhook-endpoints': {
         post: op({
           summary: 'Subscribe an endpoint to event types; answers its signing secret (shown once)',
-          requestBody: json(c.CreateWebhookEndpointRequest),
+          requestBody: body(c.CreateWebhookEndpointRequest),
           responses: {
             '201': {
               description: 'Created',
@@ -187,7 +190,7 @@ export function buildOpenApiDocument() {
         patch: op({
           summary: 'Change the URL, event types or description of a webhook endpoint',
           requestParams: idPath,
-          requestBody: json(c.UpdateWebhookEndpointRequest),
+          requestBody: body(c.UpdateWebhookEndpointRequest),
           responses: {
             '200': { description: 'OK', ...json(c.WebhookEndpoint) },
             '404': error('No such webhook endpoint'),
@@ -243,7 +246,7 @@ export function buildOpenApiDocument() {
         post: op({
           summary: 'Send again every failed delivery of an endpoint created since a given time',
           requestParams: idPath,
-          requestBody: json(c.RecoverWebhookEndpointRequest),
+          requestBody: body(c.RecoverWebhookEndpointRequest),
           responses: {
             '202': { description: 'Scheduled', ...json(c.RecoverWebhookEndpointResponse) },
             '404': error('No such webhook endpoint'),
@@ -302,7 +305,7 @@ export function buildOpenApiDocument() {
           summary: 'Set an exchange rate (operator only)',
           security: [{ adminToken: [] }],
           requestParams: { path: z.object({ base: c.CurrencyCode, quote: c.CurrencyCode }) },
-          requestBody: json(c.SetFxRateRequest),
+          requestBody: body(c.SetFxRateRequest),
           responses: {
             '200': { description: 'OK', ...json(c.FxRate) },
             '400': error('Invalid rate'),
