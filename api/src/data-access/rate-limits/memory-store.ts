@@ -52,5 +52,3 @@ export function createMemoryStore(options: {
     lift: (key) => map.delete(key),
   };
 }
-
-export type MemoryStore = ReturnType<typeof createMemoryStore>;

@@ -71,7 +71,7 @@ export function limitsFor(
 }
 
 /** GET and HEAD read; every other method writes. */
-export const routeClassOf = (method: string): 'read' | 'write' =>
+export const routeClassOf = (method: string): Exclude<RouteClass, 'signup'> =>
   method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 
 /**
