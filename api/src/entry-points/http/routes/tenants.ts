@@ -1,7 +1,12 @@
 import { Router, type RequestHandler } from 'express';
 import { CreateTenantRequest, type TenantCreated } from '../../../../../contracts/src';
 import { newId } from '../../../../../platform/ids';
-import { PG_UNIQUE_VIOLATION, pgErrorCode, withTransaction, type Pool } from '../../../../../platform/postgres';
+import {
+  PG_UNIQUE_VIOLATION,
+  pgErrorCode,
+  withTransaction,
+  type Pool,
+} from '../../../../../platform/postgres';
 import { generateApiKey } from '../../../domain/api-key';
 import { insertApiKey } from '../../../data-access/api-keys';
 import { ApiError } from '../api-error';

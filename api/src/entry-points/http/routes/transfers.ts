@@ -7,6 +7,7 @@ import {
   WAIT_MAX_S,
 } from '../../../../../contracts/src';
 import type { Pool } from '../../../../../platform/postgres';
+import { sleep } from '../../../../../platform/retry';
 import { toTransferView, type TransferRecord } from '../../../../../domain/transfer-view';
 import { findVisibleTransfer, listVisibleTransfers } from '../../../data-access/transfers';
 import { ApiError, notFound } from '../api-error';
@@ -78,5 +79,3 @@ function preferWait(req: Request): number {
   const match = /(?:^|[,;\s])wait=(\d+)/i.exec(req.get('Prefer') ?? '');
   return match ? Math.min(Number(match[1]), WAIT_MAX_S) : 0;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
