@@ -80,7 +80,11 @@ export function createRateLimiter(options: RateLimiterOptions) {
 
   return {
     stats,
-    /** Counts one request against its limits; the limits returned are those enforced (shares in memory). */
+    /**
+     * Counts one request against its limits; the limits returned are those enforced (shares in memory).
+     * Produces no domain error: a refusal is a decision (`limited`, `blocked`), and a Redis failure
+     * is decided in memory instead, never thrown.
+     */
     async decide(
       limits: Limit[],
     ): Promise<{ decision: Decision; limits: Limit[]; store: 'redis' | 'memory' }> {

@@ -37,10 +37,10 @@ export interface Submitted {
  * Accepts a transfer: checks the accounts the tenant names, records it as pending (the durable
  * promise behind the 202, deduplicated per tenant and idempotency key) and publishes its command.
  * A publish that fails is not the client's problem: the pending row is re-published by the sweeper.
+ * Errors other than the domain errors below (a database outage) pass through.
  * @throws AmountTooLarge when the amount is beyond AMOUNT_MAX
  * @throws AccountNotFound naming each account field the tenant cannot use
  * @throws IdempotencyKeyReused when the key was used before with another request
- * Any other error (a database outage) is not the client's and passes through.
  */
 export async function submitTransfer(
   deps: SubmitDeps,
