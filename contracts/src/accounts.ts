@@ -34,7 +34,8 @@ export const UpdateAccountRequest = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'name, metadata or status is required')
-  .meta({ id: 'UpdateAccountRequest' });
+  // The refinement above, in the documents (zod cannot derive it from a refine).
+  .meta({ id: 'UpdateAccountRequest', minProperties: 1 });
 
 export const Account = z
   .object({
