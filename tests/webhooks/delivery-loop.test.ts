@@ -3,7 +3,7 @@ import type { ClaimedAttempt } from '../../webhook-dispatcher/src/data-access/at
 import type { Decision } from '../../webhook-dispatcher/src/domain/attempt-outcome';
 import { createDeliveryLoop } from '../../webhook-dispatcher/src/entry-points/delivery-loop';
 import { logger, startHarness, type Harness } from './harness';
-import { eventually } from './test-receiver';
+import { eventually } from '../support/eventually';
 
 /**
  * The delivery loop against the real database with a stand-in for sending: attempts written
