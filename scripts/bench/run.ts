@@ -20,6 +20,7 @@ import { PROFILES, profileNamed, type BenchContext } from './profiles';
 import { seedTenant } from './seed';
 import { startService, type Service } from './services';
 import { zipfSampler } from './zipf';
+import { sleep } from '../../platform/retry';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -283,7 +284,7 @@ async function waitForHealth(url: string): Promise<void> {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error('the API did not become healthy within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
