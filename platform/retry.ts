@@ -45,10 +45,16 @@ export const RECONNECT: BackoffPolicy = { base_ms: 200, max_ms: 5_000 };
 export const REDIS_RECONNECT: BackoffPolicy = { base_ms: 50, max_ms: 2_000 };
 
 /**
- * A batch (processor) or fan-out (dispatcher) retried while the database is unreachable; the
- * ceiling is the service's *_RETRY_BACKOFF_MAX_MS.
+ * A processor batch retried while the database is unreachable; the ceiling is
+ * PROCESSOR_RETRY_BACKOFF_MAX_MS.
  */
 export const DATABASE_OUTAGE: BackoffPolicy = { base_ms: 20, max_ms: 5_000 };
+
+/**
+ * A dispatcher fan-out (events to messages) retried while the database is unreachable; the
+ * ceiling is WEBHOOK_RETRY_BACKOFF_MAX_MS.
+ */
+export const FAN_OUT_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
 
 /**
  * A command that raced another transaction: its partition waits meanwhile, so the backoff stays

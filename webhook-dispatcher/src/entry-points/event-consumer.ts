@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { LedgerEventV1 } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
-import { backoffDelay, DATABASE_OUTAGE, sleep } from '../../../platform/retry';
+import { backoffDelay, FAN_OUT_FAILURE, sleep } from '../../../platform/retry';
 
 export interface EventConsumerOptions {
   kafka: Kafka;
@@ -85,7 +85,7 @@ export function createEventConsumer(options: EventConsumerOptions) {
     payload: EachBatchPayload,
     log: Logger,
   ): Promise<number> {
-    const policy = { ...DATABASE_OUTAGE, max_ms: options.retryBackoffMax_ms };
+    const policy = { ...FAN_OUT_FAILURE, max_ms: options.retryBackoffMax_ms };
     for (let attempt = 0; ; attempt++) {
       try {
         return await options.fanOut(events);
