@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IsoCurrencyCode } from './currencies';
 import { IdempotencyKey, Timestamp, Uuid } from './primitives';
-import { checkAccountsForKind, transferCommandFields } from './transfers';
+import { ACCOUNTS_PER_KIND_SCHEMA, checkAccountsForKind, transferCommandFields } from './transfers';
 
 /** The largest encoded command the processor accepts; larger ones are dead-lettered. */
 export const COMMAND_BYTES_MAX = 16 * 1024;
@@ -27,7 +27,8 @@ export const TransferCommandPayloadV1 = z
     }),
   })
   .strict()
-  .superRefine(checkAccountsForKind);
+  .superRefine(checkAccountsForKind)
+  .meta(ACCOUNTS_PER_KIND_SCHEMA);
 
 export const TransferCommandV1 = z
   .object({

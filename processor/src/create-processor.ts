@@ -40,6 +40,7 @@ export async function createProcessor(
 
   const relay = createOutboxRelay({
     pool,
+    topic: topics.events,
     producer,
     logger: logger.child({ component: 'outbox-relay' }),
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,

@@ -372,6 +372,7 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
         account_id: big,
         balance: '100000',
         currency: 'AUD',
+        as_of: null,
         converted: {
           amount: '90000',
           currency: 'CHF',
@@ -393,7 +394,13 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
       for (const path of [`/v1/accounts/${id}/balance`, `/v1/accounts/${id}/balance?currency=GBP`]) {
         const res = await api.get(path);
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ account_id: id, balance: '1234', currency: 'GBP', converted: null });
+        expect(res.body).toEqual({
+          account_id: id,
+          balance: '1234',
+          currency: 'GBP',
+          as_of: null,
+          converted: null,
+        });
       }
     });
 

@@ -100,9 +100,9 @@ export async function processCommands(
     await store.writeTransfers(client, decision.outcomes, now);
     // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
     const deltas = netDeltas(decision.outcomes);
-    const locked = await store.applyBalanceDeltas(client, deltas, now);
+    const { locked, entriesAt } = await store.applyBalanceDeltas(client, deltas, now);
     reconcileBalances(decision.outcomes, accounts, deltas, locked);
-    const entryIds = await store.insertEntries(client, decision.outcomes, now);
+    const entryIds = await store.insertEntries(client, decision.outcomes, entriesAt);
     await store.insertOutbox(
       client,
       deps.eventsTopic,
