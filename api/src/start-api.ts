@@ -27,14 +27,14 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     max: config.API_DB_POOL_MAX,
     applicationName: 'api',
     logger,
-    connectionTimeoutMs: config.API_DB_CONNECT_TIMEOUT_MS,
+    connectionTimeout_ms: config.API_DB_CONNECT_TIMEOUT_MS,
   });
   // The limiter's client: no request waits on Redis longer than its command timeout, and none at
   // all while it is down (no offline queue). The subscriber queues its SUBSCRIBE until Redis is up.
   const redis = createRedis(config.REDIS_URL, {
     logger,
     name: 'api',
-    commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    commandTimeout_ms: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
   });
   const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
   // Rate limits are decided in Redis from the first request when it is there; when it is not, the

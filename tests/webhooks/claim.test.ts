@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { claimDueAttempts, type EndpointRoom } from '../../webhook-dispatcher/src/data-access/attempts';
+import { claimDueAttempts, type EndpointRoom } from '../../webhook-dispatcher/src/data-access/attempt-claims';
 import { startHarness, type Harness } from './harness';
 
 /**

@@ -28,7 +28,7 @@ export function createAccountDirectory(pool: Pool, entriesMax = 100_000) {
         return facts;
       });
     },
-    { batchSizeMax: 500, lingerMs: 0 },
+    { batchSizeMax: 500, linger_ms: 0 },
   );
   return {
     async lookup(ids: string[]): Promise<Map<string, AccountFacts>> {

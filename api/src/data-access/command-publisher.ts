@@ -85,7 +85,7 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
       await send(messages);
       return messages.map(() => undefined);
     },
-    { batchSizeMax: options.batchSizeMax, lingerMs: options.lingerMs },
+    { batchSizeMax: options.batchSizeMax, linger_ms: options.lingerMs },
   );
 
   return {

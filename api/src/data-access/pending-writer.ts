@@ -12,7 +12,7 @@ export function createPendingWriter(pool: Pool, options: { batchSizeMax: number 
     (items) => insertPendingTransfers(pool, items),
     {
       batchSizeMax: options.batchSizeMax,
-      lingerMs: 0,
+      linger_ms: 0,
     },
   );
   return { insert: (transfer: NewTransfer) => batcher.submit(transfer), drain: () => batcher.drain() };

@@ -17,7 +17,7 @@ export interface OutboxRelayOptions {
   /** Bytes per Kafka request; the broker refuses record batches over its message.max.bytes. */
   requestBytesMax: number;
   /** How often to look for rows when nobody kicked the relay (other processes write too). */
-  pollIntervalMs: number;
+  pollInterval_ms: number;
   /** Puts relayed events into their transfers' traces (TRACING_OFF when tracing is off). */
   tracing: Pick<Tracing, 'relayedSend'>;
 }
@@ -103,7 +103,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           const more = await relayOnce(client);
           if (failures > 0) logger.info('outbox relay works again');
           failures = 0;
-          if (!more) await pause.sleep(options.pollIntervalMs);
+          if (!more) await pause.sleep(options.pollInterval_ms);
         }
         client.off('notification', pause.kick);
         await outbox.stepDown(client, options.topic);

@@ -4,7 +4,7 @@ import { AMOUNT_MAX } from '../../../domain/money';
 import { withTransaction, type Pool } from '../../../platform/postgres';
 import { buildEvents } from '../domain/build-events';
 import { decideBatch } from '../domain/decide-batch';
-import type { Command } from '../domain/types';
+import { UNTRACED, type Command, type TraceparentOf } from '../domain/types';
 import { PermanentCommandError } from '../domain/errors';
 import { netDeltas, reconcileBalances } from '../domain/reconcile-balances';
 import * as store from '../data-access/ledger-store';
@@ -45,7 +45,11 @@ export interface BatchReport {
  * same commands: what committed before is recognised and skipped.
  * @throws LedgerInvariantError (a bug), StaleBalanceError, or database errors (see classifyFailure)
  */
-export async function processCommands(deps: ProcessorDeps, commands: Command[]): Promise<BatchReport> {
+export async function processCommands(
+  deps: ProcessorDeps,
+  commands: Command[],
+  traceparentOf: TraceparentOf = UNTRACED,
+): Promise<BatchReport> {
   const started_ms = performance.now();
   const report: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
   const accepted = await dropUnknownTenants(deps, commands, report);
@@ -102,7 +106,7 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
     await store.insertOutbox(
       client,
       deps.eventsTopic,
-      buildEvents(decision.outcomes, entryIds, accounts, now),
+      buildEvents(decision.outcomes, entryIds, accounts, now, traceparentOf),
       now,
     );
     return { ...decision, systemIds };

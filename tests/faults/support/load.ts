@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { deriveTransferId } from '../../../platform/ids';
+import { sleep as pause } from '../../../platform/retry';
 
 /** One answer a client got: `accepted`, `http_503`, `refused`, `reset`, `timeout`, `kafka_error: ...`. */
 export interface Answer {
@@ -47,7 +48,6 @@ export function startLoad(options: LoadOptions) {
   const running = new Set<Promise<void>>();
   let issuing = true;
   let retryUntil = Number.POSITIVE_INFINITY;
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const transferBody = () => {
     const { accounts } = options;
