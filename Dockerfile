@@ -4,8 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Fixes to dependencies, applied by patch-package on install (see patches/).
 COPY patches patches
-# npm install against the lock: npm ci rejects lock files written without other platforms' optional packages.
-RUN npm install --no-audit --no-fund
+# Exactly the lock file, which lists every platform's optional packages (written by Node 24's npm).
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY api api
 COPY processor processor

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/*
+ * Names with a unit: environment variables end in the unit in capitals (`WEBHOOK_TIMEOUT_MS`);
+ * in code, option fields and variables are camelCase with the unit last after an underscore
+ * (`timeout_ms`, `retryBackoffMax_ms`, `lease_ms`): the most common spelling already, and the
+ * house style's "units last". Library option names (kafkajs's `maxWaitTimeInMs`, pg's
+ * `connectionTimeoutMillis`) keep their own spelling where they are passed.
+ */
+
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
 }
@@ -71,4 +79,26 @@ export const baseConfigShape = {
     .describe('prefix of every topic name (tests isolate themselves with it)'),
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.bool('human-readable logs instead of JSON', false),
+};
+
+/** Development only: deployments must set their own WEBHOOK_SECRETS_KEY. */
+const DEV_WEBHOOK_SECRETS_KEY = Buffer.from('dev-only-webhook-secrets-key-32b').toString('base64');
+
+/**
+ * Webhook endpoint settings the API (which stores endpoints and their secrets) and the
+ * dispatcher (which reads them to sign and send) must agree on: one definition for both.
+ */
+export const webhookSecretsShape = {
+  WEBHOOK_SECRETS_KEY: z
+    .string()
+    .default(DEV_WEBHOOK_SECRETS_KEY)
+    .transform((s) => Buffer.from(s, 'base64'))
+    .refine((key) => key.length === 32, 'must decode to 32 bytes')
+    .describe(
+      'base64 of the 32-byte AES-256-GCM key of endpoint secrets at rest; the default is for development only',
+    ),
+  WEBHOOK_ALLOW_HTTP: env.bool(
+    'accept and call http:// webhook endpoint URLs (local development and tests only)',
+    false,
+  ),
 };

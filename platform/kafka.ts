@@ -9,7 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from './logger';
-import { backoffDelay, RECONNECT, untilItWorks } from './retry';
+import { backoffDelay, KAFKA_SETUP, RECONNECT, sleep, untilItWorks } from './retry';
 
 export type { Kafka, Producer };
 
@@ -72,14 +72,14 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
 
 const SETUP_ATTEMPTS_MAX = 20;
 
-/** Runs a setup step until it succeeds, at most SETUP_ATTEMPTS_MAX times, pausing 50 ms more each time (up to 1 s). */
+/** Runs a setup step until it succeeds, at most SETUP_ATTEMPTS_MAX times, backing off up to 1 s. */
 async function retried(step: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return await step();
     } catch (error) {
-      if (attempt >= SETUP_ATTEMPTS_MAX) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * attempt)));
+      if (attempt + 1 >= SETUP_ATTEMPTS_MAX) throw error;
+      await sleep(backoffDelay(attempt, KAFKA_SETUP));
     }
   }
 }

@@ -12,7 +12,7 @@ describe('natural batching', () => {
         if (batches.length === 1) await new Promise<void>((r) => (release = r));
         return items.map((x) => x * 10);
       },
-      { batchSizeMax: 10, lingerMs: 0 },
+      { batchSizeMax: 10, linger_ms: 0 },
     );
     const first = batcher.submit(1);
     await tick();
@@ -30,7 +30,7 @@ describe('natural batching', () => {
         sizes.push(items.length);
         return items;
       },
-      { batchSizeMax: 3, lingerMs: 0 },
+      { batchSizeMax: 3, linger_ms: 0 },
     );
     await Promise.all(Array.from({ length: 8 }, (_, i) => batcher.submit(i)));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);

@@ -12,7 +12,7 @@ interface Waiting<I, O> {
  */
 export function createNaturalBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
-  options: { batchSizeMax: number; lingerMs: number },
+  options: { batchSizeMax: number; linger_ms: number },
 ) {
   const queue: Array<Waiting<I, O>> = [];
   let inFlight: Promise<void> | undefined;
@@ -29,15 +29,15 @@ export function createNaturalBatcher<I, O>(
       )
       .finally(() => {
         inFlight = undefined;
-        if (queue.length > 0) schedule(queue.length >= options.batchSizeMax ? 0 : options.lingerMs);
+        if (queue.length > 0) schedule(queue.length >= options.batchSizeMax ? 0 : options.linger_ms);
       });
   };
 
-  const schedule = (delayMs: number): void => {
+  const schedule = (delay_ms: number): void => {
     if (scheduled) return;
     scheduled = true;
-    if (delayMs === 0) setImmediate(next);
-    else setTimeout(next, delayMs);
+    if (delay_ms === 0) setImmediate(next);
+    else setTimeout(next, delay_ms);
   };
 
   return {

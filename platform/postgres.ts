@@ -15,7 +15,7 @@ export interface PoolOptions {
   /** Where a lost connection is reported (once per outage); silent when absent. */
   logger?: Logger;
   /** Longest wait for a new connection, ms: a request never waits longer on an unreachable database. */
-  connectionTimeoutMs?: number;
+  connectionTimeout_ms?: number;
 }
 
 /**
@@ -30,7 +30,7 @@ export function createPool(options: PoolOptions): Pool {
     connectionString: options.url,
     max: options.max,
     application_name: options.applicationName,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: options.connectionTimeout_ms ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
   });

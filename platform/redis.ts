@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from './logger';
+import { backoffDelay, REDIS_RECONNECT } from './retry';
 
 export type { Redis };
 
@@ -12,7 +13,7 @@ export interface RedisOptions {
    * fall back to memory), so its commands get a few tens of ms, never the seconds a stuck
    * connection would otherwise cost every request.
    */
-  commandTimeoutMs?: number;
+  commandTimeout_ms?: number;
   /**
    * Queue commands while disconnected and send them on reconnect. Off by default: a command
    * issued during an outage fails at once instead of holding its caller for the outage. A
@@ -21,11 +22,6 @@ export interface RedisOptions {
    */
   offlineQueue?: boolean;
 }
-
-/** Reconnection delays: exponential from 50 ms, capped at 2 s, with full jitter so many clients do not reconnect in step. */
-export const RECONNECT_DELAY_MAX_MS = 2_000;
-export const reconnectDelay = (attempt: number, random: () => number = Math.random): number =>
-  Math.round(random() * Math.min(RECONNECT_DELAY_MAX_MS, 50 * 2 ** Math.min(attempt, 16)));
 
 /**
  * A Redis client that never ends the process and never holds a caller through an outage: every
@@ -37,13 +33,13 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   const redis = new Redis(url, {
     connectionName: `ledger-${options.name}`,
     connectTimeout: 2_000,
-    commandTimeout: options.commandTimeoutMs,
+    commandTimeout: options.commandTimeout_ms,
     // With the offline queue a command waits for the connection: for a subscriber that is the
     // point (forever); otherwise commands fail at once and are never retried behind the caller.
     maxRetriesPerRequest: offlineQueue ? null : 0,
     enableOfflineQueue: offlineQueue,
     lazyConnect: false,
-    retryStrategy: (attempt) => reconnectDelay(attempt),
+    retryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
     // Commands issued in the same tick (one per request under load) leave in one write: fewer
     // syscalls and round trips. Subscriptions are never pipelined by ioredis.
     enableAutoPipelining: true,

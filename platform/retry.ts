@@ -29,8 +29,44 @@ export interface BackoffPolicy {
   max_ms: number;
 }
 
+/*
+ * Named policies: every backoff in the services is one of these (the webhook retry schedule, a
+ * fixed table of long delays, is the other kind: webhook-dispatcher/src/domain/retry-schedule.ts).
+ * A policy whose ceiling is configurable is spread with the configured max_ms at its call site.
+ */
+
 /** Reconnecting to a dependency that is down: quick at first, every few seconds at most. */
 export const RECONNECT: BackoffPolicy = { base_ms: 200, max_ms: 5_000 };
+
+/**
+ * Redis reconnection (ioredis' retryStrategy): from 50 ms, at most 2 s apart, jittered so many
+ * clients do not reconnect in step. Shorter than RECONNECT: rate limits wait on it.
+ */
+export const REDIS_RECONNECT: BackoffPolicy = { base_ms: 50, max_ms: 2_000 };
+
+/**
+ * A processor batch retried while the database is unreachable; the ceiling is
+ * PROCESSOR_RETRY_BACKOFF_MAX_MS.
+ */
+export const DATABASE_OUTAGE: BackoffPolicy = { base_ms: 20, max_ms: 5_000 };
+
+/**
+ * A dispatcher fan-out (events to messages) retried while the database is unreachable; the
+ * ceiling is WEBHOOK_RETRY_BACKOFF_MAX_MS.
+ */
+export const FAN_OUT_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
+
+/**
+ * A command that raced another transaction: its partition waits meanwhile, so the backoff stays
+ * short (legitimate races resolve at the first retry).
+ */
+export const WRITE_CONFLICT: BackoffPolicy = { base_ms: 20, max_ms: 200 };
+
+/** Claiming due webhook attempts failed (the database, usually): the delivery loop waits. */
+export const CLAIM_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
+
+/** A Kafka setup step (creating topics, waiting for leaders) that met metadata still settling. */
+export const KAFKA_SETUP: BackoffPolicy = { base_ms: 50, max_ms: 1_000 };
 
 /** Exponential backoff with full jitter (attempt 0 is the first retry): uniform in [0, min(max, base·2^attempt)]. */
 export function backoffDelay(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildOpenApiDocument } from '../api/src/openapi/document';
+import { buildOpenApiDocument } from '../api/src/entry-points/http/openapi';
 import { LedgerEventV1, TransferCommandV1 } from '../contracts/src';
 
 /**

@@ -46,10 +46,12 @@ ensure_deps() {
   local stamp="$ROOT/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ] || [ -n "$(find "$ROOT/patches" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     log "installing npm dependencies"
-    # `npm install` with the lock file installs exactly the locked versions. Not `npm ci`: the npm
-    # these machines ship writes lock files without other platforms' optional packages (swc's
-    # native builds) and then its own `npm ci` refuses them as out of sync.
-    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
+    # `npm ci` installs exactly the lock file and never rewrites it (the lock lists every
+    # platform's optional packages, so no install has any to add). It empties node_modules first,
+    # following a symbolic link into the folder it points at: a link to another checkout's
+    # node_modules is removed, not emptied.
+    [ ! -L "$ROOT/node_modules" ] || rm "$ROOT/node_modules"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp" # an install with nothing to change leaves it as it was
   fi
 }

@@ -16,7 +16,7 @@ async function call(url: string, method: string, path: string, key: string | und
       'idempotency-key': randomUUID(),
       ...(key ? { authorization: `Bearer ${key}` } : {}),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
   const json = (await res.json()) as Record<string, unknown>;
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, provisions the real Kafka / PostgreSQL / Redis (or uses
-# the ones named by KAFKA_BROKERS, DATABASE_URL, REDIS_URL), type-checks, and runs every jest
-# test, unit and integration. Ends with one plain line: "N passed, N failed".
+# the ones named by KAFKA_BROKERS, DATABASE_URL, REDIS_URL), type-checks, lints, and runs every
+# jest test, unit and integration. Ends with one plain line: "N passed, N failed".
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node
 ensure_deps
@@ -19,6 +19,8 @@ export LOG_LEVEL="${LOG_LEVEL:-silent}"
 
 log "type-checking"
 npx tsc --noEmit -p tsconfig.json
+log "linting (eslint, prettier --check, import circles)"
+npm run --silent lint
 
 mkdir -p .data
 results=.data/jest-results.json

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { baseConfigShape, env, loadConfig } from '../../platform/config';
+import { baseConfigShape, env, loadConfig, webhookSecretsShape } from '../../platform/config';
 
 /** A rate-limit policy written quota/window_seconds, e.g. "100/60": 100 requests a minute, all at once if need be. */
 const ratePolicy = (description: string, fallback: string) =>
@@ -190,19 +190,7 @@ export const apiConfigSchema = z.object({
     1_000,
     86_400_000,
   ),
-  // Webhook endpoints (the webhook dispatcher reads the same WEBHOOK_SECRETS_KEY and WEBHOOK_ALLOW_HTTP).
-  WEBHOOK_SECRETS_KEY: z
-    .string()
-    .default(Buffer.from('dev-only-webhook-secrets-key-32b').toString('base64'))
-    .transform((s) => Buffer.from(s, 'base64'))
-    .refine((key) => key.length === 32, 'must decode to 32 bytes')
-    .describe(
-      'base64 of the 32-byte AES-256-GCM key of endpoint secrets at rest; the default is for development only',
-    ),
-  WEBHOOK_ALLOW_HTTP: env.bool(
-    'accept http:// webhook endpoint URLs (local development and tests only)',
-    false,
-  ),
+  ...webhookSecretsShape,
   WEBHOOK_ENDPOINTS_PER_TENANT_MAX: env.int('webhook endpoints one tenant may have', 20, 1, 1_000),
   WEBHOOK_RECOVER_BATCH_MAX: env.int(
     'failed deliveries one recover call schedules again at most',

@@ -4,29 +4,30 @@ import type { Logger } from '../../platform/logger';
 import type { ReadinessCheck } from '../../platform/metrics/readiness';
 import type { Pool } from '../../platform/postgres';
 import type { Redis } from '../../platform/redis';
-import type { ApiKeyAuth } from './auth/authenticate';
+import type { ApiKeyAuth } from './entry-points/http/authenticate';
 import type { ApiConfig } from './config';
-import { answerOptions, methodNotAllowed } from './http/allowed-methods';
-import { errorHandler, requireJson, routeNotFound } from './http/error-handler';
-import { httpMetrics } from './http/http-metrics';
-import { OPS_ROUTE_PATHS, opsRoutes } from './http/ops-routes';
-import { rateLimit } from './http/rate-limit';
-import { clientBucket } from './rate-limits/client-ip';
-import type { RateLimits } from './rate-limits/from-config';
-import { limitsFor, routeClassOf } from './rate-limits/policies';
-import { requestLog } from './http/request-log';
-import { accountRoutes } from './routes/accounts';
-import { apiKeyRoutes } from './routes/api-keys';
-import { fxRateRoutes } from './routes/fx-rates';
-import { rateLimitBlockRoutes } from './routes/rate-limit-blocks';
-import { tenantRoutes } from './routes/tenants';
-import { transferRoutes } from './routes/transfers';
-import { holdRoutes } from './routes/holds';
-import { webhookEndpointRoutes } from './routes/webhook-endpoints';
+import { answerOptions, methodNotAllowed } from './entry-points/http/allowed-methods';
+import { errorHandler, requireJson, routeNotFound } from './entry-points/http/error-handler';
+import { httpMetrics } from './entry-points/http/http-metrics';
+import { OPS_ROUTE_PATHS, opsRoutes } from './entry-points/http/ops-routes';
+import { rateLimit } from './entry-points/http/rate-limit';
+import { clientBucket } from './domain/rate-limits/client-ip';
+import type { RateLimits } from './create-rate-limits';
+import { limitsFor, routeClassOf } from './domain/rate-limits/policies';
+import { requestLog } from './entry-points/http/request-log';
+import { accountBalanceRoutes } from './entry-points/http/routes/account-balances';
+import { accountRoutes } from './entry-points/http/routes/accounts';
+import { apiKeyRoutes } from './entry-points/http/routes/api-keys';
+import { fxRateRoutes } from './entry-points/http/routes/fx-rates';
+import { rateLimitBlockRoutes } from './entry-points/http/routes/rate-limit-blocks';
+import { tenantRoutes } from './entry-points/http/routes/tenants';
+import { transferRoutes } from './entry-points/http/routes/transfers';
+import { holdRoutes } from './entry-points/http/routes/holds';
+import { webhookEndpointRoutes } from './entry-points/http/routes/webhook-endpoints';
 import type { ApiMetrics } from './metrics';
-import type { AccountDirectory } from './transfers/account-directory';
-import type { CommandPublisher } from './transfers/command-publisher';
-import type { PendingWriter } from './transfers/pending-writer';
+import type { AccountDirectory } from './data-access/account-directory';
+import type { CommandPublisher } from './data-access/command-publisher';
+import type { PendingWriter } from './data-access/pending-writer';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(deps.auth.authenticate, perKey);
   protectedRoutes.use(apiKeyRoutes({ pool: deps.pool, redis: deps.redis, auth: deps.auth }));
   protectedRoutes.use(accountRoutes({ pool: deps.pool }));
+  protectedRoutes.use(accountBalanceRoutes({ pool: deps.pool }));
   protectedRoutes.use(
     transferRoutes({
       pool: deps.pool,

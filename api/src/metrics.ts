@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_S } from '../../platform/metrics/registry';
 import type { InsertResult, NewTransfer } from './data-access/transfers';
-import type { RateLimitStats } from './rate-limits/limiter';
-import type { CommandPublisher } from './transfers/command-publisher';
+import type { RateLimitStats } from './use-cases/rate-limiter';
+import type { CommandPublisher } from './data-access/command-publisher';
 
 /** The API's own series (process metrics are registered with the registry). */
 export function createApiMetrics(registry: Registry) {

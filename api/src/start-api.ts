@@ -7,18 +7,18 @@ import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
 import { closeRedis, createRedis, readyWithin } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
-import { createApiKeyAuth } from './auth/authenticate';
+import { createApiKeyAuth } from './entry-points/http/authenticate';
 import type { ApiConfig } from './config';
 import { shareWithPrimary } from './cluster-metrics';
 import { createApp } from './create-app';
-import { answerClientError } from './http/client-error';
+import { answerClientError } from './entry-points/http/client-error';
 import { countingAccepted, countingRepublished, createApiMetrics, registerRateLimitStats } from './metrics';
-import { buildOpenApiDocument } from './openapi/document';
-import { createAccountDirectory } from './transfers/account-directory';
-import { createCommandPublisher } from './transfers/command-publisher';
-import { createPendingWriter } from './transfers/pending-writer';
-import { createPendingSweeper } from './transfers/pending-sweeper';
-import { createRateLimits } from './rate-limits/from-config';
+import { buildOpenApiDocument } from './entry-points/http/openapi';
+import { createAccountDirectory } from './data-access/account-directory';
+import { createCommandPublisher } from './data-access/command-publisher';
+import { createPendingWriter } from './data-access/pending-writer';
+import { createPendingSweeper } from './entry-points/pending-sweeper';
+import { createRateLimits } from './create-rate-limits';
 
 /** Builds and starts one API process; returns what it listens on and how to stop it. */
 export async function startApi(config: ApiConfig, logger: Logger, tracing: Tracing = TRACING_OFF) {
@@ -27,14 +27,14 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     max: config.API_DB_POOL_MAX,
     applicationName: 'api',
     logger,
-    connectionTimeoutMs: config.API_DB_CONNECT_TIMEOUT_MS,
+    connectionTimeout_ms: config.API_DB_CONNECT_TIMEOUT_MS,
   });
   // The limiter's client: no request waits on Redis longer than its command timeout, and none at
   // all while it is down (no offline queue). The subscriber queues its SUBSCRIBE until Redis is up.
   const redis = createRedis(config.REDIS_URL, {
     logger,
     name: 'api',
-    commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    commandTimeout_ms: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
   });
   const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
   // Rate limits are decided in Redis from the first request when it is there; when it is not, the

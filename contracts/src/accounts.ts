@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AS_OF_SEMANTICS } from './balance-history';
 import { CurrencyCode } from './currencies';
 import {
   AmountString,
@@ -33,7 +34,8 @@ export const UpdateAccountRequest = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'name, metadata or status is required')
-  .meta({ id: 'UpdateAccountRequest' });
+  // The refinement above, in the documents (zod cannot derive it from a refine).
+  .meta({ id: 'UpdateAccountRequest', minProperties: 1 });
 
 export const Account = z
   .object({
@@ -56,7 +58,14 @@ export const AccountPage = page(Account).meta({ id: 'AccountPage' });
 
 export const ListAccountsQuery = PageQuery.extend({}).strict();
 
-export const BalanceQuery = z.object({ currency: CurrencyCode.optional() }).strict();
+export const BalanceQuery = z
+  .object({
+    currency: CurrencyCode.optional(),
+    at: TimestampInput.optional().meta({
+      description: `The balance as of this instant instead of now. ${AS_OF_SEMANTICS}`,
+    }),
+  })
+  .strict();
 
 export const Balance = z
   .object({
@@ -65,6 +74,9 @@ export const Balance = z
     held: AmountString.meta({ description: 'Reserved by open holds' }),
     available: AmountString.meta({ description: 'balance - held' }),
     currency: CurrencyCode,
+    as_of: Timestamp.nullable().meta({
+      description: 'The instant asked for with `at`; null for the current balance',
+    }),
     converted: z
       .object({
         amount: AmountString,
@@ -77,7 +89,9 @@ export const Balance = z
       })
       .nullable()
       .meta({
-        description: 'Present when a currency was asked for: the balance converted at the current rate',
+        description:
+          'Present when a currency was asked for: the balance converted at the current rate (also with `at`: ' +
+          'past rates are not kept)',
       }),
   })
   .meta({ id: 'Balance' });

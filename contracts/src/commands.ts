@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IsoCurrencyCode } from './currencies';
 import { IdempotencyKey, Timestamp, Uuid } from './primitives';
-import { checkAccountsForKind, transferCommandFields } from './transfers';
+import { ACCOUNTS_PER_KIND_SCHEMA, checkAccountsForKind, transferCommandFields } from './transfers';
 import { HoldCaptureCommandPayloadV1, HoldExpireCommandPayloadV1, HoldVoidCommandPayloadV1 } from './holds';
 
 /** The largest encoded command the processor accepts; larger ones are dead-lettered. */
@@ -28,7 +28,8 @@ export const TransferCommandPayloadV1 = z
     }),
   })
   .strict()
-  .superRefine(checkAccountsForKind);
+  .superRefine(checkAccountsForKind)
+  .meta(ACCOUNTS_PER_KIND_SCHEMA);
 
 const commandEnvelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
   z.object({ type: z.literal(type), version: z.literal(1), occurred_at: Timestamp, payload }).strict();

@@ -21,7 +21,6 @@ export const HTTP_ERRORS = {
   tenant_email_taken: 409,
   account_closed: 409,
   account_not_empty: 409,
-  idempotency_key_in_flight: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './api-keys';
 export * from './tenants';
 export * from './accounts';
+export * from './balance-history';
 export * from './fx-rates';
 export * from './transfers';
 export * from './holds';

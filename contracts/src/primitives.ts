@@ -142,7 +142,12 @@ export const PAGE_LIMIT_MAX = 100;
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor this API returned')
+    .optional()
+    .meta({ description: 'Opaque (base64url): the `next_cursor` of the previous page, as returned' }),
 });
 
 export const page = <T extends z.ZodType>(item: T) =>

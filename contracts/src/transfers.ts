@@ -113,11 +113,41 @@ function checkAccountsForKind(value: TransferShape, ctx: z.RefinementCtx): void 
     ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'only with capture "manual"' });
 }
 
+/**
+ * checkAccountsForKind in JSON Schema, for the documents (zod cannot derive it from a refinement):
+ * one branch per kind. `kind` may be left out, meaning "transfer", so only that branch allows it
+ * absent. A deposit's `capture` can only be automatic, and `expires_at` needs capture manual.
+ * Kept beside the check it mirrors; tests/contracts checks both refuse the same requests.
+ */
+export const ACCOUNTS_PER_KIND_SCHEMA = {
+  oneOf: [
+    {
+      title: 'transfer: from source_account_id to destination_account_id',
+      properties: { kind: { const: 'transfer' } },
+      required: ['source_account_id', 'destination_account_id'],
+    },
+    {
+      title: 'deposit: into destination_account_id only, never held',
+      properties: { kind: { const: 'deposit' }, capture: { const: 'automatic' } },
+      required: ['kind', 'destination_account_id'],
+      not: { required: ['source_account_id'] },
+    },
+    {
+      title: 'withdrawal: from source_account_id only',
+      properties: { kind: { const: 'withdrawal' } },
+      required: ['kind', 'source_account_id'],
+      not: { required: ['destination_account_id'] },
+    },
+  ],
+  if: { required: ['expires_at'] },
+  then: { required: ['capture'], properties: { capture: { const: 'manual' } } },
+};
+
 export const CreateTransferRequest = z
   .object(transferFields)
   .strict()
   .superRefine(checkAccountsForKind)
-  .meta({ id: 'CreateTransferRequest' });
+  .meta({ id: 'CreateTransferRequest', ...ACCOUNTS_PER_KIND_SCHEMA });
 export type CreateTransferRequest = z.infer<typeof CreateTransferRequest>;
 
 /** Shared with the Kafka command; see commands.ts. */

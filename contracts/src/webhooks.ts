@@ -11,7 +11,8 @@ const EventTypes = z
   .min(1)
   .max(EventType.options.length)
   .refine((types) => new Set(types).size === types.length, 'event types must not repeat')
-  .meta({ description: 'The event types delivered to this endpoint' });
+  // The refinement above, in the documents (zod cannot derive it from a refine).
+  .meta({ description: 'The event types delivered to this endpoint', uniqueItems: true });
 
 const EndpointUrl = z
   .url({ protocol: /^https?$/ })
@@ -39,7 +40,7 @@ export const UpdateWebhookEndpointRequest = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'url, event_types or description is required')
-  .meta({ id: 'UpdateWebhookEndpointRequest' });
+  .meta({ id: 'UpdateWebhookEndpointRequest', minProperties: 1 });
 export type UpdateWebhookEndpointRequest = z.infer<typeof UpdateWebhookEndpointRequest>;
 
 export const WebhookEndpointStatus = z.enum(['enabled', 'disabled']).meta({ id: 'WebhookEndpointStatus' });

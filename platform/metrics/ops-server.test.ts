@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { Counter } from 'prom-client';
 import { createLogger } from '../logger';
 import { startOpsServer, type OpsServer } from './ops-server';
@@ -88,5 +89,34 @@ describe('the ops server', () => {
   it('serves nothing else', async () => {
     expect((await fetch(`${server.url}/`)).status).toBe(404);
     expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('the ops server, when a response cannot be written', () => {
+  it('logs it and closes the connection, without an unhandled rejection', async () => {
+    const logged: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      // Node refuses a header value with a line break: writeHead throws.
+      registry: { contentType: 'text/plain\nX-Injected: 1', metrics: async () => 'm 1\n' },
+      checks: [],
+      logger: pino({ level: 'error' }, { write: (line: string) => logged.push(line) }),
+    });
+    try {
+      await expect(fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow(
+        'fetch failed',
+      );
+      expect(logged.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+        'ops response failed',
+      ]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await server.close();
+    }
   });
 });

@@ -45,6 +45,13 @@ export async function startOpsServer(options: {
       .then((r) => {
         res.writeHead(r.status, { 'Content-Type': r.contentType, 'Cache-Control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : r.body);
+      })
+      // A response Node refuses to write (a header value it rejects) would otherwise be an unhandled
+      // rejection, which ends the process: log it and drop the connection rather than leave the
+      // client waiting for the request timeout.
+      .catch((error: unknown) => {
+        options.logger.error({ err: error, path }, 'ops response failed');
+        res.destroy();
       });
   });
   // Probes and scrapes are short: a stuck client must not hold a socket for long.

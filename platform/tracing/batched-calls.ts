@@ -23,7 +23,10 @@ const tracer = () => trace.getTracer('ledger');
 
 export function failed(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : undefined });
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    ...(error instanceof Error ? { message: error.message } : {}),
+  });
 }
 
 async function endWith<R>(span: Span, work: Promise<R>): Promise<R> {

@@ -21,7 +21,7 @@ export interface ConsumedBatchSpan {
 /** A message relayed from the outbox, with the trace its event continues, if any. */
 export interface RelayedMessage {
   topic: string;
-  traceparent?: string;
+  traceparent?: string | undefined;
   headers: IHeaders;
 }
 

@@ -20,6 +20,24 @@ export const processorConfigSchema = z.object({
     300_000,
   ),
   PROCESSOR_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
+  PROCESSOR_DB_CONNECT_TIMEOUT_MS: env.int(
+    'longest wait for a new PostgreSQL connection before the batch fails (and is retried), ms',
+    2_000,
+    100,
+    60_000,
+  ),
+  PROCESSOR_FETCH_PARTITION_BYTES_MAX: env.int(
+    'bytes of commands one Kafka fetch may hold per partition (1 MiB is ~2,500 commands)',
+    1024 * 1024,
+    64 * 1024,
+    256 * 1024 * 1024,
+  ),
+  PROCESSOR_FETCH_BYTES_MAX: env.int(
+    'bytes of commands one Kafka fetch may hold in all (bounds the consumer memory)',
+    8 * 1024 * 1024,
+    64 * 1024,
+    1024 * 1024 * 1024,
+  ),
   PROCESSOR_ACCOUNT_CACHE_MAX: env.int(
     'account currencies kept in memory (least recently used go first)',
     200_000,

@@ -27,7 +27,7 @@ export async function createProcessor(
     max: config.PROCESSOR_DB_POOL_MAX,
     applicationName: 'processor',
     logger,
-    connectionTimeoutMs: 2_000,
+    connectionTimeout_ms: config.PROCESSOR_DB_CONNECT_TIMEOUT_MS,
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
@@ -41,11 +41,12 @@ export async function createProcessor(
 
   const relay = createOutboxRelay({
     pool,
+    topic: topics.events,
     producer,
     logger: logger.child({ component: 'outbox-relay' }),
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
     requestBytesMax: config.OUTBOX_REQUEST_BYTES_MAX,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    pollInterval_ms: config.OUTBOX_POLL_INTERVAL_MS,
     tracing,
   });
   const consumer = createCommandConsumer({
@@ -56,9 +57,11 @@ export async function createProcessor(
     groupId: config.PROCESSOR_GROUP_ID,
     batchSizeMax: config.PROCESSOR_BATCH_SIZE_MAX,
     partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
-    fetchMaxWaitMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
-    retryBackoffMaxMs: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
-    sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
+    fetchMaxWait_ms: config.PROCESSOR_FETCH_MAX_WAIT_MS,
+    retryBackoffMax_ms: config.PROCESSOR_RETRY_BACKOFF_MAX_MS,
+    fetchPartitionBytesMax: config.PROCESSOR_FETCH_PARTITION_BYTES_MAX,
+    fetchBytesMax: config.PROCESSOR_FETCH_BYTES_MAX,
+    sessionTimeout_ms: config.PROCESSOR_SESSION_TIMEOUT_MS,
     processor: {
       pool,
       logger,

@@ -1,4 +1,5 @@
 import type { Pool } from '../../platform/postgres';
+import { sleep } from '../../platform/retry';
 
 /** Transfers of one profile: their idempotency keys share a prefix ("p1-..."). */
 const range = (prefix: string) => [`${prefix}-`, `${prefix}.`]; // '-' sorts just before '.'
@@ -32,7 +33,7 @@ export async function awaitThroughput(
     if (n >= expected) break;
     if (Date.now() > deadline)
       throw new Error(`${prefix}: only ${n} of ${expected} final after ${timeout_ms} ms`);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
   const [lo, hi] = range(prefix);
   const { rows } = await pool.query<{ after_first: number; seconds: number }>(
@@ -88,6 +89,6 @@ export async function awaitSettled(
     if (s.pending === 0 && s.committed + s.rejected >= accepted) return s;
     if (Date.now() > deadline)
       throw new Error(`${prefix}: ${s.pending} still pending after ${timeout_ms} ms`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }

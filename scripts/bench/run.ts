@@ -15,15 +15,12 @@ import { ledgerViolations } from '../../domain/ledger-invariants';
 import { createLogger } from '../../platform/logger';
 import { migrate } from '../../platform/migrate';
 import { createPool } from '../../platform/postgres';
-import { databaseLimit } from './db-limit';
-import { machineCpu, type CpuCost } from './machine-cpu';
-import { awaitSettled, awaitThroughput, outcomeStats } from './measure';
-import { publishCommands, type PlannedTransfer } from './publish';
-import { publishHoldsAndCaptures } from './holds-profile';
+import { outcomeStats } from './measure';
+import { PROFILES, profileNamed, type BenchContext } from './profiles';
 import { seedTenant } from './seed';
 import { startService, type Service } from './services';
-import { runWebhookProfile } from './webhook-profile';
 import { zipfSampler } from './zipf';
+import { sleep } from '../../platform/retry';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -48,20 +45,18 @@ const benchConfig = z.object({
     ),
   BENCH_PROFILES: z
     .string()
-    .regex(/^[1-7](,[1-7])*$/, 'comma-separated profile numbers, e.g. 1,2,5')
-    .default('1,2,3,4,5,6,7')
-    .transform((v) => new Set(v.split(',')))
-    .describe('profiles to run'),
+    .default(PROFILES.map((p) => p.name).join(','))
+    .transform((v) => v.split(',').map((entry) => entry.trim()))
+    .pipe(
+      z
+        .array(z.string().refine((entry) => profileNamed(entry) !== undefined, 'a profile name or number'))
+        .min(1),
+    )
+    .transform((entries) => new Set(entries.map((entry) => profileNamed(entry)!)))
+    .describe(
+      `profiles to run, comma-separated, by name (${PROFILES.map((p) => p.name).join(', ')}) or number (${PROFILES.map((p) => `${p.alias}: ${p.name}`).join(', ')})`,
+    ),
 });
-
-interface Row {
-  profile: string;
-  figure: string;
-  value: number;
-  unit: string;
-  target?: string;
-  vsDatabaseLimit?: string;
-}
 
 async function main(): Promise<void> {
   const config = loadConfig(benchConfig);
@@ -85,8 +80,6 @@ async function main(): Promise<void> {
     const j = uniform();
     return j === i ? (j + 1) % accounts.length : j;
   };
-  const hotCredit = accounts[accounts.length - 1]!;
-  const hotDebit = accounts[accounts.length - 2]!;
   const url = `http://127.0.0.1:${config.BENCH_API_PORT}`;
   let counter = 0;
   const submit = (label: string) =>
@@ -127,7 +120,7 @@ async function main(): Promise<void> {
     API_OPS_PORT: '0',
     WEBHOOK_OPS_PORT: '0',
     // Limiting on, as in production, with limits far above the load: the bench measures its cost,
-    // never its refusals (profile 3 also runs with it off, side by side).
+    // never its refusals (the api profile also runs with it off, side by side).
     RATE_LIMIT_ENABLED: 'true',
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',
     RATE_LIMIT_READS_PER_KEY: '1000000/1',
@@ -145,224 +138,43 @@ async function main(): Promise<void> {
     Array.from({ length: config.BENCH_PROCESSORS }, (_, i) =>
       start(config.BENCH_PROCESSORS === 1 ? name : `${name}-${i + 1}`, 'processor/src/main.js'),
     );
-  const rows: Row[] = [];
-  const want = (profile: string) => config.BENCH_PROFILES.has(profile);
-  /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
-  const expected: Array<{ label: string; minimum: number; maximum: number }> = [];
+  let apiProcessorsStarted = false;
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-
-  // 6. webhooks: committed transfers fanned out to subscribed local receivers. Run first, while
-  // the events topic holds nothing else, so the dispatcher's new group sees only these events.
-  if (want('6')) {
-    const webhookProcessor = start('processor-webhooks', 'processor/src/main.js');
-    const webhooks = await runWebhookProfile({
-      pool,
-      kafka,
-      producer,
-      topics,
-      seeded,
-      serviceEnv,
-      start,
-      timeout_ms: config.BENCH_TIMEOUT_MS,
-      say,
-    });
-    rows.push(...webhooks.rows);
-    for (const { profile, cost } of webhooks.costs) rows.push(...cpuRows(profile, cost, 'delivery'));
-    await webhookProcessor.stop();
-  }
-
-  /** Publishes the plan to Kafka, then starts the processors and measures them draining it. */
-  const processorProfile = async (
-    label: string,
-    profile: string,
-    target: string,
-    plan: PlannedTransfer[],
-  ) => {
-    say(`${profile}: publishing ${plan.length} commands`);
-    await publishCommands(producer, topics.commands, seeded.tenantId, plan);
-    const cpu = machineCpu();
-    const processors = startProcessors(`processor-${label}`);
-    const r = await awaitThroughput(pool, seeded.tenantId, label, plan.length, config.BENCH_TIMEOUT_MS);
-    const cost = cpu.stop(plan.length);
-    rows.push(
-      { profile, figure: 'committed transfers/s', value: r.perSecond, unit: '/s', target },
-      ...cpuRows(profile, cost),
-    );
-    expected.push({ label, minimum: plan.length, maximum: plan.length });
-    say(`${profile}: ${r.perSecond}/s`);
-    for (const p of processors) await p.stop();
-    return cost;
+  const ctx: BenchContext = {
+    config,
+    pool,
+    kafka,
+    producer,
+    topics,
+    seeded,
+    accounts,
+    zipf,
+    otherThan,
+    amount,
+    submit,
+    url,
+    serviceEnv,
+    start,
+    startProcessors,
+    apiProcessors: () => {
+      if (apiProcessorsStarted) return;
+      apiProcessorsStarted = true;
+      startProcessors('processor-api');
+    },
+    startApiService: async (name, rateLimits) => {
+      const api = start(name, 'api/src/main.js', { ...serviceEnv, RATE_LIMIT_ENABLED: String(rateLimits) });
+      await waitForHealth(url);
+      return api;
+    },
+    say,
+    rows: [],
+    expected: [],
+    cpuSplit: {},
   };
-
-  // 1. processor: N commands already on Kafka, debits Zipf-distributed over the accounts.
-  if (want('1'))
-    await processorProfile(
-      'p1',
-      '1 processor (Zipf, 10k accounts)',
-      '>= 15000',
-      Array.from({ length: config.BENCH_COMMANDS }, (_, i) => {
-        const s = zipf();
-        return {
-          key: `p1-${i}`,
-          source: accounts[s]!,
-          destination: accounts[otherThan(s)]!,
-          amount: amount(),
-        };
-      }),
-    );
-
-  // 2. hot account: every transfer credits one account, half of them debit one account.
-  if (want('2'))
-    await processorProfile(
-      'p2',
-      '2 hot account',
-      '>= 10000',
-      Array.from({ length: config.BENCH_COMMANDS }, (_, i) => ({
-        key: `p2-${i}`,
-        source: i % 2 === 0 ? hotDebit : accounts[zipf()]!,
-        destination: hotCredit,
-        amount: amount(),
-      })).filter((t) => t.source !== t.destination),
-    );
-
-  // 7. two-phase transfers: a hold and its capture (half of it) per transfer, against plain
-  // transfers of the same plan measured in the same run; the issue's target is machine CPU per
-  // command at most 1.5 times a plain transfer's.
-  if (want('7')) {
-    const plan = (label: string) =>
-      Array.from({ length: Math.floor(config.BENCH_COMMANDS / 2) }, (_, i) => {
-        const s = zipf();
-        return {
-          key: `${label}-${i}`,
-          source: accounts[s]!,
-          destination: accounts[otherThan(s)]!,
-          amount: amount(),
-        };
-      });
-    const baseline = plan('p7t');
-    const plain = await processorProfile('p7t', '7 plain transfers (baseline of 7)', '', baseline);
-    const profile = '7 holds + captures';
-    const holds = plan('p7h');
-    say(`${profile}: publishing ${holds.length * 2} commands`);
-    const commands = await publishHoldsAndCaptures(producer, topics.commands, seeded.tenantId, holds);
-    const cpu = machineCpu();
-    const processors = startProcessors('processor-p7h');
-    const r = await awaitThroughput(pool, seeded.tenantId, 'p7h', commands, config.BENCH_TIMEOUT_MS);
-    const cost = cpu.stop(commands);
-    rows.push(
-      { profile, figure: 'commands decided/s', value: r.perSecond, unit: '/s' },
-      ...cpuRows(profile, cost, 'command'),
-      {
-        profile,
-        figure: 'machine CPU per command, vs a plain transfer',
-        value: Math.round((100 * (cost.busyMs / commands)) / (plain.busyMs / baseline.length)) / 100,
-        unit: 'x',
-        target: '<= 1.5',
-      },
-    );
-    expected.push({ label: 'p7h', minimum: commands, maximum: commands });
-    for (const p of processors) await p.stop();
-  }
-
-  // 5. the database's own ceiling for the same rows.
-  let limit: number | undefined;
-  if (want('5')) {
-    limit = await databaseLimit(pool, seeded.tenantId, accounts, config.BENCH_COMMANDS);
-    rows.push({
-      profile: '5 database limit (bulk insert, no logic)',
-      figure: 'transfers written/s',
-      value: limit,
-      unit: '/s',
-    });
-    say(`profile 5: ${limit}/s`);
-  }
-
-  if (want('3') || want('4')) startProcessors('processor-api');
-  const startApiService = async (name: string, rateLimits: boolean) => {
-    const api = start(name, 'api/src/main.js', { ...serviceEnv, RATE_LIMIT_ENABLED: String(rateLimits) });
-    await waitForHealth(url);
-    return api;
-  };
-
-  // 3. api: concurrent clients submitting transfers; with rate limiting off and on, one after the other.
-  if (want('3')) {
-    const modes: Array<'off' | 'on'> =
-      config.BENCH_API_RATE_LIMITS === 'both' ? ['off', 'on'] : [config.BENCH_API_RATE_LIMITS];
-    const acceptedPerSecond: Partial<Record<'off' | 'on', number>> = {};
-    for (const mode of modes) {
-      const profile = `3 api (rate limits ${mode})`;
-      const label = `p3${mode}`;
-      const api = await startApiService(`api-limits-${mode}`, mode === 'on');
-      say(`${profile}: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
-      const cpu = machineCpu();
-      const r3 = await autocannon({
-        url,
-        connections: config.BENCH_API_CONNECTIONS,
-        duration: config.BENCH_API_SECONDS,
-        requests: [submit(label)],
-      });
-      const accepted = r3['2xx'];
-      acceptedPerSecond[mode] = Math.round(accepted / r3.duration);
-      rows.push(
-        { profile, figure: 'accepted/s', value: acceptedPerSecond[mode], unit: '/s', target: '>= 5000' },
-        { profile, figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
-        { profile, figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
-        { profile, figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
-      );
-      say(`${profile}: ${acceptedPerSecond[mode]}/s accepted, p99 ${r3.latency.p99} ms; draining`);
-      await awaitSettled(pool, seeded.tenantId, label, accepted, config.BENCH_TIMEOUT_MS);
-      rows.push(...cpuRows(profile, cpu.stop(accepted)));
-      // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
-      expected.push({ label, minimum: accepted, maximum: r3.requests.sent });
-      await api.stop();
-    }
-    if (acceptedPerSecond.on !== undefined && acceptedPerSecond.off)
-      rows.push({
-        profile: '3 api',
-        figure: 'accepted/s with rate limits on, vs off',
-        value: Math.round((1_000 * acceptedPerSecond.on) / acceptedPerSecond.off) / 10,
-        unit: '%',
-        target: '>= 95',
-      });
-  }
-  if (want('4')) await startApiService('api', true);
-
-  // 4. end to end at a fixed rate.
-  if (want('4')) {
-    say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
-    const cpu = machineCpu();
-    const r4 = await autocannon({
-      url,
-      connections: 100,
-      overallRate: config.BENCH_E2E_RATE,
-      duration: config.BENCH_E2E_SECONDS,
-      requests: [submit('p4')],
-    });
-    const e2e = await awaitSettled(pool, seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
-    const e2eCpu = cpu.stop(r4['2xx']);
-    rows.push(
-      {
-        profile: '4 end to end',
-        figure: 'submitted/s',
-        value: Math.round(r4['2xx'] / r4.duration),
-        unit: '/s',
-        target: `${config.BENCH_E2E_RATE}`,
-      },
-      { profile: '4 end to end', figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
-      {
-        profile: '4 end to end',
-        figure: 'accept-to-final p99',
-        value: round(e2e.p99),
-        unit: 'ms',
-        target: '<= 100',
-      },
-      { profile: '4 end to end', figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
-      { profile: '4 end to end', figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
-      ...cpuRows('4 end to end', e2eCpu),
-    );
-    expected.push({ label: 'p4', minimum: r4['2xx'], maximum: r4.requests.sent });
-  }
+  for (const profile of PROFILES) if (config.BENCH_PROFILES.has(profile.name)) await profile.run(ctx);
+  const { rows, expected, cpuSplit } = ctx;
+  const limit = ctx.databaseLimit;
 
   for (const s of services)
     rows.push({
@@ -463,19 +275,6 @@ async function main(): Promise<void> {
   );
 }
 
-const round = (x: number) => Math.round(x * 10) / 10;
-
-/** What a profile cost the machine: every process on it shares the same cores. */
-const cpuSplit: Record<string, Record<string, number>> = {};
-const cpuRows = (profile: string, cpu: CpuCost, per = 'transfer'): Row[] => {
-  cpuSplit[profile] = cpu.msPerUnitBy;
-  return [
-    { profile, figure: 'machine CPU busy', value: cpu.busyPct, unit: '%' },
-    { profile, figure: 'of which stolen by the hypervisor', value: cpu.stealPct, unit: '%' },
-    { profile, figure: `machine CPU per ${per}`, value: cpu.msPerUnit, unit: 'ms' },
-  ];
-};
-
 async function waitForHealth(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -485,7 +284,7 @@ async function waitForHealth(url: string): Promise<void> {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error('the API did not become healthy within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 

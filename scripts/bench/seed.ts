@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Pool } from '../../platform/postgres';
-import { generateApiKey } from '../../api/src/auth/api-key';
+import { generateApiKey } from '../../api/src/domain/api-key';
 
 export interface Seeded {
   tenantId: string;

@@ -13,6 +13,7 @@ import { publishCommands, type PlannedTransfer } from './publish';
 import type { Seeded } from './seed';
 import type { Service } from './services';
 import { startReceivers, type PhaseTally, type Receivers } from './webhook-receivers';
+import { sleep } from '../../platform/retry';
 
 /** A result line, the shape of `Row` in run.ts. */
 export interface WebhookProfileRow {
@@ -313,5 +314,3 @@ function percentiles(values: number[]) {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

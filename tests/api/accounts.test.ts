@@ -376,6 +376,7 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
         held: '0',
         available: '100000',
         currency: 'AUD',
+        as_of: null,
         converted: {
           amount: '90000',
           currency: 'CHF',
@@ -403,6 +404,7 @@ describe('accounts: multi-currency, metadata, status, balance, statement, isolat
           held: '0',
           available: '1234',
           currency: 'GBP',
+          as_of: null,
           converted: null,
         });
       }

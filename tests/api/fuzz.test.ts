@@ -57,7 +57,6 @@ const OPERATIONS: Operation[] = [
       body: bodyProperties(op),
     })),
   ),
-  { method: 'GET', path: '/v1/admin/fx-rates', access: 'admin', query: [], body: undefined },
   { method: 'GET', path: '/health', access: 'public', query: [], body: undefined },
   { method: 'GET', path: '/openapi.json', access: 'public', query: [], body: undefined },
 ];

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createLogger } from '../../platform/logger';
 import { closeRedis, createRedis } from '../../platform/redis';
-import type { Decision } from '../../api/src/rate-limits/decision';
-import { createMemoryStore } from '../../api/src/rate-limits/memory-store';
-import type { Limit } from '../../api/src/rate-limits/policies';
-import { createRedisStore } from '../../api/src/rate-limits/redis-store';
+import type { Decision } from '../../api/src/domain/rate-limits/decision';
+import { createMemoryStore } from '../../api/src/data-access/rate-limits/memory-store';
+import type { Limit } from '../../api/src/domain/rate-limits/policies';
+import { createRedisStore } from '../../api/src/data-access/rate-limits/redis-store';
 
 // The Lua script in Redis and the in-memory fallback are two writings of one algorithm: any
 // sequence of requests gets the same decisions from both. Windows of an hour make the few

@@ -9,6 +9,7 @@ import { createLogger } from '../../platform/logger';
 import { createPool } from '../../platform/postgres';
 import { client, newTenant, type Reply } from '../support/client';
 import { ADMIN_TOKEN } from '../support/system';
+import { eventually } from '../support/eventually';
 
 // Rate limits against the real Redis: each API instance here has its own key prefix, so its
 // buckets and blocks (127.0.0.1's included) are its own and no other test file's.
@@ -45,19 +46,8 @@ const uniqueIp = () =>
   `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::${randomInt(0xffff).toString(16)}`;
 const codeOf = (r: Reply) => (r.status === 429 ? r.body.error.code : r.status);
 const signUpBody = () => ({ name: 'Acme', email: `${randomUUID()}@example.com` });
-const until = async <T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeout_ms = 10_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeout_ms = 10_000): Promise<T> =>
+  eventually(probe, timeout_ms, 50, what);
 
 /** Stops an instance before the end of the file. */
 async function stopApi(instance: Api): Promise<void> {

@@ -1,17 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { client, newTenant, type Reply } from '../support/client';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
-
-/** Re-asks until `probe` yields a value (the check a background write has landed), bounded. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
-}
 
 const uniqueEmail = () => `owner-${randomUUID()}@example.com`;
 

@@ -57,6 +57,22 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await api.get('/v1/accounts?limit=1'), '/v1/accounts', 'get');
     conforms(await api.get(`/v1/accounts/${from}/balance`), '/v1/accounts/{id}/balance', 'get');
     conforms(await api.get(`/v1/accounts/${from}/entries`), '/v1/accounts/{id}/entries', 'get');
+    const at = encodeURIComponent(new Date().toISOString());
+    conforms(await api.get(`/v1/accounts/${from}/balance?at=${at}`), '/v1/accounts/{id}/balance', 'get');
+    const history = `/v1/accounts/${from}/balance-history?interval=hour&from=2026-01-01T00:00:00%2B02:00&to=${at}`;
+    conforms(
+      await api.get(history.replace('interval=hour', 'interval=day')),
+      '/v1/accounts/{id}/balance-history',
+      'get',
+    );
+    conforms(await api.get(history), '/v1/accounts/{id}/balance-history', 'get');
+    conforms(
+      await api.get(
+        `/v1/accounts/${randomUUID()}/balance-history?interval=day&from=2026-01-01T00:00:00Z&to=${at}`,
+      ),
+      '/v1/accounts/{id}/balance-history',
+      'get',
+    );
     conforms(await api.post('/v1/api-keys', { name: 'ci' }), '/v1/api-keys', 'post');
     conforms(await api.get('/v1/api-keys'), '/v1/api-keys', 'get');
 

@@ -1,5 +1,6 @@
 import { faultStack, type FaultStack } from './support/fault-stack';
 import { runScenario } from './support/scenario';
+import { sleep as pause } from '../../platform/retry';
 
 /**
  * Outages of PostgreSQL, the (single) Kafka broker and Redis under load, on the suite's own
@@ -8,7 +9,6 @@ import { runScenario } from './support/scenario';
  * it answers.
  */
 const OUTAGE_MS = 4_000;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('dependency outages under load', () => {
   let stack: FaultStack;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createKafka, deleteTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { scrape, total } from '../support/prometheus-text';
-import { eventually } from '../webhooks/test-receiver';
+import { eventually } from '../support/eventually';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -8,7 +8,8 @@ import { fundedAccount, idem, newTenant, settled, type Reply } from '../support/
 import { scrape, seriesNames, total, type Exposition } from '../support/prometheus-text';
 import { startSystem, type System } from '../support/system';
 import { dispatcherConfig, logger } from '../webhooks/harness';
-import { eventually, startReceiver, type TestReceiver } from '../webhooks/test-receiver';
+import { eventually } from '../support/eventually';
+import { startReceiver, type TestReceiver } from '../webhooks/test-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;

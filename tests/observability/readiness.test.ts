@@ -9,7 +9,8 @@ import { createProcessor } from '../../processor/src/create-processor';
 import { createDispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { dispatcherConfig } from '../webhooks/harness';
-import { eventually } from '../webhooks/test-receiver';
+import { eventually } from '../support/eventually';
+import { testServiceEnv } from '../support/service-env';
 
 const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
 
@@ -49,10 +50,7 @@ describe('/readyz', () => {
   const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:15432/ledger_test');
   const env = (overrides: Record<string, string>) => ({
     ...process.env,
-    KAFKA_TOPIC_PREFIX: prefix,
-    PROCESSOR_GROUP_ID: `${prefix}processor`,
-    PROCESSOR_OPS_PORT: '0',
-    API_PORT: '0',
+    ...testServiceEnv(prefix),
     ...overrides,
   });
   let proxy: Awaited<ReturnType<typeof startTcpProxy>>;

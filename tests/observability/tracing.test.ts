@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
 import { outboxDrained } from '../support/system';
+import { testServiceEnv } from '../support/service-env';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -92,19 +93,11 @@ describe('distributed tracing with OpenTelemetry, exported over OTLP/HTTP', () =
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      KAFKA_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      ...testServiceEnv(prefix),
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
-      PROCESSOR_OPS_PORT: '0',
-      API_OPS_PORT: '0',
       API_WORKERS: '2',
       PUBLISH_LINGER_MS: '20',
-      RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
-      RATE_LIMIT_READS_PER_KEY: '100000/1',
-      RATE_LIMIT_WRITES_PER_KEY: '100000/1',
-      RATE_LIMIT_READS_PER_TENANT: '100000/1',
-      RATE_LIMIT_WRITES_PER_TENANT: '100000/1',
       LOG_LEVEL: 'info',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',

@@ -23,7 +23,7 @@ export function client(baseUrl: string, apiKey?: string) {
         ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
         ...headers,
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };

@@ -31,7 +31,7 @@ export async function raw(url: string, init: RequestInit = {}): Promise<RawReply
  */
 export function rawRequest(
   url: string,
-  options: { method: string; headers?: Record<string, string>; body?: Buffer | string },
+  options: { method: string; headers?: Record<string, string>; body?: Buffer | string | undefined },
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     // node:http frames a GET or DELETE body by nothing at all unless told its length.

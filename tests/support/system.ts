@@ -4,6 +4,8 @@ import { startApi } from '../../api/src/start-api';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';
+import { eventually } from './eventually';
+import { testServiceEnv } from './service-env';
 import { loadProcessorConfig } from '../../processor/src/config';
 import { createProcessor } from '../../processor/src/create-processor';
 
@@ -30,16 +32,8 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const prefix = `${process.env.TEST_TOPIC_RUN ?? 't-'}${randomUUID().slice(0, 8)}.`;
   const env = {
     ...process.env,
-    KAFKA_TOPIC_PREFIX: prefix,
-    PROCESSOR_GROUP_ID: `${prefix}processor`,
-    API_PORT: '0',
-    PROCESSOR_OPS_PORT: '0',
+    ...testServiceEnv(prefix),
     ADMIN_TOKEN,
-    RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
-    RATE_LIMIT_READS_PER_KEY: '100000/1',
-    RATE_LIMIT_WRITES_PER_KEY: '100000/1',
-    RATE_LIMIT_READS_PER_TENANT: '100000/1',
-    RATE_LIMIT_WRITES_PER_TENANT: '100000/1',
     ...overrides,
   };
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
@@ -80,10 +74,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
 
 /** Whether every event written for the topic has been relayed to Kafka, waiting a bounded while. */
 export async function outboxDrained(pool: Pool, topic: string, timeout_ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeout_ms;
-  while ((await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
+  const drained = async () =>
+    (await pool.query('SELECT 1 FROM outbox_batches WHERE topic = $1 LIMIT 1', [topic])).rowCount === 0;
+  return eventually(drained, timeout_ms, 50, 'outbox drained').catch(() => false);
 }

@@ -5,6 +5,7 @@ import { createIdempotentProducer, createKafka, type Kafka } from '../../platfor
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, newTenant, settled } from '../support/client';
 import { collect, commandJson } from '../support/kafka-messages';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 
 const command = commandJson;
@@ -49,13 +50,15 @@ describe('services that produce commands to Kafka directly', () => {
       ],
     });
 
-    const list = await api.get(`/v1/transfers?account_id=${to}&status=committed`);
-    const deadline = Date.now() + 20_000;
-    let transfers = list.body.data;
-    while (transfers.length === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      transfers = (await api.get(`/v1/transfers?account_id=${to}&status=committed`)).body.data;
-    }
+    const transfers = await eventually(
+      async () => {
+        const data = (await api.get(`/v1/transfers?account_id=${to}&status=committed`)).body.data;
+        return data.length > 0 && data;
+      },
+      20_000,
+      50,
+      'the transfer committed',
+    );
     expect(transfers).toHaveLength(1);
     expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('250');
   });
@@ -82,12 +85,15 @@ describe('services that produce commands to Kafka directly', () => {
         },
       ],
     });
-    const deadline = Date.now() + 20_000;
-    let reply = await api.get(`/v1/transfers/${transferId}?wait=5`);
-    while (reply.status === 404 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      reply = await api.get(`/v1/transfers/${transferId}?wait=5`);
-    }
+    const reply = await eventually(
+      async () => {
+        const r = await api.get(`/v1/transfers/${transferId}?wait=5`);
+        return r.status !== 404 && r;
+      },
+      20_000,
+      50,
+      'the transfer recorded',
+    );
     expect(reply.body).toMatchObject({
       status: 'rejected',
       currency: 'XTS',

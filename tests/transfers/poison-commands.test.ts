@@ -5,6 +5,7 @@ import { createIdempotentProducer, createKafka, type Kafka } from '../../platfor
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { collect, commandJson } from '../support/kafka-messages';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 
 /** Headers that must never reach a dead letter: they quote PostgreSQL about other rows. */
@@ -14,13 +15,15 @@ const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
 
 /** GET a transfer a producer sent straight to Kafka, once the processor has recorded it. */
 async function recorded(api: Client, id: string, timeout_ms = 20_000) {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const reply = await api.get(`/v1/transfers/${id}?wait=5`);
-    if (reply.status !== 404 && reply.body.status !== 'pending') return reply.body;
-    if (Date.now() > deadline) throw new Error(`transfer ${id} not recorded within ${timeout_ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return eventually(
+    async () => {
+      const reply = await api.get(`/v1/transfers/${id}?wait=5`);
+      return reply.status !== 404 && reply.body.status !== 'pending' && reply.body;
+    },
+    timeout_ms,
+    50,
+    `transfer ${id} recorded`,
+  );
 }
 
 describe('commands that can never be written hold up nobody and reveal nothing', () => {
@@ -200,10 +203,15 @@ describe('commands that can never be written hold up nobody and reveal nothing',
           [tenantId],
         )
       ).rows[0]!;
-    const deadline = Date.now() + 20_000;
-    while ((await batches()).n < 2 * count && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    const done = await batches();
+    const done = await eventually(
+      async () => {
+        const b = await batches();
+        return b.n >= 2 * count && b;
+      },
+      20_000,
+      50,
+      'every good command committed',
+    );
     expect(done.n).toBe(2 * count);
     // Each commit stamps its transfers with one time. Bisection commits the good halves in
     // about log2(121) transactions; replaying command by command took 120.

@@ -4,6 +4,7 @@ import { createIdempotentProducer, createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { commandJson } from '../support/kafka-messages';
 import { fundedAccount, idem, newTenant, settled } from '../support/client';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 
 describe("the processor's bounded caches", () => {
@@ -64,12 +65,15 @@ describe("the processor's bounded caches", () => {
       })),
     });
     for (const [i, t] of tenants.entries()) {
-      const deadline = Date.now() + 20_000;
-      let reply = await t.api.get(`/v1/transfers/${ids[i]}?wait=5`);
-      while (reply.status === 404 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        reply = await t.api.get(`/v1/transfers/${ids[i]}?wait=5`);
-      }
+      const reply = await eventually(
+        async () => {
+          const r = await t.api.get(`/v1/transfers/${ids[i]}?wait=5`);
+          return r.status !== 404 && r;
+        },
+        20_000,
+        50,
+        'the transfer recorded',
+      );
       expect(reply.body.status).toBe('committed');
     }
   });

@@ -4,7 +4,8 @@ import { createDispatcher, type Dispatcher } from '../../webhook-dispatcher/src/
 import { fundedAccount, idem, newTenant, settled } from '../support/client';
 import { startSystem, type System } from '../support/system';
 import { dispatcherConfig, logger } from './harness';
-import { eventually, startReceiver, type Received, type TestReceiver } from './test-receiver';
+import { eventually } from '../support/eventually';
+import { startReceiver, type Received, type TestReceiver } from './test-receiver';
 
 /**
  * The whole path over real HTTP, Kafka and PostgreSQL: endpoints managed through the API,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { claimDueAttempts, type EndpointRoom } from '../../webhook-dispatcher/src/data-access/attempts';
+import { claimDueAttempts, type EndpointRoom } from '../../webhook-dispatcher/src/data-access/attempt-claims';
 import { startHarness, type Harness } from './harness';
 
 /**
@@ -25,7 +25,7 @@ describe('claiming due attempts', () => {
       rooms?: EndpointRoom[];
       endpointRoomMax: number;
       endpointsScanMax?: number;
-      scanFrom?: string;
+      scanFrom?: string | undefined;
     },
   ) =>
     claimDueAttempts(h.pool, {
@@ -34,7 +34,7 @@ describe('claiming due attempts', () => {
       rooms: q.rooms ?? [],
       endpointRoomMax: q.endpointRoomMax,
       endpointsScanMax: q.endpointsScanMax ?? 1_000,
-      scanFrom: q.scanFrom,
+      ...(q.scanFrom === undefined ? {} : { scanFrom: q.scanFrom }),
       lease_ms: 60_000,
       leaseToken: randomUUID(),
     });

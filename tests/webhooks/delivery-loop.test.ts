@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedAttempt } from '../../webhook-dispatcher/src/data-access/attempts';
+import type { ClaimedAttempt } from '../../webhook-dispatcher/src/data-access/attempt-claims';
 import type { Decision } from '../../webhook-dispatcher/src/domain/attempt-outcome';
 import { createDeliveryLoop } from '../../webhook-dispatcher/src/entry-points/delivery-loop';
 import { logger, startHarness, type Harness } from './harness';
-import { eventually } from './test-receiver';
+import { eventually } from '../support/eventually';
 
 /**
  * The delivery loop against the real database with a stand-in for sending: attempts written
@@ -49,6 +49,8 @@ describe('the delivery loop', () => {
       pollInterval_ms: 20,
       // Long enough to claim ahead: a waiting attempt can still wait out one whole request.
       lease_ms: 30_000,
+      endpointsScanMax: 10_000,
+      localTimerMax_ms: 60_000,
     });
     loop.start();
     try {

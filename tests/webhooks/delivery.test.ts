@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { attemptsOf, startHarness, type Harness } from './harness';
-import { eventually, startReceiver, type TestReceiver } from './test-receiver';
+import { eventually } from '../support/eventually';
+import { startReceiver, type TestReceiver } from './test-receiver';
 
 /**
  * The dispatcher against real PostgreSQL and Kafka, fed with ledger events published to a topic

@@ -20,6 +20,7 @@ import {
 } from '../../webhook-dispatcher/src/config';
 import { createDispatcher, type Dispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { insertMessages } from '../../webhook-dispatcher/src/data-access/messages';
+import { LOCAL_WEBHOOKS_ENV, testServiceEnv } from '../support/service-env';
 
 export const logger = createLogger({
   service: 'test',
@@ -39,15 +40,12 @@ export function dispatcherConfig(
     ...process.env,
     DATABASE_URL,
     KAFKA_BROKERS,
-    KAFKA_TOPIC_PREFIX: prefix,
-    WEBHOOK_DISPATCHER_GROUP_ID: `${prefix}webhooks`,
-    WEBHOOK_ALLOW_HTTP: 'true',
-    WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+    ...testServiceEnv(prefix),
+    ...LOCAL_WEBHOOKS_ENV,
     WEBHOOK_RETRY_SCHEDULE_MS: '0,100,200',
     WEBHOOK_POLL_INTERVAL_MS: '50',
     WEBHOOK_TIMEOUT_MS: '2000',
     WEBHOOK_LEASE_MS: '3000',
-    WEBHOOK_OPS_PORT: '0',
     ...overrides,
   });
 }

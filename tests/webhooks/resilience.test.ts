@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DATABASE_URL, KAFKA_BROKERS, attemptsOf, startHarness, type Harness } from './harness';
-import { eventually, startReceiver, type TestReceiver } from './test-receiver';
+import { eventually } from '../support/eventually';
+import { startReceiver, type TestReceiver } from './test-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

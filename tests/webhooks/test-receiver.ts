@@ -84,18 +84,3 @@ export async function startReceiver() {
 }
 
 export type TestReceiver = Awaited<ReturnType<typeof startReceiver>>;
-
-/** Polls a condition (a database row, typically) until it holds; fails after timeout_ms. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | false>,
-  timeout_ms = 10_000,
-  every_ms = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout_ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, every_ms));
-  }
-}

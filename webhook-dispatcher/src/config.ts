@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import { WEBHOOK_PAYLOAD_BYTES_MAX } from '../../contracts/src';
-import { baseConfigShape, env, loadConfig } from '../../platform/config';
+import { baseConfigShape, env, loadConfig, webhookSecretsShape } from '../../platform/config';
 import { parseCidr } from './domain/address-policy';
 import { DEFAULT_RETRY_DELAYS_MS, RETRY_ATTEMPTS_MAX } from './domain/retry-schedule';
-
-/** Development only: deployments must set their own WEBHOOK_SECRETS_KEY (the API uses the same). */
-const DEV_SECRETS_KEY = Buffer.from('dev-only-webhook-secrets-key-32b').toString('base64');
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -15,15 +12,7 @@ export const webhookDispatcherConfigSchema = z.object({
     'Kafka consumer group of the webhook dispatchers',
     'webhook-dispatcher',
   ),
-  WEBHOOK_SECRETS_KEY: z
-    .string()
-    .default(DEV_SECRETS_KEY)
-    .transform((s) => Buffer.from(s, 'base64'))
-    .refine((key) => key.length === 32, 'must decode to 32 bytes')
-    .describe(
-      'base64 of the 32-byte AES-256-GCM key of endpoint secrets at rest; the default is for development only',
-    ),
-  WEBHOOK_ALLOW_HTTP: env.bool('allow http:// endpoint URLs (local development and tests only)', false),
+  ...webhookSecretsShape,
   WEBHOOK_ALLOWED_CIDRS: z
     .string()
     .default('')
@@ -101,6 +90,42 @@ export const webhookDispatcherConfigSchema = z.object({
     60_000,
   ),
   WEBHOOK_DB_POOL_MAX: env.int('PostgreSQL connections', 8, 2, 100),
+  WEBHOOK_DB_CONNECT_TIMEOUT_MS: env.int(
+    'longest wait for a new PostgreSQL connection before the query fails (and is retried), ms',
+    2_000,
+    100,
+    60_000,
+  ),
+  WEBHOOK_FETCH_PARTITION_BYTES_MAX: env.int(
+    'bytes of events one Kafka fetch may hold per partition',
+    2 * 1024 * 1024,
+    64 * 1024,
+    256 * 1024 * 1024,
+  ),
+  WEBHOOK_FETCH_BYTES_MAX: env.int(
+    'bytes of events one Kafka fetch may hold in all (bounds the consumer memory)',
+    16 * 1024 * 1024,
+    64 * 1024,
+    1024 * 1024 * 1024,
+  ),
+  WEBHOOK_CLAIM_ENDPOINTS_SCAN_MAX: env.int(
+    'endpoints with scheduled attempts one claim looks at (bounds its work; far above what one dispatcher serves at once)',
+    10_000,
+    1,
+    1_000_000,
+  ),
+  WEBHOOK_LOCAL_TIMER_MAX_MS: env.int(
+    'a retry due within this long gets a timer of its own instead of waiting for the poll, ms',
+    60_000,
+    0,
+    3_600_000,
+  ),
+  WEBHOOK_SIGNING_KEYS_CACHE_MAX: env.int(
+    'endpoints whose decrypted signing keys are kept in memory (least recently used go first)',
+    10_000,
+    1,
+    1_000_000,
+  ),
   OPS_HOST: env.string('interface of the ops port (/metrics, /healthz, /readyz)', '127.0.0.1'),
   WEBHOOK_OPS_PORT: env.int('TCP port of /metrics, /healthz and /readyz (0: any free port)', 9102, 0, 65_535),
   WEBHOOK_LEASE_MS: env.int(

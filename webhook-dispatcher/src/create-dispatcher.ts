@@ -32,7 +32,7 @@ export function createDispatcher(
     max: config.WEBHOOK_DB_POOL_MAX,
     applicationName: 'webhook-dispatcher',
     logger,
-    connectionTimeoutMs: 2_000,
+    connectionTimeout_ms: config.WEBHOOK_DB_CONNECT_TIMEOUT_MS,
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-dispatcher', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
@@ -53,7 +53,10 @@ export function createDispatcher(
     allowlist: config.WEBHOOK_ALLOWED_CIDRS,
     socketsPerHostMax: config.WEBHOOK_CONCURRENCY_MAX,
   });
-  const signingKeys = createSigningKeys({ secretsKey: config.WEBHOOK_SECRETS_KEY, endpointsMax: 10_000 });
+  const signingKeys = createSigningKeys({
+    secretsKey: config.WEBHOOK_SECRETS_KEY,
+    endpointsMax: config.WEBHOOK_SIGNING_KEYS_CACHE_MAX,
+  });
   const delivered = createDeliveredRecorder({ pool, batchSizeMax: config.WEBHOOK_RECORD_BATCH_MAX });
   const deliveries = createDeliveryLoop({
     pool,
@@ -82,16 +85,20 @@ export function createDispatcher(
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
     pollInterval_ms: config.WEBHOOK_POLL_INTERVAL_MS,
     lease_ms: config.WEBHOOK_LEASE_MS,
+    endpointsScanMax: config.WEBHOOK_CLAIM_ENDPOINTS_SCAN_MAX,
+    localTimerMax_ms: config.WEBHOOK_LOCAL_TIMER_MAX_MS,
   });
   const consumer = createEventConsumer({
     kafka,
     eventsTopic: topics.events,
     groupId: config.WEBHOOK_DISPATCHER_GROUP_ID,
-    sessionTimeoutMs: config.WEBHOOK_KAFKA_SESSION_TIMEOUT_MS,
+    sessionTimeout_ms: config.WEBHOOK_KAFKA_SESSION_TIMEOUT_MS,
     batchSizeMax: config.WEBHOOK_EVENT_BATCH_SIZE_MAX,
     partitionsConsumedConcurrently: config.WEBHOOK_PARTITIONS_CONCURRENCY,
-    fetchMaxWaitMs: config.WEBHOOK_FETCH_MAX_WAIT_MS,
-    retryBackoffMaxMs: config.WEBHOOK_RETRY_BACKOFF_MAX_MS,
+    fetchMaxWait_ms: config.WEBHOOK_FETCH_MAX_WAIT_MS,
+    retryBackoffMax_ms: config.WEBHOOK_RETRY_BACKOFF_MAX_MS,
+    fetchPartitionBytesMax: config.WEBHOOK_FETCH_PARTITION_BYTES_MAX,
+    fetchBytesMax: config.WEBHOOK_FETCH_BYTES_MAX,
     fanOut: (events) =>
       fanOutEvents(
         {

@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { WAIT_BUCKETS_S } from '../../platform/metrics/registry';
-import type { ClaimedAttempt } from './data-access/attempts';
+import type { ClaimedAttempt } from './data-access/attempt-claims';
 import type { Decision } from './domain/attempt-outcome';
 
 /** The dispatcher's own series (process metrics, consumer lag and backlog gauges are registered elsewhere). */

@@ -178,17 +178,6 @@ export async function listVisibleTransfers(
   return rows.map((r) => toRecord(r, entries.get(r.id) ?? []));
 }
 
-export async function transferStatuses(
-  db: Pool,
-  ids: string[],
-): Promise<Map<string, TransferRecord['status']>> {
-  const { rows } = await db.query<{ id: string; status: TransferRecord['status'] }>(
-    'SELECT id, status FROM transfers WHERE id = ANY($1::uuid[])',
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.id, r.status]));
-}
-
 export interface StalePending {
   id: string;
   kind: TransferRecord['kind'];

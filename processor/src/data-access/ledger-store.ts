@@ -175,7 +175,12 @@ export async function readAccounts(client: PoolClient, ids: string[]): Promise<M
  * Applies the batch's netted balance and held changes, taking the row locks late (held only
  * until commit) and in id order (one order for every batch, so concurrent partitions never
  * deadlock). FOR NO KEY UPDATE leaves other transactions' foreign-key checks on these rows
- * unblocked. Returns each account's balance, held amount and status after the change.
+ * unblocked. Returns each account's balance, held amount and status after the change, and the
+ * time of the batch's entries: `now`, or the latest previous change of these accounts if that is
+ * later. `now` was taken before the locks, and another batch (another partition, or a processor
+ * whose clock is ahead) may have committed on these accounts since with a later time; the entries
+ * of an account must never go back in time, so that "entries created at or before an instant" is
+ * a prefix of its statement (balances at a point in time rely on it). updated_at holds that time.
  */
 export async function applyBalanceDeltas(
   client: PoolClient,
@@ -185,10 +190,12 @@ export async function applyBalanceDeltas(
 ) {
   const ids = [...new Set([...deltas.keys(), ...heldDeltas.keys()])].sort();
   const locked = new Map<string, LockedAccount>();
-  if (ids.length === 0) return locked;
-  await client.query('SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [
-    ids,
-  ]);
+  if (ids.length === 0) return { locked, entriesAt: now };
+  const previous = await client.query<{ updated_at: Date }>(
+    'SELECT updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE',
+    [ids],
+  );
+  const entriesAt = new Date(Math.max(now.getTime(), ...previous.rows.map((r) => r.updated_at.getTime())));
   const { rows } = await client.query<{
     id: string;
     balance: string;
@@ -202,12 +209,12 @@ export async function applyBalanceDeltas(
       ids,
       ids.map((id) => (deltas.get(id) ?? 0n).toString()),
       ids.map((id) => (heldDeltas.get(id) ?? 0n).toString()),
-      now,
+      entriesAt,
     ],
   );
   for (const r of rows)
     locked.set(r.id, { balance: BigInt(r.balance), held: BigInt(r.held), status: r.status });
-  return locked;
+  return { locked, entriesAt };
 }
 
 /** Rates for the pairs asked; a missing direct rate falls back to the inverse of the reverse one. */

@@ -1,7 +1,7 @@
 import type { LedgerEventV1 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
 import { toTransferView, type TransferRecord } from '../../../domain/transfer-view';
-import type { AccountState, Outcome } from './types';
+import { UNTRACED, type AccountState, type Outcome, type TraceparentOf } from './types';
 
 export interface OutboxRow {
   key: string;
@@ -69,19 +69,22 @@ function transferEvent(o: Outcome, now: Date) {
  * voided / expired with the hold as it now stands), and account.debited / account.credited for
  * every customer account an entry moved, for that account's owner. `entryIds[i][j]` is the id of
  * entry j of outcome i.
+ * Each event carries the traceparent of its outcome's command, if it has one.
  */
 export function buildEvents(
   outcomes: Outcome[],
   entryIds: string[][],
   accounts: Map<string, AccountState>,
   now: Date,
+  traceparentOf: TraceparentOf = UNTRACED,
 ): OutboxRow[] {
   const occurredAt = now.toISOString();
   const rows: OutboxRow[] = [];
   outcomes.forEach((o, i) => {
     const c = o.command;
     const key = c.sourceAccountId ?? c.destinationAccountId!;
-    const traced = c.traceparent ? { traceparent: c.traceparent } : {};
+    const traceparent = traceparentOf(c);
+    const traced = traceparent ? { traceparent } : {};
     const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
     rows.push({ key, ...traced, event: { ...base, ...transferEvent(o, now) } });
     o.entries.forEach((entry, j) => {

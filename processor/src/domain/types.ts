@@ -19,12 +19,16 @@ export interface Command extends TransferRequestFields {
   holdId: string | null;
   /** Captures: the amount asked for; null for the whole hold (and for void / expire). */
   requestedAmount: bigint | null;
-  /**
-   * W3C traceparent of the span that commits this command when tracing is on: the events it
-   * produces carry it through the outbox, so they join the transfer's trace.
-   */
-  traceparent?: string;
 }
+
+/**
+ * The W3C traceparent of the span that commits a command, when tracing is on: the events it
+ * produces carry it through the outbox, so they join the transfer's trace. Tracing is the entry
+ * point's concern, so it travels beside the commands rather than on them.
+ */
+export type TraceparentOf = (command: Command) => string | undefined;
+
+export const UNTRACED: TraceparentOf = () => undefined;
 
 export type AccountKind = 'customer' | 'world' | 'fx_house';
 

@@ -4,6 +4,7 @@ import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
 import { databaseAnswers } from '../../../platform/postgres';
 import type { ConsumedBatchSpan, Tracing } from '../../../platform/tracing';
+import { idempotencyScope } from '../domain/decide-batch';
 import { parseCommand } from '../domain/parse-command';
 import { PermanentCommandError } from '../domain/errors';
 import type { Command } from '../domain/types';
@@ -20,10 +21,13 @@ export interface CommandConsumerOptions {
   /** Commands per database transaction. */
   batchSizeMax: number;
   partitionsConsumedConcurrently: number;
-  fetchMaxWaitMs: number;
-  retryBackoffMaxMs: number;
+  fetchMaxWait_ms: number;
+  retryBackoffMax_ms: number;
+  /** Bytes of commands one fetch may hold per partition, and in all: bound the consumer's memory. */
+  fetchPartitionBytesMax: number;
+  fetchBytesMax: number;
   /** How long the group waits for a silent member before giving its partitions to the others, ms. */
-  sessionTimeoutMs: number;
+  sessionTimeout_ms: number;
   processor: ProcessorDeps;
   logger: Logger;
   /** Called after each committed batch (wakes the outbox relay). */
@@ -49,12 +53,11 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
     groupId: options.groupId,
     // A processor that dies is noticed when its session runs out: its partitions move to the
     // others within about that long (a graceful stop hands them over at once).
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: Math.floor(options.sessionTimeoutMs / 6),
-    maxWaitTimeInMs: options.fetchMaxWaitMs,
-    // Bounds what one fetch may hold in memory: ~1 MiB is ~2,500 commands per partition.
-    maxBytesPerPartition: 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
+    sessionTimeout: options.sessionTimeout_ms,
+    heartbeatInterval: Math.floor(options.sessionTimeout_ms / 6),
+    maxWaitTimeInMs: options.fetchMaxWait_ms,
+    maxBytesPerPartition: options.fetchPartitionBytesMax,
+    maxBytes: options.fetchBytesMax,
     allowAutoTopicCreation: false,
   });
 
@@ -79,20 +82,28 @@ export function createCommandConsumer(options: CommandConsumerOptions) {
   ): Promise<void> {
     const { batch, heartbeat, resolveOffset } = payload;
     const origin = new Map<Command, KafkaMessage>();
+    // By idempotency scope, not by object: deciding a command may replace it with a copy (the
+    // pending transfer's id). Of several commands of one scope, the first is the one decided.
+    const traceparents = new Map<string, string>();
     const deadLetters: DeadLetter[] = [];
     for (const message of chunk) {
       try {
         const command = parseCommand(message.value);
         const traceparent = span.traceparentOf(message);
-        origin.set(traceparent ? { ...command, traceparent } : command, message);
+        const scope = idempotencyScope(command.tenantId, command.idempotencyKey);
+        if (traceparent && !traceparents.has(scope)) traceparents.set(scope, traceparent);
+        origin.set(command, message);
       } catch (error) {
         if (!(error instanceof PermanentCommandError)) throw error;
         deadLetters.push({ message, error });
       }
     }
     const report = await processWithRetry([...origin.keys()], {
-      process: (commands) => processCommands(options.processor, commands),
-      retryBackoffMaxMs: options.retryBackoffMaxMs,
+      process: (commands) =>
+        processCommands(options.processor, commands, (c) =>
+          traceparents.get(idempotencyScope(c.tenantId, c.idempotencyKey)),
+        ),
+      retryBackoffMax_ms: options.retryBackoffMax_ms,
       stillOwned: () => payload.isRunning() && !payload.isStale(),
       heartbeat,
       databaseAnswers: () => databaseAnswers(options.processor.pool),

@@ -9,21 +9,23 @@ import { decodeOutboxLines, type OutboxEvent } from '../domain/outbox-lines';
 
 export interface OutboxRelayOptions {
   pool: Pool;
+  /** The events topic whose outbox rows this relay sends (one leader per topic). */
+  topic: string;
   producer: Producer;
   logger: Logger;
   batchSizeMax: number;
   /** Bytes per Kafka request; the broker refuses record batches over its message.max.bytes. */
   requestBytesMax: number;
   /** How often to look for rows when nobody kicked the relay (other processes write too). */
-  pollIntervalMs: number;
+  pollInterval_ms: number;
   /** Puts relayed events into their transfers' traces (TRACING_OFF when tracing is off). */
   tracing: Pick<Tracing, 'relayedSend'>;
 }
 
 /**
  * Relays outbox batches to Kafka in id order, then deletes them: at least once (a crash between the
- * send and the delete re-sends; events carry stable ids). One relay runs at a time across all
- * processor instances (a session advisory lock), which keeps per-key order.
+ * send and the delete re-sends; events carry stable ids). One relay per events topic runs at a
+ * time across all processor instances (a session advisory lock), which keeps per-key order.
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { logger } = options;
@@ -34,7 +36,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
   async function relayOnce(client: PoolClient): Promise<boolean> {
-    const waiting = await outbox.waitingBatches(client, 100);
+    const waiting = await outbox.waitingBatches(client, options.topic, 100);
     const ids: string[] = [];
     let count = 0;
     for (const row of waiting) {
@@ -85,7 +87,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       let client: PoolClient | undefined;
       try {
         client = await options.pool.connect();
-        if (!(await outbox.tryLead(client))) {
+        if (!(await outbox.tryLead(client, options.topic))) {
           client.release();
           client = undefined;
           // Not the leader: commits are the leader's business, only stopping cuts this short.
@@ -101,10 +103,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           const more = await relayOnce(client);
           if (failures > 0) logger.info('outbox relay works again');
           failures = 0;
-          if (!more) await pause.sleep(options.pollIntervalMs);
+          if (!more) await pause.sleep(options.pollInterval_ms);
         }
         client.off('notification', pause.kick);
-        await outbox.stepDown(client);
+        await outbox.stepDown(client, options.topic);
       } catch (error) {
         // PostgreSQL or Kafka out of reach: said once per outage, then retried with backoff (a
         // new connection, LISTEN again) until both answer.

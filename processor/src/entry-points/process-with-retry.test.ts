@@ -39,7 +39,7 @@ function ledger(fail: (batch: Command[], attempt: number) => Error | undefined) 
       committed.push(...batch);
       return { committed: batch.length, rejected: 0, duplicates: 0, deadLetters: [] } satisfies BatchReport;
     },
-    retryBackoffMaxMs: 5_000,
+    retryBackoffMax_ms: 5_000,
     stillOwned: () => true,
     heartbeat: async () => {},
     databaseAnswers: async () => databaseUp,

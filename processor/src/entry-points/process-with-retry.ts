@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../platform/logger';
+import { backoffDelay, DATABASE_OUTAGE, sleep as realSleep, WRITE_CONFLICT } from '../../../platform/retry';
 import { LedgerInvariantError, PermanentCommandError } from '../domain/errors';
 import { classifyFailure } from '../domain/transient-error';
 import type { Command } from '../domain/types';
@@ -9,7 +10,7 @@ export interface RetryOptions {
   /** Commits the commands in one transaction (processCommands). */
   process: (commands: Command[]) => Promise<BatchReport>;
   /** Longest pause between retries while the database is unreachable. */
-  retryBackoffMaxMs: number;
+  retryBackoffMax_ms: number;
   /** False once the partition is no longer this consumer's: retrying stops, the error is thrown. */
   stillOwned: () => boolean;
   heartbeat: () => Promise<void>;
@@ -29,7 +30,6 @@ export interface RetryOptions {
  * first retry): 0.7 s in all at most.
  */
 export const CONFLICT_RETRIES_MAX = 6;
-const CONFLICT_BACKOFF_MAX_MS = 200;
 /** A batch still conflicting after this many retries is bisected rather than retried whole. */
 const CONFLICT_RETRIES_BEFORE_SPLIT = 1;
 const HEARTBEAT_STEP_MS = 500;
@@ -43,7 +43,8 @@ const HEARTBEAT_STEP_MS = 500;
  * @throws the last error when the consumer is stopping or the partition is no longer ours
  */
 export async function processWithRetry(commands: Command[], o: RetryOptions): Promise<BatchReport> {
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = o.sleep ?? realSleep;
+  const outage = { ...DATABASE_OUTAGE, max_ms: o.retryBackoffMax_ms };
   const conflictRetriesMax = commands.length === 1 ? CONFLICT_RETRIES_MAX : CONFLICT_RETRIES_BEFORE_SPLIT;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -56,9 +57,8 @@ export async function processWithRetry(commands: Command[], o: RetryOptions): Pr
       // running batch, and that error says nothing about the commands.
       if (!o.stillOwned()) throw error;
       if (kind === 'unavailable' || (kind === 'conflict' && attempt < conflictRetriesMax)) {
-        const cap = kind === 'conflict' ? CONFLICT_BACKOFF_MAX_MS : o.retryBackoffMaxMs;
-        const wait = Math.min(cap, 20 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        o.log.warn({ err: error, kind, attempt, wait_ms: Math.round(wait) }, 'batch failed; retrying it');
+        const wait = backoffDelay(attempt, kind === 'conflict' ? WRITE_CONFLICT : outage);
+        o.log.warn({ err: error, kind, attempt, wait_ms: wait }, 'batch failed; retrying it');
         // Heartbeats go on while the batch waits, or a database outage longer than the session
         // would also make the group give this member's partitions away.
         for (let waited = 0; waited < wait; waited += HEARTBEAT_STEP_MS) {

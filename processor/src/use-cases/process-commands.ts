@@ -4,7 +4,7 @@ import { AMOUNT_MAX } from '../../../domain/money';
 import { withTransaction, type Pool } from '../../../platform/postgres';
 import { buildEvents } from '../domain/build-events';
 import { decideBatch } from '../domain/decide-batch';
-import type { Command } from '../domain/types';
+import { UNTRACED, type Command, type TraceparentOf } from '../domain/types';
 import { PermanentCommandError } from '../domain/errors';
 import { netDeltas, netHeldDeltas, reconcileBalances } from '../domain/reconcile-balances';
 import * as store from '../data-access/ledger-store';
@@ -46,7 +46,11 @@ export interface BatchReport {
  * same commands: what committed before is recognised and skipped.
  * @throws LedgerInvariantError (a bug), StaleBalanceError, or database errors (see classifyFailure)
  */
-export async function processCommands(deps: ProcessorDeps, commands: Command[]): Promise<BatchReport> {
+export async function processCommands(
+  deps: ProcessorDeps,
+  commands: Command[],
+  traceparentOf: TraceparentOf = UNTRACED,
+): Promise<BatchReport> {
   const started_ms = performance.now();
   const report: BatchReport = { committed: 0, rejected: 0, duplicates: 0, deadLetters: [] };
   const accepted = await dropUnknownTenants(deps, commands, report);
@@ -109,21 +113,22 @@ export async function processCommands(deps: ProcessorDeps, commands: Command[]):
       now,
     });
     await store.writeTransfers(client, decision.outcomes, now);
-    // After the holds of this batch were written as held: a hold may close in its own batch.
-    await closeHolds(
-      client,
-      decision.outcomes.flatMap((o) => (o.holdAfter ? [o.holdAfter] : [])),
-    );
     // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
     const deltas = netDeltas(decision.outcomes);
     const heldDeltas = netHeldDeltas(decision.outcomes);
-    const locked = await store.applyBalanceDeltas(client, deltas, now, heldDeltas);
+    const { locked, entriesAt } = await store.applyBalanceDeltas(client, deltas, now, heldDeltas);
     reconcileBalances(decision.outcomes, accounts, deltas, locked, heldDeltas);
-    const entryIds = await store.insertEntries(client, decision.outcomes, now);
+    // A hold closes at the time of its batch's entries (its capture's), so that what an account
+    // held and what it had posted at any instant agree. After the holds of this batch were
+    // written as held: a hold may close in its own batch.
+    const closed = decision.outcomes.flatMap((o) => (o.holdAfter ? [o.holdAfter] : []));
+    for (const hold of closed) hold.hold.resolvedAt = entriesAt;
+    await closeHolds(client, closed);
+    const entryIds = await store.insertEntries(client, decision.outcomes, entriesAt);
     await store.insertOutbox(
       client,
       deps.eventsTopic,
-      buildEvents(decision.outcomes, entryIds, accounts, now),
+      buildEvents(decision.outcomes, entryIds, accounts, now, traceparentOf),
       now,
     );
     return { ...decision, systemIds };

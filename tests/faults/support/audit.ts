@@ -1,5 +1,6 @@
 import { ledgerViolations } from '../../../domain/ledger-invariants';
 import type { Pool } from '../../../platform/postgres';
+import { sleep as pause } from '../../../platform/retry';
 import { REQUEST_TIMEOUT_MS, type Submission } from './load';
 import type { UnexpectedExit } from './services';
 import type { WebhookSink } from './webhook-sink';
@@ -65,7 +66,6 @@ interface TransferRow {
 
 /** Answers soon after the return still show the fault (reconnects, leader elections). */
 const FAULT_WINDOW_AFTER_MS = 10_000;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 const example = (ids: string[]) => (ids.length ? ` (e.g. ${ids.slice(0, 3).join(', ')})` : '');
 

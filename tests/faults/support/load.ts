@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { deriveTransferId } from '../../../platform/ids';
+import { sleep as pause } from '../../../platform/retry';
 
 /** One answer a client got: `accepted`, `http_503`, `refused`, `reset`, `timeout`, `kafka_error: ...`. */
 export interface Answer {
@@ -47,7 +48,6 @@ export function startLoad(options: LoadOptions) {
   const running = new Set<Promise<void>>();
   let issuing = true;
   let retryUntil = Number.POSITIVE_INFINITY;
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const transferBody = () => {
     const { accounts } = options;
@@ -97,7 +97,7 @@ export function startLoad(options: LoadOptions) {
         at: started,
         answer,
         ms: Date.now() - started,
-        ...(answer.startsWith('http_') ? { body: text?.slice(0, 300) } : {}),
+        ...(answer.startsWith('http_') && text !== undefined ? { body: text.slice(0, 300) } : {}),
       });
       if (answer === 'accepted' || !retryable(answer) || Date.now() > retryUntil) return;
       await pause(RETRY_PAUSE_MS + randomInt(RETRY_PAUSE_MS));

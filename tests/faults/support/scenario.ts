@@ -7,6 +7,8 @@ import { EVENT_TYPES } from '../../../contracts/src';
 import { createKafka, deleteTopics, topicsFor, type Kafka } from '../../../platform/kafka';
 import { createLogger } from '../../../platform/logger';
 import { createPool } from '../../../platform/postgres';
+import { eventually } from '../../support/eventually';
+import { LOCAL_WEBHOOKS_ENV, testServiceEnv } from '../../support/service-env';
 import { audit, type Bounds, type Metrics } from './audit';
 import { ROOT, type FaultStack } from './fault-stack';
 import { REQUEST_TIMEOUT_MS, startLoad } from './load';
@@ -71,23 +73,13 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     ...spec.connection,
-    KAFKA_TOPIC_PREFIX: prefix,
-    PROCESSOR_GROUP_ID: `${prefix}processor`,
-    WEBHOOK_DISPATCHER_GROUP_ID: `${prefix}webhooks`,
-    API_HOST: '127.0.0.1',
-    API_PORT: String(await freePort()),
     // Several processors side by side: each takes a free ops port (/metrics, /healthz, /readyz).
-    PROCESSOR_OPS_PORT: '0',
-    WEBHOOK_OPS_PORT: '0',
-    API_OPS_PORT: '0',
+    ...testServiceEnv(prefix),
+    ...LOCAL_WEBHOOKS_ENV,
+    API_HOST: '127.0.0.1',
+    // Known in advance: the load generator and the audit call it.
+    API_PORT: String(await freePort()),
     LOG_LEVEL: 'info',
-    RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
-    RATE_LIMIT_READS_PER_KEY: '100000/1',
-    RATE_LIMIT_WRITES_PER_KEY: '100000/1',
-    RATE_LIMIT_READS_PER_TENANT: '100000/1',
-    RATE_LIMIT_WRITES_PER_TENANT: '100000/1',
-    WEBHOOK_ALLOW_HTTP: 'true',
-    WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     NODE_OPTIONS: '--max-old-space-size=192',
     ...spec.serviceEnv,
@@ -218,11 +210,7 @@ async function setUp(url: string, hookUrl: string) {
 
 /** Polls a condition every 50 ms until it holds; fails after timeout_ms. */
 export async function until(condition: () => boolean, timeout_ms: number, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met within ${timeout_ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(condition, timeout_ms, 50, what);
 }
 
 async function processorGroupStable(kafka: Kafka, prefix: string, members: number): Promise<void> {

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
+import { backoffDelay, CLAIM_FAILURE } from '../../../platform/retry';
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
-import {
-  claimDueAttempts,
-  releaseAttempts,
-  renewLeases,
-  type ClaimedAttempt,
-  type EndpointRoom,
-} from '../data-access/attempts';
+import { claimDueAttempts, releaseAttempts, type ClaimedAttempt } from '../data-access/attempt-claims';
 import type { Decision } from '../domain/attempt-outcome';
+import { createEndpointSlots } from './endpoint-slots';
+import { createLeaseKeeper } from './lease-keeper';
 
 export interface DeliveryLoopOptions {
   pool: Pool;
@@ -34,19 +31,17 @@ export interface DeliveryLoopOptions {
    * long after its last renewal. Renewed every third of it while held, so requests may outlast it.
    */
   lease_ms: number;
+  /**
+   * Endpoints with scheduled attempts one claim looks at (going round from a random id). Far
+   * above what one dispatcher serves at once.
+   */
+  endpointsScanMax: number;
+  /** Retries due within this long get a timer of their own instead of waiting for the poll, ms. */
+  localTimerMax_ms: number;
 }
 
-/** Retries of this size or shorter get a timer of their own instead of waiting for the poll. */
-const LOCAL_TIMER_MAX_MS = 60_000;
-/**
- * Endpoints with scheduled attempts one claim looks at (in id order). Far above what one
- * dispatcher serves at once; past it, endpoints later in id order wait for the ones before.
- */
-const ENDPOINTS_SCAN_MAX = 10_000;
 /** A claimed attempt waiting for its endpoint's slot is sent only with this much lease to spare. */
 const LEASE_MARGIN_MS = 1_000;
-/** Leases are renewed this many times per lease period. */
-const RENEWALS_PER_LEASE = 3;
 
 /**
  * The queue entry point: claims due attempts from PostgreSQL and sends them concurrently, at
@@ -64,32 +59,26 @@ const RENEWALS_PER_LEASE = 3;
 export function createDeliveryLoop(options: DeliveryLoopOptions) {
   const { logger } = options;
   const leaseToken = randomUUID();
-  /** Requests in flight per endpoint. */
-  const perEndpoint = new Map<string, number>();
-  /** Claimed attempts waiting for their endpoint's slot, oldest first. */
-  const queued = new Map<string, Array<{ attempt: ClaimedAttempt }>>();
-  let queuedCount = 0;
+  // Claiming ahead: leases are renewed while held, so an attempt may wait for its endpoint's slot.
+  const slots = createEndpointSlots({
+    endpointConcurrencyMax: options.endpointConcurrencyMax,
+    aheadPerEndpoint: options.endpointConcurrencyMax,
+  });
+  const leases = createLeaseKeeper({ pool: options.pool, leaseToken, lease_ms: options.lease_ms, logger });
   /** Gives-back under way (awaited by stop, before the pool closes). */
   const releasing = new Set<Promise<void>>();
   const inFlight = new Set<Promise<void>>();
-  // Claiming ahead: leases are renewed while held, so an attempt may wait for its endpoint's slot.
-  const aheadPerEndpoint = options.endpointConcurrencyMax;
-  /** When each held attempt's lease (as last claimed or renewed) runs out, by attempt id. */
-  const leaseUntil = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   /** Kicked when work may be due that the last claim did not see (new messages, a retry's time). */
   const pause = createWakeableSleep();
   const kick = pause.kick;
-  const renewals = createWakeableSleep();
-  let renewing: Promise<void> | undefined;
-  let renewalsOver = false;
   /** The last claim was held back by room (overall or per endpoint): a freed slot is worth a look. */
   let constrained = false;
   let loop: Promise<void> | undefined;
 
   function kickIn(delay_ms: number): void {
-    if (delay_ms > LOCAL_TIMER_MAX_MS) return;
+    if (delay_ms > options.localTimerMax_ms) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
       kick();
@@ -100,16 +89,14 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
 
   function start(claimed: ClaimedAttempt): void {
     const endpoint = claimed.endpoint_id;
-    perEndpoint.set(endpoint, (perEndpoint.get(endpoint) ?? 0) + 1);
+    slots.occupy(endpoint);
     let holdsEndpointSlot = true;
     // The endpoint's slot bounds requests to it: it is free once the request is over, while the
     // outcome is still being recorded (the attempt keeps its lease and its overall slot until then).
     const freeEndpointSlot = () => {
       if (!holdsEndpointSlot) return;
       holdsEndpointSlot = false;
-      const left = (perEndpoint.get(endpoint) ?? 1) - 1;
-      if (left === 0) perEndpoint.delete(endpoint);
-      else perEndpoint.set(endpoint, left);
+      slots.free(endpoint);
       startQueued(endpoint);
       if (constrained) kick();
     };
@@ -126,54 +113,49 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       })
       .finally(() => {
         freeEndpointSlot();
-        leaseUntil.delete(claimed.attempt_id);
+        leases.drop(claimed.attempt_id);
         inFlight.delete(task);
         if (constrained) kick();
       });
     inFlight.add(task);
   }
 
+  /** Gives attempts back in the background (awaited by stop). */
+  function giveBack(ids: string[]): void {
+    if (ids.length === 0) return;
+    const released = releaseAttempts(options.pool, ids, leaseToken)
+      .catch((error: unknown) =>
+        logger.warn(
+          { err: error },
+          'giving back attempts failed; they are due again when their lease runs out',
+        ),
+      )
+      .finally(() => releasing.delete(released));
+    releasing.add(released);
+  }
+
   /** Starts the endpoint's queued attempts its free slots allow; gives back those whose lease is too short now. */
   function startQueued(endpoint: string): void {
-    const queue = queued.get(endpoint);
-    if (!queue) return;
     const stale: string[] = [];
-    while (queue.length > 0 && (perEndpoint.get(endpoint) ?? 0) < options.endpointConcurrencyMax) {
-      const next = queue.shift()!;
-      queuedCount--;
+    for (let next = slots.next(endpoint); next; next = slots.next(endpoint)) {
       // A lease that renewals could not keep up (the database out of reach) is given back rather
       // than risk a second dispatcher sending the attempt too.
-      const id = next.attempt.attempt_id;
-      const leaseLeft_ms = (leaseUntil.get(id) ?? 0) - Date.now();
-      if (stopping || leaseLeft_ms < LEASE_MARGIN_MS) {
+      const id = next.attempt_id;
+      if (stopping || leases.left_ms(id) < LEASE_MARGIN_MS) {
         stale.push(id);
-        leaseUntil.delete(id);
-      } else start(next.attempt);
+        leases.drop(id);
+      } else start(next);
     }
-    if (queue.length === 0) queued.delete(endpoint);
-    if (stale.length > 0) {
-      const released = releaseAttempts(options.pool, stale, leaseToken)
-        .catch((error: unknown) =>
-          logger.warn(
-            { err: error },
-            'giving back attempts failed; they are due again when their lease runs out',
-          ),
-        )
-        .finally(() => releasing.delete(released));
-      releasing.add(released);
-    }
+    giveBack(stale);
   }
 
   /** Claims what there is room for; returns whether more may be due right now. */
   async function claimOnce(): Promise<boolean> {
-    const room = Math.min(options.concurrencyMax - inFlight.size - queuedCount, options.claimBatchMax);
-    const endpointRoomMax = options.endpointConcurrencyMax + aheadPerEndpoint;
-    const held = new Map(perEndpoint);
-    for (const [endpoint, queue] of queued) held.set(endpoint, (held.get(endpoint) ?? 0) + queue.length);
-    const rooms: EndpointRoom[] = [...held].map(([endpoint_id, n]) => ({
-      endpoint_id,
-      room: endpointRoomMax - n,
-    }));
+    const room = Math.min(
+      options.concurrencyMax - inFlight.size - slots.queuedCount(),
+      options.claimBatchMax,
+    );
+    const rooms = slots.rooms();
     constrained = room < options.claimBatchMax || rooms.some((r) => r.room <= 0);
     if (room <= 0) return false;
     const claimedAt = Date.now();
@@ -181,8 +163,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       sourceTopic: options.sourceTopic,
       limit: room,
       rooms,
-      endpointRoomMax,
-      endpointsScanMax: ENDPOINTS_SCAN_MAX,
+      endpointRoomMax: slots.endpointRoomMax,
+      endpointsScanMax: options.endpointsScanMax,
       lease_ms: options.lease_ms,
       leaseToken,
     });
@@ -191,42 +173,22 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
     const touched = new Set<string>();
     for (const attempt of claimed) {
       const endpoint = attempt.endpoint_id;
-      const queue = queued.get(endpoint) ?? [];
       if (stopping) excess.push(attempt.attempt_id);
-      else if ((perEndpoint.get(endpoint) ?? 0) + queue.length >= endpointRoomMax) {
+      else if (slots.full(endpoint)) {
         excess.push(attempt.attempt_id);
         logger.error({ endpoint_id: endpoint }, 'assertion: claimed beyond an endpoint room');
       } else {
-        queue.push({ attempt });
-        leaseUntil.set(attempt.attempt_id, claimedAt + options.lease_ms);
-        queued.set(endpoint, queue);
-        queuedCount++;
+        slots.enqueue(attempt);
+        leases.hold(attempt.attempt_id, claimedAt);
         touched.add(endpoint);
       }
     }
     for (const endpoint of touched) startQueued(endpoint);
     await releaseAttempts(options.pool, excess, leaseToken);
-    constrained =
-      constrained || [...perEndpoint].some(([e, n]) => n + (queued.get(e)?.length ?? 0) >= endpointRoomMax);
+    constrained = constrained || slots.rooms().some((r) => r.room <= 0);
     // Fewer rows than room: either nothing more is due, or the endpoints with due work are full
     // (then a request ending kicks the loop).
-    return claimed.length === room && inFlight.size + queuedCount < options.concurrencyMax;
-  }
-
-  /** Renews the leases of every attempt still held, every third of a lease, until the last one is recorded. */
-  async function renewForever(): Promise<void> {
-    while (!renewalsOver) {
-      await renewals.sleep(options.lease_ms / RENEWALS_PER_LEASE, { kicks: false });
-      const ids = [...leaseUntil.keys()];
-      if (renewalsOver || ids.length === 0) continue;
-      const renewedAt = Date.now();
-      try {
-        const held = await renewLeases(options.pool, ids, leaseToken, options.lease_ms);
-        for (const id of held) if (leaseUntil.has(id)) leaseUntil.set(id, renewedAt + options.lease_ms);
-      } catch (error) {
-        logger.warn({ err: error, held: ids.length }, 'renewing leases failed; retrying');
-      }
-    }
+    return claimed.length === room && inFlight.size + slots.queuedCount() < options.concurrencyMax;
   }
 
   async function run(): Promise<void> {
@@ -238,7 +200,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
         if (!more) await pause.sleep(options.pollInterval_ms);
       } catch (error) {
         failures++;
-        const wait = Math.min(5_000, 50 * 2 ** Math.min(failures, 10));
+        const wait = backoffDelay(failures, CLAIM_FAILURE);
         logger.error({ err: error, wait_ms: wait }, 'claiming attempts failed; retrying');
         await pause.sleep(wait);
       }
@@ -248,14 +210,14 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
   return {
     start(): void {
       loop = run();
-      renewing = renewForever();
+      leases.start();
     },
     /** Look now: attempts were just scheduled. */
     kick,
     /** Attempts in flight in this process (for tests and metrics). */
     inFlight: () => inFlight.size,
     /** Claimed attempts waiting for their endpoint's slot (for tests and metrics). */
-    queued: () => queuedCount,
+    queued: () => slots.queuedCount(),
     /** Stops claiming, gives back the queued attempts, waits for those in flight to finish and be recorded. */
     async stop(): Promise<void> {
       stopping = true;
@@ -263,10 +225,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       await loop;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      const waiting = [...queued.values()].flat().map((q) => q.attempt.attempt_id);
-      for (const id of waiting) leaseUntil.delete(id);
-      queued.clear();
-      queuedCount = 0;
+      const waiting = slots.takeAllQueued().map((attempt) => attempt.attempt_id);
+      for (const id of waiting) leases.drop(id);
       await releaseAttempts(options.pool, waiting, leaseToken).catch((error: unknown) =>
         logger.warn(
           { err: error },
@@ -275,10 +235,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions) {
       );
       await Promise.allSettled([...inFlight]);
       await Promise.allSettled([...releasing]);
-      renewalsOver = true;
-      renewals.stop();
-      await renewing;
-      leaseUntil.clear();
+      await leases.stop();
     },
   };
 }

@@ -2,18 +2,22 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { LedgerEventV1 } from '../../../contracts/src';
 import { manualCommitLifecycle } from '../../../platform/kafka';
 import type { Logger } from '../../../platform/logger';
+import { backoffDelay, FAN_OUT_FAILURE, sleep } from '../../../platform/retry';
 
 export interface EventConsumerOptions {
   kafka: Kafka;
   eventsTopic: string;
   groupId: string;
   /** How long the group waits for a silent member (a crashed dispatcher) before rebalancing. */
-  sessionTimeoutMs: number;
+  sessionTimeout_ms: number;
   /** Events per database transaction. */
   batchSizeMax: number;
   partitionsConsumedConcurrently: number;
-  fetchMaxWaitMs: number;
-  retryBackoffMaxMs: number;
+  fetchMaxWait_ms: number;
+  retryBackoffMax_ms: number;
+  /** Bytes of events one fetch may hold per partition, and in all: bound the consumer's memory. */
+  fetchPartitionBytesMax: number;
+  fetchBytesMax: number;
   /** The use case: creates the messages of these events in one transaction; returns how many. */
   fanOut: (events: LedgerEventV1[]) => Promise<number>;
   logger: Logger;
@@ -31,11 +35,11 @@ export function createEventConsumer(options: EventConsumerOptions) {
   const { logger } = options;
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
-    maxWaitTimeInMs: options.fetchMaxWaitMs,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    sessionTimeout: options.sessionTimeout_ms,
+    heartbeatInterval: Math.floor(options.sessionTimeout_ms / 10),
+    maxWaitTimeInMs: options.fetchMaxWait_ms,
+    maxBytesPerPartition: options.fetchPartitionBytesMax,
+    maxBytes: options.fetchBytesMax,
     allowAutoTopicCreation: false,
   });
 
@@ -81,12 +85,13 @@ export function createEventConsumer(options: EventConsumerOptions) {
     payload: EachBatchPayload,
     log: Logger,
   ): Promise<number> {
+    const policy = { ...FAN_OUT_FAILURE, max_ms: options.retryBackoffMax_ms };
     for (let attempt = 0; ; attempt++) {
       try {
         return await options.fanOut(events);
       } catch (error) {
         if (!payload.isRunning() || payload.isStale()) throw error;
-        const wait = Math.min(options.retryBackoffMaxMs, 50 * 2 ** Math.min(attempt, 16));
+        const wait = backoffDelay(attempt, policy);
         log.warn({ err: error, attempt, wait_ms: wait }, 'fan-out failed; retrying the batch');
         await sleep(wait);
         await payload.heartbeat();
@@ -102,5 +107,3 @@ export function createEventConsumer(options: EventConsumerOptions) {
     logger,
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,7 @@
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
-import { recordOutcome, type ClaimedAttempt } from '../data-access/attempts';
+import type { ClaimedAttempt } from '../data-access/attempt-claims';
+import { recordOutcome } from '../data-access/attempt-outcomes';
 import {
   decideAfterAttempt,
   describeFailure,

@@ -1,7 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { decryptSecret } from '../../../domain/secret-box';
-import type { ClaimedAttempt } from '../data-access/attempts';
+import type { ClaimedAttempt } from '../data-access/attempt-claims';
 import { secretKey } from '../domain/signing';
 
 /**

@@ -1,0 +1,63 @@
+/**
+ * What the API's use cases refuse, as plain classes with the facts of the refusal. They know
+ * nothing of HTTP: entry-points/http/error-handler.ts maps each, in one place, to a status and a
+ * stable code from contracts/src/errors.ts.
+ */
+export abstract class DomainError extends Error {
+  override readonly name: string = this.constructor.name;
+}
+
+export type TransferAccountField = 'source_account_id' | 'destination_account_id';
+
+/**
+ * Accounts a transfer names that do not exist, are not customer accounts, or that this tenant may
+ * not use that way (it debits only its own). One error for all three, so another tenant's
+ * accounts cannot be told apart from missing ones.
+ */
+export class AccountNotFound extends DomainError {
+  constructor(readonly fields: readonly TransferAccountField[]) {
+    super(`no such account: ${fields.join(', ')}`);
+  }
+}
+
+/** An amount beyond what the ledger holds in one transfer. */
+export class AmountTooLarge extends DomainError {
+  constructor(
+    readonly field: 'amount',
+    readonly max: bigint,
+  ) {
+    super(`${field} is more than ${max} minor units`);
+  }
+}
+
+/** The tenant used this idempotency key before, with another request. */
+export class IdempotencyKeyReused extends DomainError {
+  constructor(readonly idempotencyKey: string) {
+    super('this Idempotency-Key was used with a different request');
+  }
+}
+
+/** A hold's expires_at is not after now, or more than 30 days ahead. */
+export class HoldExpiryOutOfRange extends DomainError {
+  readonly field = 'expires_at';
+  constructor() {
+    super('expires_at must be in the future and at most 30 days ahead');
+  }
+}
+
+/**
+ * No hold of this tenant by that id: none at all, another tenant's (the payee's view of it too),
+ * or a transfer with automatic capture. One error for all, so no one learns of another's holds.
+ */
+export class HoldNotFound extends DomainError {
+  constructor(readonly holdId: string) {
+    super('transfer not found');
+  }
+}
+
+/** A capture of more than the hold holds. */
+export class CaptureExceedsHold extends DomainError {
+  constructor(readonly held: bigint) {
+    super(`at most the held amount, ${held}`);
+  }
+}

@@ -1,0 +1,44 @@
+import { HTTP_ERRORS } from '../../../../contracts/src';
+import * as errors from '../../domain/errors';
+import { fromDomain } from './error-handler';
+
+/** One of each domain error, as a use case would throw it. */
+const samples: errors.DomainError[] = [
+  new errors.AccountNotFound(['source_account_id', 'destination_account_id']),
+  new errors.AmountTooLarge('amount', 9_223_372_036_854_775_807n),
+  new errors.IdempotencyKeyReused('order-42'),
+  new errors.HoldExpiryOutOfRange(),
+  new errors.HoldNotFound('0192f7a0-0000-7000-8000-000000000000'),
+  new errors.CaptureExceedsHold(100n),
+];
+
+describe('the mapping of domain errors to HTTP', () => {
+  it('has a sample of every domain error class (a new one must be mapped here too)', () => {
+    const classes = Object.values(errors).filter(
+      (value) => typeof value === 'function' && value.prototype instanceof errors.DomainError,
+    );
+    expect(classes.map((c) => c.name).sort()).toEqual(samples.map((s) => s.constructor.name).sort());
+  });
+
+  it.each(samples.map((s) => [s.constructor.name, s] as const))(
+    'answers %s with a stable code and its status',
+    (_name, error) => {
+      const mapped = fromDomain(error);
+      expect(mapped).toBeDefined();
+      expect(mapped!.status).toBe(HTTP_ERRORS[mapped!.code]);
+      expect(mapped!.status).toBeLessThan(500);
+    },
+  );
+
+  it('names each account a transfer cannot use, as the 404 it always was', () => {
+    const mapped = fromDomain(new errors.AccountNotFound(['destination_account_id']))!;
+    expect([mapped.status, mapped.code, mapped.message]).toEqual([404, 'not_found', 'account not found']);
+    expect(mapped.details).toEqual([
+      { field: 'destination_account_id', reason: 'no such account', code: 'account_not_found' },
+    ]);
+  });
+
+  it('leaves anything else to the other mappings (a plain Error is a 500)', () => {
+    expect(fromDomain(new Error('boom'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,116 @@
+import type { Logger } from '../../../platform/logger';
+import type { Redis } from '../../../platform/redis';
+import { blockKeyOf, type Decision } from '../domain/rate-limits/decision';
+import { createMemoryStore } from '../data-access/rate-limits/memory-store';
+import { shareOf, type BlockSettings, type Limit, type Subject } from '../domain/rate-limits/policies';
+import { createRedisStore } from '../data-access/rate-limits/redis-store';
+
+/** Counters for the metrics endpoint to expose (plain numbers, read at scrape time). */
+export interface RateLimitStats {
+  decisions_redis: number;
+  decisions_memory: number;
+  /** Whether decisions are being made in memory right now (Redis unreachable). */
+  fallback_active: boolean;
+  /** How many times decisions moved from Redis to memory. */
+  fallbacks: number;
+  limited: number;
+  blocked: number;
+}
+
+export interface RateLimiterOptions {
+  redis: Redis;
+  logger: Logger;
+  /** Prefix of every Redis key the limiter writes. */
+  prefix: string;
+  hard_pct: number;
+  blocks: BlockSettings;
+  /** API processes sharing the limits: the in-memory fallback enforces 1/processes of each quota. */
+  processes: number;
+  /** After a failed Redis decision, how long to decide in memory before trying Redis again, ms. */
+  redis_retry_ms: number;
+  memory_entries_max?: number;
+}
+
+/**
+ * Decides in Redis (shared by every API process) and, when Redis cannot answer, at once in
+ * memory with each process's share of every policy: never unlimited, and never waiting on
+ * Redis longer than its client's command timeout. Logs once when it falls back and once when
+ * it is back on Redis, which it does by itself as soon as the connection is ready again.
+ */
+export function createRateLimiter(options: RateLimiterOptions) {
+  const redisStore = createRedisStore(options.redis, options);
+  const memory = createMemoryStore({
+    hard_pct: options.hard_pct,
+    blocks: options.blocks,
+    entries_max: options.memory_entries_max ?? 100_000,
+  });
+  const log = options.logger.child({ component: 'rate-limits' });
+  const stats: RateLimitStats = {
+    decisions_redis: 0,
+    decisions_memory: 0,
+    fallback_active: false,
+    fallbacks: 0,
+    limited: 0,
+    blocked: 0,
+  };
+  let redisAgainAt = 0;
+
+  const fallBack = (reason: unknown) => {
+    redisAgainAt = Date.now() + options.redis_retry_ms;
+    if (stats.fallback_active) return;
+    stats.fallback_active = true;
+    stats.fallbacks++;
+    log.warn(
+      { err: reason, processes: options.processes },
+      'rate limits decided in memory (each process its share) until Redis answers again',
+    );
+  };
+
+  const inMemory = async (limits: Limit[]) => {
+    const shared = limits.map((l) => ({ ...l, policy: shareOf(l.policy, options.processes) }));
+    stats.decisions_memory++;
+    return { decision: await memory.decide(shared), limits: shared, store: 'memory' as const };
+  };
+
+  const count = <T extends { decision: Decision }>(r: T): T => {
+    if (r.decision.outcome === 'limited') stats.limited++;
+    else if (r.decision.outcome === 'blocked') stats.blocked++;
+    return r;
+  };
+
+  return {
+    stats,
+    /**
+     * Counts one request against its limits; the limits returned are those enforced (shares in memory).
+     * Produces no domain error: a refusal is a decision (`limited`, `blocked`), and a Redis failure
+     * is decided in memory instead, never thrown.
+     */
+    async decide(
+      limits: Limit[],
+    ): Promise<{ decision: Decision; limits: Limit[]; store: 'redis' | 'memory' }> {
+      if (options.redis.status !== 'ready') {
+        fallBack(new Error(`Redis connection ${options.redis.status}`));
+        return count(await inMemory(limits));
+      }
+      if (Date.now() < redisAgainAt) return count(await inMemory(limits));
+      try {
+        const decision = await redisStore.decide(limits);
+        stats.decisions_redis++;
+        if (stats.fallback_active) {
+          stats.fallback_active = false;
+          log.info('rate limits decided in Redis again');
+        }
+        return count({ decision, limits, store: 'redis' as const });
+      } catch (error) {
+        fallBack(error);
+        return count(await inMemory(limits));
+      }
+    },
+    /** Lifts a block in this process's memory (the Redis side is blocks.ts). */
+    liftInMemory(subject: Subject, id: string): boolean {
+      return memory.lift(blockKeyOf(subject, id));
+    },
+  };
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;

@@ -1,0 +1,13 @@
+-- Balances at a point in time (GET /v1/accounts/:id/balance?at=, /balance-history). The balance of
+-- an account as of an instant is the balance_after of its last entry created at or before it: with
+-- this index that is one descent (ORDER BY created_at DESC, id DESC LIMIT 1), and with
+-- balance_after in the index an index-only scan (entries are append-only, so nearly every page is
+-- all-visible once vacuumed). A history of N intervals is N such descents, whatever the number of
+-- entries. entries_account (account_id, id) stays: the statement pages by id.
+--
+-- The migrator runs each file in a transaction, where CREATE INDEX CONCURRENTLY is refused, so
+-- this build blocks writes to entries (not reads) while it runs. On a large ledger, build it first
+-- by hand without blocking, under the same name, and this file then does nothing:
+--   CREATE INDEX CONCURRENTLY entries_account_time ON entries (account_id, created_at, id) INCLUDE (balance_after);
+-- (a concurrent build that failed leaves an INVALID index of that name: drop it and build again).
+CREATE INDEX IF NOT EXISTS entries_account_time ON entries (account_id, created_at, id) INCLUDE (balance_after);

@@ -1,0 +1,330 @@
+import autocannon from 'autocannon';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Topics } from '../../platform/kafka';
+import type { Pool } from '../../platform/postgres';
+import { databaseLimit } from './db-limit';
+import { machineCpu, type CpuCost } from './machine-cpu';
+import { awaitSettled, awaitThroughput } from './measure';
+import { publishCommands, type PlannedTransfer } from './publish';
+import { publishHoldsAndCaptures } from './holds-profile';
+import type { seedTenant } from './seed';
+import type { Service } from './services';
+import { runWebhookProfile } from './webhook-profile';
+
+/** One figure of the report. */
+export interface Row {
+  profile: string;
+  figure: string;
+  value: number;
+  unit: string;
+  target?: string;
+  vsDatabaseLimit?: string;
+}
+
+/** What every profile runs against: the seeded tenant, the services it may start, where results go. */
+export interface BenchContext {
+  config: {
+    BENCH_COMMANDS: number;
+    BENCH_API_SECONDS: number;
+    BENCH_API_CONNECTIONS: number;
+    BENCH_E2E_RATE: number;
+    BENCH_E2E_SECONDS: number;
+    BENCH_TIMEOUT_MS: number;
+    BENCH_API_RATE_LIMITS: 'both' | 'on' | 'off';
+  };
+  pool: Pool;
+  kafka: Kafka;
+  producer: Producer;
+  topics: Topics;
+  seeded: Awaited<ReturnType<typeof seedTenant>>;
+  accounts: string[];
+  /** A Zipf-distributed account index, and a uniform one other than i. */
+  zipf: () => number;
+  otherThan: (i: number) => number;
+  amount: () => bigint;
+  /** An autocannon request submitting a Zipf-distributed transfer under a label of its own. */
+  submit: (label: string) => autocannon.Request;
+  url: string;
+  serviceEnv: NodeJS.ProcessEnv;
+  start: (name: string, entry: string, env?: NodeJS.ProcessEnv) => Service;
+  startProcessors: (name: string) => Service[];
+  /** The processors behind the API profiles: started by the first that needs them, then shared. */
+  apiProcessors: () => void;
+  startApiService: (name: string, rateLimits: boolean) => Promise<Service>;
+  say: (line: string) => void;
+  rows: Row[];
+  /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
+  expected: Array<{ label: string; minimum: number; maximum: number }>;
+  /** Machine CPU per transfer, by process, per profile. */
+  cpuSplit: Record<string, Record<string, number>>;
+  /** Set by the database-limit profile: the ceiling the other figures are compared with. */
+  databaseLimit?: number;
+}
+
+export interface BenchProfile {
+  /** What BENCH_PROFILES names it by. */
+  name: string;
+  /** Its number in BENCHMARKS.md and in older BENCH_PROFILES settings (1,5). */
+  alias: string;
+  run: (ctx: BenchContext) => Promise<void>;
+}
+
+/** What a profile cost the machine: every process on it shares the same cores. */
+export const cpuRows = (ctx: BenchContext, profile: string, cpu: CpuCost, per = 'transfer'): Row[] => {
+  ctx.cpuSplit[profile] = cpu.msPerUnitBy;
+  return [
+    { profile, figure: 'machine CPU busy', value: cpu.busyPct, unit: '%' },
+    { profile, figure: 'of which stolen by the hypervisor', value: cpu.stealPct, unit: '%' },
+    { profile, figure: `machine CPU per ${per}`, value: cpu.msPerUnit, unit: 'ms' },
+  ];
+};
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Publishes the plan to Kafka, then starts the processors and measures them draining it. */
+async function processorProfile(
+  ctx: BenchContext,
+  label: string,
+  profile: string,
+  target: string,
+  plan: PlannedTransfer[],
+): Promise<CpuCost> {
+  ctx.say(`${profile}: publishing ${plan.length} commands`);
+  await publishCommands(ctx.producer, ctx.topics.commands, ctx.seeded.tenantId, plan);
+  const cpu = machineCpu();
+  const processors = ctx.startProcessors(`processor-${label}`);
+  const r = await awaitThroughput(
+    ctx.pool,
+    ctx.seeded.tenantId,
+    label,
+    plan.length,
+    ctx.config.BENCH_TIMEOUT_MS,
+  );
+  const cost = cpu.stop(plan.length);
+  ctx.rows.push(
+    { profile, figure: 'committed transfers/s', value: r.perSecond, unit: '/s', target },
+    ...cpuRows(ctx, profile, cost),
+  );
+  ctx.expected.push({ label, minimum: plan.length, maximum: plan.length });
+  ctx.say(`${profile}: ${r.perSecond}/s`);
+  for (const p of processors) await p.stop();
+  return cost;
+}
+
+/** Committed transfers fanned out to subscribed local receivers. */
+async function webhooks(ctx: BenchContext): Promise<void> {
+  const webhookProcessor = ctx.start('processor-webhooks', 'processor/src/main.js');
+  const result = await runWebhookProfile({
+    pool: ctx.pool,
+    kafka: ctx.kafka,
+    producer: ctx.producer,
+    topics: ctx.topics,
+    seeded: ctx.seeded,
+    serviceEnv: ctx.serviceEnv,
+    start: ctx.start,
+    timeout_ms: ctx.config.BENCH_TIMEOUT_MS,
+    say: ctx.say,
+  });
+  ctx.rows.push(...result.rows);
+  for (const { profile, cost } of result.costs) ctx.rows.push(...cpuRows(ctx, profile, cost, 'delivery'));
+  await webhookProcessor.stop();
+}
+
+/** N commands already on Kafka, debits Zipf-distributed over the accounts. */
+const processorZipf = async (ctx: BenchContext) => {
+  await processorProfile(
+    ctx,
+    'p1',
+    '1 processor (Zipf, 10k accounts)',
+    '>= 15000',
+    Array.from({ length: ctx.config.BENCH_COMMANDS }, (_, i) => {
+      const s = ctx.zipf();
+      return {
+        key: `p1-${i}`,
+        source: ctx.accounts[s]!,
+        destination: ctx.accounts[ctx.otherThan(s)]!,
+        amount: ctx.amount(),
+      };
+    }),
+  );
+};
+
+/** Every transfer credits one account, half of them debit one account. */
+async function hotAccount(ctx: BenchContext): Promise<void> {
+  const hotCredit = ctx.accounts[ctx.accounts.length - 1]!;
+  const hotDebit = ctx.accounts[ctx.accounts.length - 2]!;
+  await processorProfile(
+    ctx,
+    'p2',
+    '2 hot account',
+    '>= 10000',
+    Array.from({ length: ctx.config.BENCH_COMMANDS }, (_, i) => ({
+      key: `p2-${i}`,
+      source: i % 2 === 0 ? hotDebit : ctx.accounts[ctx.zipf()]!,
+      destination: hotCredit,
+      amount: ctx.amount(),
+    })).filter((t) => t.source !== t.destination),
+  );
+}
+
+/** The database's own ceiling for the same rows. */
+async function databaseCeiling(ctx: BenchContext): Promise<void> {
+  const limit = await databaseLimit(ctx.pool, ctx.seeded.tenantId, ctx.accounts, ctx.config.BENCH_COMMANDS);
+  ctx.databaseLimit = limit;
+  ctx.rows.push({
+    profile: '5 database limit (bulk insert, no logic)',
+    figure: 'transfers written/s',
+    value: limit,
+    unit: '/s',
+  });
+  ctx.say(`profile 5: ${limit}/s`);
+}
+
+/** Concurrent clients submitting transfers; with rate limiting off and on, one after the other (BENCH_API_RATE_LIMITS). */
+async function api(ctx: BenchContext): Promise<void> {
+  const { config } = ctx;
+  ctx.apiProcessors();
+  const modes: Array<'off' | 'on'> =
+    config.BENCH_API_RATE_LIMITS === 'both' ? ['off', 'on'] : [config.BENCH_API_RATE_LIMITS];
+  const acceptedPerSecond: Partial<Record<'off' | 'on', number>> = {};
+  for (const mode of modes) {
+    const profile = `3 api (rate limits ${mode})`;
+    const label = `p3${mode}`;
+    const service = await ctx.startApiService(`api-limits-${mode}`, mode === 'on');
+    ctx.say(`${profile}: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
+    const cpu = machineCpu();
+    const r3 = await autocannon({
+      url: ctx.url,
+      connections: config.BENCH_API_CONNECTIONS,
+      duration: config.BENCH_API_SECONDS,
+      requests: [ctx.submit(label)],
+    });
+    const accepted = r3['2xx'];
+    acceptedPerSecond[mode] = Math.round(accepted / r3.duration);
+    ctx.rows.push(
+      { profile, figure: 'accepted/s', value: acceptedPerSecond[mode], unit: '/s', target: '>= 5000' },
+      { profile, figure: 'latency p50', value: r3.latency.p50, unit: 'ms' },
+      { profile, figure: 'latency p99', value: r3.latency.p99, unit: 'ms', target: '<= 50' },
+      { profile, figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
+    );
+    ctx.say(`${profile}: ${acceptedPerSecond[mode]}/s accepted, p99 ${r3.latency.p99} ms; draining`);
+    await awaitSettled(ctx.pool, ctx.seeded.tenantId, label, accepted, config.BENCH_TIMEOUT_MS);
+    ctx.rows.push(...cpuRows(ctx, profile, cpu.stop(accepted)));
+    // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
+    ctx.expected.push({ label, minimum: accepted, maximum: r3.requests.sent });
+    await service.stop();
+  }
+  if (acceptedPerSecond.on !== undefined && acceptedPerSecond.off)
+    ctx.rows.push({
+      profile: '3 api',
+      figure: 'accepted/s with rate limits on, vs off',
+      value: Math.round((1_000 * acceptedPerSecond.on) / acceptedPerSecond.off) / 10,
+      unit: '%',
+      target: '>= 95',
+    });
+}
+
+/** End to end at a fixed rate: submission to final state, through the API (rate limits on) and the processors. */
+async function endToEnd(ctx: BenchContext): Promise<void> {
+  const { config } = ctx;
+  ctx.apiProcessors();
+  await ctx.startApiService('api', true);
+  ctx.say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
+  const cpu = machineCpu();
+  const r4 = await autocannon({
+    url: ctx.url,
+    connections: 100,
+    overallRate: config.BENCH_E2E_RATE,
+    duration: config.BENCH_E2E_SECONDS,
+    requests: [ctx.submit('p4')],
+  });
+  const e2e = await awaitSettled(ctx.pool, ctx.seeded.tenantId, 'p4', r4['2xx'], config.BENCH_TIMEOUT_MS);
+  const e2eCpu = cpu.stop(r4['2xx']);
+  const profile = '4 end to end';
+  ctx.rows.push(
+    {
+      profile,
+      figure: 'submitted/s',
+      value: Math.round(r4['2xx'] / r4.duration),
+      unit: '/s',
+      target: `${config.BENCH_E2E_RATE}`,
+    },
+    { profile, figure: 'accept-to-final p50', value: round(e2e.p50), unit: 'ms' },
+    { profile, figure: 'accept-to-final p99', value: round(e2e.p99), unit: 'ms', target: '<= 100' },
+    { profile, figure: 'accept-to-final max', value: round(e2e.max), unit: 'ms' },
+    { profile, figure: 'http p99', value: r4.latency.p99, unit: 'ms' },
+    ...cpuRows(ctx, profile, e2eCpu),
+  );
+  ctx.expected.push({ label: 'p4', minimum: r4['2xx'], maximum: r4.requests.sent });
+}
+
+/**
+ * Two-phase transfers: a hold and its capture (half of it) per transfer, against plain transfers
+ * of the same kind of plan measured in the same run, both Zipf like the processor profile. The
+ * issue's target: machine CPU per command at most 1.5 times a plain transfer's.
+ */
+async function holdsAndCaptures(ctx: BenchContext): Promise<void> {
+  const plan = (label: string): PlannedTransfer[] =>
+    Array.from({ length: Math.floor(ctx.config.BENCH_COMMANDS / 2) }, (_, i) => {
+      const s = ctx.zipf();
+      return {
+        key: `${label}-${i}`,
+        source: ctx.accounts[s]!,
+        destination: ctx.accounts[ctx.otherThan(s)]!,
+        amount: ctx.amount(),
+      };
+    });
+  const baseline = plan('p7t');
+  const plain = await processorProfile(ctx, 'p7t', '7 plain transfers (baseline of 7)', '', baseline);
+  const profile = '7 holds + captures';
+  const holds = plan('p7h');
+  ctx.say(`${profile}: publishing ${holds.length * 2} commands`);
+  const commands = await publishHoldsAndCaptures(
+    ctx.producer,
+    ctx.topics.commands,
+    ctx.seeded.tenantId,
+    holds,
+  );
+  const cpu = machineCpu();
+  const processors = ctx.startProcessors('processor-p7h');
+  const r = await awaitThroughput(
+    ctx.pool,
+    ctx.seeded.tenantId,
+    'p7h',
+    commands,
+    ctx.config.BENCH_TIMEOUT_MS,
+  );
+  const cost = cpu.stop(commands);
+  ctx.rows.push(
+    { profile, figure: 'commands decided/s', value: r.perSecond, unit: '/s' },
+    ...cpuRows(ctx, profile, cost, 'command'),
+    {
+      profile,
+      figure: 'machine CPU per command, vs a plain transfer',
+      value: Math.round((100 * (cost.busyMs / commands)) / (plain.busyMs / baseline.length)) / 100,
+      unit: 'x',
+      target: '<= 1.5',
+    },
+  );
+  ctx.expected.push({ label: 'p7h', minimum: commands, maximum: commands });
+  for (const p of processors) await p.stop();
+}
+
+/**
+ * Every profile, in the order they run. Webhooks first, while the events topic holds nothing
+ * else, so the dispatcher's new group sees only its events; the API profiles last, sharing the
+ * processors started for them.
+ */
+export const PROFILES: readonly BenchProfile[] = [
+  { name: 'webhooks', alias: '6', run: webhooks },
+  { name: 'processor', alias: '1', run: processorZipf },
+  { name: 'hot-account', alias: '2', run: hotAccount },
+  { name: 'holds', alias: '7', run: holdsAndCaptures },
+  { name: 'database-limit', alias: '5', run: databaseCeiling },
+  { name: 'api', alias: '3', run: api },
+  { name: 'end-to-end', alias: '4', run: endToEnd },
+];
+
+/** A BENCH_PROFILES entry (a name or its number) as the profile's name, or undefined. */
+export const profileNamed = (entry: string): string | undefined =>
+  PROFILES.find((p) => p.name === entry || p.alias === entry)?.name;
