@@ -108,6 +108,25 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
   });
 
+  it('answers what an account held at an instant, beside its posted balance then', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 500);
+    const held = await settled(api, (await hold(api, from, null, 200)).body.id);
+    const captured = await settled(
+      api,
+      (await api.post(`/v1/transfers/${held.id}/capture`, { amount: 50 }, idem())).body.id,
+    );
+    const whileHeld = (
+      await api.get(`/v1/accounts/${from}/balance?at=${encodeURIComponent(held.finalized_at)}`)
+    ).body;
+    expect(whileHeld).toMatchObject({ balance: '500', held: '200', available: '300' });
+    const after = (
+      await api.get(`/v1/accounts/${from}/balance?at=${encodeURIComponent(captured.finalized_at)}`)
+    ).body;
+    expect(after).toMatchObject({ balance: '450', held: '0', available: '450' });
+    expect((await api.get(`/v1/accounts/${from}/balance`)).body).toMatchObject({ balance: '450', held: '0' });
+  });
+
   it('voids a hold, releasing all of it; a capture after the void is rejected hold_not_open', async () => {
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 500);
