@@ -135,6 +135,35 @@ function model(balances: Map<string, bigint>, held: Map<string, bigint>, holds: 
 }
 
 describe('holds, captures, voids and expiries decided in partition order (property)', () => {
+  it('rejects hold_not_open a void of a hold rejected earlier in the same batch (never hold_not_found: its API row would stay pending)', () => {
+    const accounts = new Map<string, AccountState>(
+      [...CUSTOMERS, WORLD].map((id) => [
+        id,
+        {
+          id,
+          tenantId: T,
+          kind: id === WORLD ? 'world' : 'customer',
+          currency: 'USD',
+          status: 'active',
+          balance: 0n,
+          held: 0n,
+        },
+      ]),
+    );
+    const hold = toCommand({ t: 'hold', from: 0, to: 1, amount: 10 }, []);
+    const voiding = toCommand({ t: 'void', hold: 0 }, [hold.transferId]);
+    const d = decideBatch([hold, voiding], {
+      existing: new Map(),
+      transferIdOwners: new Map(),
+      accounts,
+      systemAccountId: () => WORLD,
+      rate: () => undefined,
+      now: new Date(0),
+    });
+    expect(d.duplicates).toEqual([]);
+    expect(d.outcomes.map((o) => o.reason)).toEqual(['insufficient_funds', 'hold_not_open']);
+  });
+
   it('agrees with the reference at every step, and every invariant of holds holds after each batch', () => {
     fc.assert(
       fc.property(
