@@ -1,6 +1,7 @@
 import type { CurrencyCode, RejectionReason, Transfer } from '../contracts/src';
 import { REJECTION_REASONS } from '../contracts/src';
 import { formatRate, type Rate } from './money';
+import { isRefundable } from './refunds';
 
 /** The reservation of a hold: open until resolved (captured + released = amount then). */
 export interface HoldRecord {
@@ -20,6 +21,10 @@ export interface TransferRecord {
   holdId: string | null;
   /** Holds (manual capture) only. */
   hold: HoldRecord | null;
+  /** Refunds: the transfer refunded. */
+  refundOf?: string | null;
+  /** Refundable transfers: what their refunds gave back so far (absent: nothing yet). */
+  refunded?: { amount: bigint; destinationAmount: bigint } | null;
   sourceAccountId: string | null;
   destinationAccountId: string | null;
   amount: bigint;
@@ -55,6 +60,7 @@ export function toTransferView(t: TransferRecord): Transfer {
           resolved_at: t.hold.resolvedAt?.toISOString() ?? null,
         }
       : null,
+    ...refundFields(t),
     source_account_id: t.sourceAccountId,
     destination_account_id: t.destinationAccountId,
     amount: t.amount.toString(),
@@ -73,5 +79,15 @@ export function toTransferView(t: TransferRecord): Transfer {
     })),
     created_at: t.createdAt.toISOString(),
     finalized_at: t.finalizedAt?.toISOString() ?? null,
+  };
+}
+
+/** A refund's link, and a refundable transfer's refunded totals ("0" until its first refund). */
+function refundFields(t: TransferRecord) {
+  const refundable = isRefundable(t);
+  return {
+    refund_of: t.refundOf ?? null,
+    refunded_amount: refundable ? (t.refunded?.amount ?? 0n).toString() : null,
+    refunded_destination_amount: refundable ? (t.refunded?.destinationAmount ?? 0n).toString() : null,
   };
 }

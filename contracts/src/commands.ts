@@ -3,6 +3,7 @@ import { IsoCurrencyCode } from './currencies';
 import { IdempotencyKey, Timestamp, Uuid } from './primitives';
 import { ACCOUNTS_PER_KIND_SCHEMA, checkAccountsForKind, transferCommandFields } from './transfers';
 import { HoldCaptureCommandPayloadV1, HoldExpireCommandPayloadV1, HoldVoidCommandPayloadV1 } from './holds';
+import { RefundCommandPayloadV1 } from './refunds';
 
 /** The largest encoded command the processor accepts; larger ones are dead-lettered. */
 export const COMMAND_BYTES_MAX = 16 * 1024;
@@ -47,12 +48,13 @@ export const TransferCommandV1 = z
     commandEnvelope('transfer.capture', HoldCaptureCommandPayloadV1),
     commandEnvelope('transfer.void', HoldVoidCommandPayloadV1),
     commandEnvelope('transfer.expire', HoldExpireCommandPayloadV1),
+    commandEnvelope('transfer.refund', RefundCommandPayloadV1),
   ])
   .meta({
     id: 'TransferCommandV1',
     title: 'Transfer command, version 1',
     description:
-      "Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit; the hold's source_account_id for its capture, void and expire).",
+      "Published to ledger.transfer-commands.v1, keyed by source_account_id (destination_account_id for a deposit; the hold's source_account_id for its capture, void and expire; the original's destination_account_id for a refund).",
   });
 
 export type TransferCommandV1 = z.infer<typeof TransferCommandV1>;
@@ -72,7 +74,9 @@ export const DEAD_LETTER_HEADERS = {
  * Why a command was dead-lettered (the `x-dead-letter-reason` header). The detail header never
  * says anything about another tenant's data: transfer_id_conflict means the command's
  * transfer_id is already taken by another request, whoever made it; hold_not_found means the
- * follow-up names no hold of its tenant (another tenant's hold looks missing too); processing_failed carries
+ * follow-up names no hold of its tenant (another tenant's hold looks missing too); refund_of_not_found
+ * means a refund names no transfer into an account of its tenant (the payer's own payment, another
+ * tenant's transfer and a missing one look the same); processing_failed carries
  * only a reference to the processor's log line.
  */
 export const DEAD_LETTER_REASONS = [
@@ -83,6 +87,7 @@ export const DEAD_LETTER_REASONS = [
   'idempotency_key_reused',
   'transfer_id_conflict',
   'hold_not_found',
+  'refund_of_not_found',
   'processing_failed',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -21,6 +21,8 @@ export const HTTP_ERRORS = {
   tenant_email_taken: 409,
   account_closed: 409,
   account_not_empty: 409,
+  /** A refund of a transfer that is not (or not yet) a committed transfer between two accounts. */
+  transfer_not_refundable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

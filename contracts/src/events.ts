@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'transfer.captured',
   'transfer.voided',
   'transfer.expired',
+  'transfer.refunded',
   'account.debited',
   'account.credited',
 ] as const;
@@ -51,6 +52,10 @@ export const LedgerEventV1 = z
     envelope('transfer.captured', Transfer),
     envelope('transfer.voided', Transfer),
     envelope('transfer.expired', Transfer),
+    // The original transfer, after a refund of it committed: its refunded totals. For the
+    // original's payer (whose systems know the payment by the original's id, not the refund's)
+    // and, when another tenant, its payee.
+    envelope('transfer.refunded', Transfer),
     envelope('account.debited', AccountMovement),
     envelope('account.credited', AccountMovement),
   ])

@@ -8,6 +8,7 @@ export * from './balance-history';
 export * from './fx-rates';
 export * from './transfers';
 export * from './holds';
+export * from './refunds';
 export * from './commands';
 export * from './events';
 export * from './webhooks';

@@ -20,10 +20,10 @@ export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
 });
 
 /** The kind of a transfer row: a request's kind, or a follow-up of a hold (see holds.ts). */
-export const TransferRecordKind = z.enum([...TransferKind.options, ...HoldActionKind.options]).meta({
+export const TransferRecordKind = z.enum([...TransferKind.options, ...HoldActionKind.options, 'refund']).meta({
   id: 'TransferRecordKind',
   description:
-    'transfer, deposit, withdrawal: as requested; capture, void, expire: a follow-up of the hold named by hold_id',
+    'transfer, deposit, withdrawal: as requested; capture, void, expire: a follow-up of the hold named by hold_id; refund: money given back along the transfer named by refund_of',
 });
 export type TransferRecordKind = z.infer<typeof TransferRecordKind>;
 
@@ -43,6 +43,8 @@ export const REJECTION_REASONS = {
   hold_not_open: 'the hold is not open: already captured, voided or expired, rejected, or not decided yet',
   capture_exceeds_hold: 'the capture amount is more than the held amount',
   expiry_out_of_range: 'expires_at is not after the hold was accepted, or more than 30 days after',
+  refund_exceeds_original: 'the refund is more than what remains refundable of the original transfer',
+  not_refundable: 'the original is not a committed transfer between two accounts (kind transfer or capture)',
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;
@@ -171,6 +173,15 @@ export const Transfer = z
     capture: CaptureMode,
     hold_id: Uuid.nullable().meta({ description: 'Follow-ups (capture, void, expire): the hold acted on' }),
     hold: HoldState.nullable().meta({ description: 'Holds (manual capture): the reservation and its end' }),
+    refund_of: Uuid.nullable().meta({ description: 'Refunds: the transfer refunded' }),
+    refunded_amount: AmountString.nullable().meta({
+      description:
+        'Refundable transfers (committed, kind transfer or capture): given back to the source so far, in `currency`; null otherwise',
+    }),
+    refunded_destination_amount: AmountString.nullable().meta({
+      description:
+        'Refundable transfers: taken back from the destination so far, in destination_currency (equal to refunded_amount within one currency); null otherwise',
+    }),
     source_account_id: Uuid.nullable(),
     destination_account_id: Uuid.nullable(),
     amount: AmountString,
@@ -214,6 +225,8 @@ export const GetTransferQuery = z
 export const ListTransfersQuery = PageQuery.extend({
   account_id: Uuid.optional(),
   status: TransferStatus.optional(),
+  kind: TransferRecordKind.optional(),
+  refund_of: Uuid.optional().meta({ description: 'Only the refunds of this transfer' }),
   from: TimestampInput.optional(),
   to: TimestampInput.optional(),
 }).strict();

@@ -18,11 +18,13 @@ const TYPE_OF_KIND = {
   transfer: 'transfer.requested',
   deposit: 'transfer.requested',
   withdrawal: 'transfer.requested',
+  refund: 'transfer.refund',
 } as const;
 
 /**
  * The Kafka message of a command: keyed by the account whose balance it draws on (the credited
- * one for a deposit; a hold's follow-ups carry the hold's source, so they share its partition).
+ * one for a deposit; a hold's follow-ups carry the hold's source, so they share its partition; a
+ * refund's source is the original's destination, so all refunds of a transfer share a partition).
  */
 export function commandMessage(c: PublishedCommand): Message {
   // The payload was validated against the type's schema when it was built; the pair is sound.

@@ -258,11 +258,11 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
          destination_account_id, destination_tenant_id, amount, currency, destination_amount,
          destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason,
-         amount_as_sent, expires_at, hold_id, created_at, finalized_at)
+         amount_as_sent, expires_at, hold_id, refund_of, created_at, finalized_at)
        SELECT u.*, $20::timestamptz, $20::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
          $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
          $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::numeric[],
-         $21::timestamptz[], $22::uuid[]) AS u`,
+         $21::timestamptz[], $22::uuid[], $23::uuid[]) AS u`,
       [
         col((o) => o.command.transferId),
         col((o) => o.command.tenantId),
@@ -286,6 +286,7 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
         now,
         col((o) => o.expiresAt),
         col((o) => o.command.holdId),
+        col((o) => o.command.refundOf ?? null),
       ],
     );
   }

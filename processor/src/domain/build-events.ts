@@ -17,6 +17,7 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
     tenantId: c.tenantId,
     kind: c.kind,
     holdId: c.holdId,
+    refundOf: c.refundOf ?? null,
     hold: o.expiresAt
       ? {
           expiresAt: o.expiresAt,
@@ -87,6 +88,11 @@ export function buildEvents(
     const traced = traceparent ? { traceparent } : {};
     const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
     rows.push({ key, ...traced, event: { ...base, ...transferEvent(o, now) } });
+    for (const tenant of refundedTenants(o)) {
+      const payload = toTransferView(o.refundAfter!);
+      const event = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: tenant };
+      rows.push({ key, ...traced, event: { ...event, type: 'transfer.refunded', payload } });
+    }
     o.entries.forEach((entry, j) => {
       const account = accounts.get(entry.accountId);
       if (!account || account.kind !== 'customer') return;
@@ -115,4 +121,16 @@ export function buildEvents(
     });
   });
   return rows;
+}
+
+/**
+ * Who is told `transfer.refunded` when a refund commits: the original's payer, whose systems know
+ * the payment by its id (the refund's own events name only the refund), and its payee when that
+ * is another tenant (the refunder learns of its refund by transfer.committed; this tells it the
+ * original's new totals too).
+ */
+function refundedTenants(o: Outcome): string[] {
+  const original = o.refundAfter;
+  if (!original || o.status !== 'committed') return [];
+  return [...new Set([original.tenantId, o.command.tenantId])];
 }

@@ -1,4 +1,4 @@
-import type { BatchDecision, Duplicate, ExistingTransfer, HoldSnapshot, Outcome } from './types';
+import type { BatchDecision, Duplicate, ExistingTransfer, HoldSnapshot, OriginalTransfer, Outcome } from './types';
 import type { Command } from './types';
 import {
   decideHoldAction,
@@ -9,6 +9,7 @@ import {
   type Decided,
 } from './decide-holds';
 import { planTransfer, Rejection, RunningBalances, type LedgerView } from './plan-transfer';
+import { decideRefund, mayRefund, withRefundFields, type DecidedRefund } from './decide-refund';
 
 export interface BatchState extends LedgerView {
   /** Keyed by `${tenantId}\n${idempotencyKey}`. */
@@ -20,6 +21,8 @@ export interface BatchState extends LedgerView {
   transferIdOwners: Map<string, string>;
   /** The holds named by the batch's follow-ups, locked, as they stood before the batch. */
   holds?: Map<string, HoldSnapshot>;
+  /** The transfers named by the batch's refunds, locked, as they stood before the batch. */
+  refunds?: Map<string, OriginalTransfer>;
   now: Date;
 }
 
@@ -40,7 +43,8 @@ export const idempotencyScope = (tenantId: string, key: string) => `${tenantId}\
 export function decideBatch(commands: Command[], state: BatchState): BatchDecision {
   const running = new RunningBalances();
   const holds = new Map(state.holds);
-  const ctx = { view: state, running, now: state.now, holds };
+  const originals = new Map(state.refunds);
+  const ctx = { view: state, running, now: state.now, holds, originals };
   const seen = new Map<string, Buffer>(
     [...state.existing].filter(([, t]) => t.status !== 'pending').map(([k, t]) => [k, t.requestHash]),
   );
@@ -83,6 +87,16 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
       }
       command = withHoldFields(command, hold);
     }
+    // A refund, likewise, acts on its original as the partition left it (see decide-refund.ts).
+    let original: OriginalTransfer | undefined;
+    if (command.refundOf) {
+      original = originals.get(command.refundOf);
+      if (!original || !mayRefund(command, original, state)) {
+        duplicates.push({ command: received, kind: 'refund_of_not_found' });
+        continue;
+      }
+      command = withRefundFields(command, original);
+    }
     idOwners.set(command.transferId, scope);
     seen.set(scope, command.requestHash);
 
@@ -90,8 +104,9 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
     const base = { command, write: pending ? ('update' as const) : ('insert' as const), createdAt };
     const expiresAt = command.hold ? holdExpiry(command, createdAt, pending?.expiresAt ?? null) : null;
     try {
-      let decided: Decided;
-      if (hold) decided = decideHoldAction(command, hold, ctx);
+      let decided: Decided | DecidedRefund;
+      if (original) decided = decideRefund(command, original, ctx);
+      else if (hold) decided = decideHoldAction(command, hold, ctx);
       else if (expiresAt) decided = decideNewHold(command, createdAt, expiresAt, !pending?.expiresAt, ctx);
       else {
         const plan = planTransfer(command, state, running);

@@ -3,6 +3,7 @@ import { canonicalInstant, holdActionFingerprint, requestFingerprint } from '../
 import { deriveTransferId } from '../../../platform/ids';
 import { InvalidAmountError, parseAmount } from '../../../domain/money';
 import { PermanentCommandError } from './errors';
+import { parseRefund } from './parse-refund';
 import type { Command } from './types';
 
 /**
@@ -28,6 +29,7 @@ export function parseCommand(value: Buffer | null): Command {
     throw new PermanentCommandError('schema_violation', detail);
   }
   const data = parsed.data;
+  if (data.type === 'transfer.refund') return parseRefund(data.payload);
   if (data.type !== 'transfer.requested') return parseHoldAction(data);
   const p = data.payload;
   const amount = amountOf(p.amount);
@@ -64,7 +66,9 @@ export const expiryIdempotencyKey = (holdId: string) => `hold expiry ${holdId}`;
  * A capture, void or expiry: its accounts, currency and amount are the hold's, filled in when it
  * is decided; until then `amount` is what a capture asked for (0 for the whole hold).
  */
-function parseHoldAction(data: Exclude<TransferCommandV1, { type: 'transfer.requested' }>): Command {
+function parseHoldAction(
+  data: Exclude<TransferCommandV1, { type: 'transfer.requested' | 'transfer.refund' }>,
+): Command {
   const p = data.payload;
   const kind =
     data.type === 'transfer.capture' ? 'capture' : data.type === 'transfer.void' ? 'void' : 'expire';

@@ -171,7 +171,7 @@ function mustHave<T>(value: T | undefined, what: string): T {
 }
 
 /** The entries of a transfer sum to zero in each currency: checked on every transfer, not only in tests. */
-function assertBalanced(transferId: string, legs: Leg[]): void {
+export function assertBalanced(transferId: string, legs: Leg[]): void {
   const sums = new Map<string, bigint>();
   for (const leg of legs) sums.set(leg.account.currency, (sums.get(leg.account.currency) ?? 0n) + leg.amount);
   for (const [currency, sum] of sums) {

@@ -19,6 +19,8 @@ export interface Command extends TransferRequestFields {
   holdId: string | null;
   /** Captures: the amount asked for; null for the whole hold (and for void / expire). */
   requestedAmount: bigint | null;
+  /** Refunds: the transfer refunded (its accounts, swapped, and currency are filled in when decided). */
+  refundOf?: string | null;
 }
 
 /**
@@ -87,17 +89,25 @@ export interface Outcome {
   heldChanges: Array<{ accountId: string; amount: bigint }>;
   /** Committed follow-ups: the hold after this one closed it (its new status, amounts, resolver). */
   holdAfter: HoldSnapshot | null;
+  /** Committed refunds: the original transfer with this refund counted in its refunded totals. */
+  refundAfter?: OriginalTransfer | null;
 }
+
+/** A transfer named by refunds, as it stands (locked by the batch), with its refunded totals. */
+export type OriginalTransfer = TransferRecord & {
+  refunded: NonNullable<TransferRecord['refunded']>;
+};
 
 export interface Duplicate {
   command: Command;
   /**
    * same: an exact redelivery, nothing to do; conflict: the key was used with another request;
    * transfer_id_conflict: the command's transfer id is held by another (tenant, key);
-   * hold_not_found: a follow-up naming no hold of its tenant; expiry_skipped: an expiry of a
+   * hold_not_found: a follow-up naming no hold of its tenant; refund_of_not_found: a refund
+   * naming no transfer into an account of its tenant; expiry_skipped: an expiry of a
    * hold that is no longer open or not due yet (nothing to do, nothing recorded).
    */
-  kind: 'same' | 'conflict' | 'transfer_id_conflict' | 'hold_not_found' | 'expiry_skipped';
+  kind: 'same' | 'conflict' | 'transfer_id_conflict' | 'hold_not_found' | 'expiry_skipped' | 'refund_of_not_found';
 }
 
 export interface BatchDecision {

@@ -9,6 +9,7 @@ import { PermanentCommandError } from '../domain/errors';
 import { netDeltas, netHeldDeltas, reconcileBalances } from '../domain/reconcile-balances';
 import * as store from '../data-access/ledger-store';
 import { closeHolds, readHolds } from '../data-access/holds';
+import { readOriginals, recordRefunds } from '../data-access/refunds';
 import type { BatchObserver } from '../metrics';
 import {
   currenciesOf,
@@ -60,19 +61,40 @@ export async function processCommands(
   const { outcomes, duplicates, systemIds } = await withTransaction(deps.pool, async (client) => {
     // The holds of the batch's follow-ups are locked with its own rows, in one order.
     const holdIds = [...new Set(accepted.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
-    const { existing, transferIdOwners } = await store.lockExistingTransfers(client, accepted, holdIds);
+    // So are the transfers the batch's refunds act on: their refunded totals change under that lock.
+    const refundOfIds = [...new Set(accepted.flatMap((c) => (c.refundOf ? [c.refundOf] : [])))];
+    const { existing, transferIdOwners } = await store.lockExistingTransfers(client, accepted, [
+      ...holdIds,
+      ...refundOfIds,
+    ]);
     const holds = await readHolds(client, holdIds);
+    const originals = await readOriginals(client, refundOfIds);
     // What moves money: a command, or for a capture the hold it posts (a hold of this batch is
     // covered by its own command). Voids and expiries move none.
     type Mover = Pick<Command, 'tenantId' | 'kind' | 'currency' | 'amount' | 'destinationAccountId'>;
     const movers = accepted.flatMap((c): Mover[] => {
+      // A refund moves the original's money backwards: FX house accounts when it crossed currencies.
+      if (c.refundOf) {
+        const original = originals.get(c.refundOf);
+        return original?.destinationCurrency && original.sourceAccountId
+          ? [
+              {
+                tenantId: c.tenantId,
+                kind: 'transfer',
+                currency: original.destinationCurrency,
+                amount: 1n,
+                destinationAccountId: original.sourceAccountId,
+              },
+            ]
+          : [];
+      }
       if (!c.holdId) return [c];
       const hold = holds.get(c.holdId);
       return c.kind === 'capture' && hold ? [{ ...hold, tenantId: c.tenantId }] : [];
     });
     const customerIds = [
       ...new Set(
-        [...accepted, ...holds.values()]
+        [...accepted, ...holds.values(), ...originals.values()]
           .flatMap((c) => [c.sourceAccountId, c.destinationAccountId])
           .filter((id) => id !== null),
       ),
@@ -110,9 +132,11 @@ export async function processCommands(
       systemAccountId,
       rate: (base, quote) => rates.get(`${base}:${quote}`),
       holds,
+      refunds: originals,
       now,
     });
     await store.writeTransfers(client, decision.outcomes, now);
+    await recordRefunds(client, decision.outcomes, originals);
     // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
     const deltas = netDeltas(decision.outcomes);
     const heldDeltas = netHeldDeltas(decision.outcomes);
@@ -148,9 +172,15 @@ export async function processCommands(
 }
 
 function duplicateError(
-  kind: 'conflict' | 'transfer_id_conflict' | 'hold_not_found',
+  kind: 'conflict' | 'transfer_id_conflict' | 'hold_not_found' | 'refund_of_not_found',
   command: Command,
 ): PermanentCommandError {
+  // The payer's own payment, another tenant's transfer and a missing one are told apart to no one.
+  if (kind === 'refund_of_not_found')
+    return new PermanentCommandError(
+      'refund_of_not_found',
+      `no transfer ${command.refundOf} into an account of this tenant`,
+    );
   // Another tenant's hold is not found either: a producer never learns it exists.
   if (kind === 'hold_not_found')
     return new PermanentCommandError('hold_not_found', `no hold ${command.holdId} of this tenant`);

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { AmountInput, IdempotencyKey, Uuid } from './primitives';
+
+/**
+ * Refunds. A refund moves money back along a committed transfer: it debits the original
+ * destination (the business that was paid) and credits the original source (its payer). It is a
+ * transfer of its own (kind `refund`, `refund_of` naming the original), decided by the processor
+ * like any other, on the partition of the account it debits. Several partial refunds may follow
+ * one transfer; together they never exceed it on either side. Only transfers (kind `transfer`, or
+ * the `capture` of a held transfer) can be refunded: a deposit or withdrawal has no payer inside
+ * the ledger to give the money back to.
+ */
+
+/** `POST /v1/transfers/:id/refunds`. */
+export const RefundTransferRequest = z
+  .object({
+    amount: AmountInput.optional().meta({
+      description:
+        "In the original's destination currency (the refunded account's); at most what remains refundable. Default: all that remains",
+    }),
+  })
+  .strict()
+  .meta({ id: 'RefundTransferRequest' });
+export type RefundTransferRequest = z.infer<typeof RefundTransferRequest>;
+
+/**
+ * `transfer.refund` on ledger.transfer-commands.v1, keyed by the original's
+ * destination_account_id (the account the refund debits), so every refund of a transfer is
+ * decided in order on one partition.
+ */
+export const RefundCommandPayloadV1 = z
+  .object({
+    transfer_id: Uuid.optional().meta({
+      description:
+        'Optional id of the refund; when absent derived from tenant_id and idempotency_key (see transfer.requested)',
+    }),
+    tenant_id: Uuid.meta({ description: "Must own the original's destination account" }),
+    idempotency_key: IdempotencyKey,
+    refund_of: Uuid.meta({ description: 'The committed transfer refunded' }),
+    amount: AmountInput.optional().meta({
+      description:
+        "In the original's destination currency; default all that remains refundable when the processor decides it. Strings of digits preferred",
+    }),
+  })
+  .strict();
+export type RefundCommandPayloadV1 = z.infer<typeof RefundCommandPayloadV1>;
