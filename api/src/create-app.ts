@@ -23,6 +23,7 @@ import { rateLimitBlockRoutes } from './entry-points/http/routes/rate-limit-bloc
 import { tenantRoutes } from './entry-points/http/routes/tenants';
 import { transferRoutes } from './entry-points/http/routes/transfers';
 import { holdRoutes } from './entry-points/http/routes/holds';
+import { refundRoutes } from './entry-points/http/routes/refunds';
 import { webhookEndpointRoutes } from './entry-points/http/routes/webhook-endpoints';
 import type { ApiMetrics } from './metrics';
 import type { AccountDirectory } from './data-access/account-directory';
@@ -108,6 +109,16 @@ export function createApp(deps: AppDeps): Express {
   protectedRoutes.use(
     holdRoutes({
       pool: deps.pool,
+      publisher: deps.publisher,
+      pending: deps.pending,
+      logger: deps.logger,
+      publicPath,
+    }),
+  );
+  protectedRoutes.use(
+    refundRoutes({
+      pool: deps.pool,
+      accounts: deps.accounts,
       publisher: deps.publisher,
       pending: deps.pending,
       logger: deps.logger,

@@ -27,6 +27,9 @@ interface TransferRow {
   released_amount: string | null;
   resolved_by: string | null;
   resolved_at: Date | null;
+  refund_of: string | null;
+  refunded_amount: string;
+  refunded_destination_amount: string;
 }
 
 // An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
@@ -34,7 +37,8 @@ interface TransferRow {
 const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
   coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
   destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
-  expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at`;
+  expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at,
+  refund_of, refunded_amount, refunded_destination_amount`;
 
 export interface NewTransfer {
   id: string;
@@ -52,6 +56,8 @@ export interface NewTransfer {
   expiresAt: Date | null;
   /** Follow-ups (capture, void): the hold acted on. */
   holdId: string | null;
+  /** Refunds: the transfer refunded. */
+  refundOf?: string | null;
   /** The command's payload as published: the sweeper re-sends it (its type follows from kind). */
   command: TransferCommandV1['payload'];
 }
@@ -68,13 +74,15 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   const col = <T>(f: (t: NewTransfer) => T) => transfers.map(f);
   const { rows } = await db.query<TransferRow>(
     `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
-        destination_account_id, amount, currency, description, metadata, status, command, expires_at, hold_id)
+        destination_account_id, amount, currency, description, metadata, status, command, expires_at, hold_id,
+        refund_of)
      SELECT u.id, u.tenant_id, u.key, u.hash, u.kind, u.source, u.destination, u.amount, u.currency,
-            u.description, u.metadata, 'pending', u.command, u.expires_at, u.hold_id
+            u.description, u.metadata, 'pending', u.command, u.expires_at, u.hold_id, u.refund_of
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::uuid[], $7::uuid[],
-                   $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::uuid[])
+                   $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::uuid[],
+                   $15::uuid[])
          AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command,
-               expires_at, hold_id)
+               expires_at, hold_id, refund_of)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
@@ -92,6 +100,7 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
       col((t) => JSON.stringify(t.command)),
       col((t) => t.expiresAt),
       col((t) => t.holdId),
+      col((t) => t.refundOf ?? null),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r]));
@@ -138,6 +147,8 @@ export async function findVisibleTransfer(
 export interface TransferFilter {
   accountId?: string | undefined;
   status?: TransferRecord['status'] | undefined;
+  kind?: TransferRecord['kind'] | undefined;
+  refundOf?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
   /** Keyset cursor: strictly older than (created_at, id). */
@@ -159,6 +170,8 @@ export async function listVisibleTransfers(
         AND ($4::timestamptz IS NULL OR t.created_at >= $4)
         AND ($5::timestamptz IS NULL OR t.created_at < $5)
         AND ($6::timestamptz IS NULL OR (t.created_at, t.id) < ($6, $7::uuid))
+        AND ($9::text IS NULL OR t.kind = $9)
+        AND ($10::uuid IS NULL OR t.refund_of = $10)
       ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
     [
       tenantId,
@@ -169,6 +182,8 @@ export async function listVisibleTransfers(
       f.before?.createdAt ?? null,
       f.before?.id ?? null,
       f.limit,
+      f.kind ?? null,
+      f.refundOf ?? null,
     ],
   );
   const entries = await entriesOf(
@@ -226,6 +241,11 @@ function toRecord(r: TransferRow, entries: TransferRecord['entries']): TransferR
     tenantId: r.tenant_id,
     kind: r.kind,
     holdId: r.hold_id,
+    refundOf: r.refund_of,
+    refunded: {
+      amount: BigInt(r.refunded_amount),
+      destinationAmount: BigInt(r.refunded_destination_amount),
+    },
     hold: r.expires_at
       ? {
           expiresAt: r.expires_at,

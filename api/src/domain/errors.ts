@@ -61,3 +61,27 @@ export class CaptureExceedsHold extends DomainError {
     super(`at most the held amount, ${held}`);
   }
 }
+
+/**
+ * No transfer this tenant may refund by that id: none at all, another tenant's, or one it paid
+ * (only the payee refunds). One error for all, so no one learns of another's transfers.
+ */
+export class RefundOfNotFound extends DomainError {
+  constructor(readonly transferId: string) {
+    super('transfer not found');
+  }
+}
+
+/** A refund of a transfer that is not a committed transfer between two accounts (yet, or at all). */
+export class TransferNotRefundable extends DomainError {
+  constructor(readonly why: string) {
+    super(why);
+  }
+}
+
+/** A refund of more than remains refundable (in the original's destination currency). */
+export class RefundExceedsOriginal extends DomainError {
+  constructor(readonly remaining: bigint) {
+    super(`at most what remains refundable, ${remaining}`);
+  }
+}

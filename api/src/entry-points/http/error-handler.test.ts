@@ -10,6 +10,9 @@ const samples: errors.DomainError[] = [
   new errors.HoldExpiryOutOfRange(),
   new errors.HoldNotFound('0192f7a0-0000-7000-8000-000000000000'),
   new errors.CaptureExceedsHold(100n),
+  new errors.RefundOfNotFound('0192f7a0-0000-7000-8000-000000000000'),
+  new errors.TransferNotRefundable('a deposit cannot be refunded'),
+  new errors.RefundExceedsOriginal(100n),
 ];
 
 describe('the mapping of domain errors to HTTP', () => {

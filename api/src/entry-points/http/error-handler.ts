@@ -9,6 +9,9 @@ import {
   HoldExpiryOutOfRange,
   HoldNotFound,
   IdempotencyKeyReused,
+  RefundExceedsOriginal,
+  RefundOfNotFound,
+  TransferNotRefundable,
 } from '../../domain/errors';
 import { ApiError } from './api-error';
 
@@ -48,6 +51,12 @@ export function fromDomain(error: unknown): ApiError | undefined {
       { field: error.field, reason: error.message, code: 'out_of_range' },
     ]);
   if (error instanceof HoldNotFound) return new ApiError('not_found', 'transfer not found');
+  if (error instanceof RefundOfNotFound) return new ApiError('not_found', 'transfer not found');
+  if (error instanceof TransferNotRefundable) return new ApiError('transfer_not_refundable', error.message);
+  if (error instanceof RefundExceedsOriginal)
+    return new ApiError('validation_failed', 'the request body is invalid', [
+      { field: 'amount', reason: error.message, code: 'refund_exceeds_original' },
+    ]);
   if (error instanceof CaptureExceedsHold)
     return new ApiError('validation_failed', 'the request body is invalid', [
       { field: 'amount', reason: error.message, code: 'capture_exceeds_hold' },

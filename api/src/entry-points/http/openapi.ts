@@ -193,6 +193,28 @@ export function buildOpenApiDocument() {
           },
         }),
       },
+      '/v1/transfers/{id}/refunds': {
+        post: op({
+          summary:
+            'Refund a committed transfer, in full or in part: debits its destination, credits its source (the payee refunds its payer); several partial refunds never exceed the original on either side',
+          requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
+          requestBody: { ...json(c.RefundTransferRequest), required: false },
+          responses: {
+            '202': {
+              description:
+                'Accepted (durably): the refund is a transfer of kind refund with refund_of; poll Location until committed, or rejected (refund_exceeds_original when other refunds used up the original first, insufficient_funds, ...)',
+              headers: z.object({
+                Location: z.string(),
+                'Idempotency-Replayed': z.literal('true').optional(),
+              }),
+              ...json(c.Transfer),
+            },
+            '404': error('No transfer into an account of this tenant by that id'),
+            '409': error('Not refundable: a deposit, withdrawal, hold or follow-up; not committed'),
+            '422': error('Idempotency-Key reused with another request'),
+          },
+        }),
+      },
       '/v1/transfers/{id}/void': {
         post: op({
           summary: 'Void a hold: releases the whole reservation',

@@ -58,6 +58,8 @@ export function transferRoutes(
     const rows: TransferRecord[] = await listVisibleTransfers(deps.pool, res.locals.tenantId, {
       accountId: q.account_id,
       status: q.status,
+      kind: q.kind,
+      refundOf: q.refund_of,
       from: q.from,
       to: q.to,
       before: cursor ? { createdAt: cursor[0]!, id: cursor[1]! } : undefined,
