@@ -145,6 +145,40 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await hold({ expires_at: '2020-01-01T00:00:00Z' }), '/v1/transfers', 'post');
   });
 
+  it('for refunds, the refunded original and refund lists, including errors', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 1_000);
+    const to = await fundedAccount(api, 'USD', 0);
+    const payment = await api.post(
+      '/v1/transfers',
+      { source_account_id: from, destination_account_id: to, amount: 100, currency: 'USD' },
+      idem(),
+    );
+    await settled(api, payment.body.id);
+    const key = idem();
+    const partial = await api.post(`/v1/transfers/${payment.body.id}/refunds`, { amount: 40 }, key);
+    conforms(partial, '/v1/transfers/{id}/refunds', 'post');
+    await settled(api, partial.body.id);
+    conforms(await api.get(`/v1/transfers/${partial.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await api.get(`/v1/transfers/${payment.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await api.get(`/v1/transfers?kind=refund&refund_of=${payment.body.id}`), '/v1/transfers', 'get');
+    const errors = [
+      // replayed, reused with another body, more than remains, no body at all, not refundable, missing
+      await api.post(`/v1/transfers/${payment.body.id}/refunds`, { amount: 40 }, key),
+      await api.post(`/v1/transfers/${payment.body.id}/refunds`, { amount: 41 }, key),
+      await api.post(`/v1/transfers/${payment.body.id}/refunds`, { amount: 61 }, idem()),
+      await api.post(`/v1/transfers/${payment.body.id}/refunds`, undefined, idem()),
+      await api.post(
+        `/v1/transfers/${(await api.get(`/v1/transfers?account_id=${from}&kind=deposit`)).body.data[0].id}/refunds`,
+        {},
+        idem(),
+      ),
+      await api.post(`/v1/transfers/${randomUUID()}/refunds`, {}, idem()),
+    ];
+    expect(errors.map((r) => r.status)).toEqual([202, 422, 400, 202, 409, 404]);
+    for (const reply of errors) conforms(reply, '/v1/transfers/{id}/refunds', 'post');
+  });
+
   it('for webhook endpoints, their delivery log and replays, including errors', async () => {
     const { api } = await newTenant(system.url);
     const created = await api.post('/v1/webhook-endpoints', {

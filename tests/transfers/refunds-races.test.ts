@@ -187,6 +187,39 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
     expect(await ledgerViolations(system.pool, [card, till])).toEqual([]);
   });
 
+  it('caps refunds the API never saw together: two direct Kafka refunds of 60 of a 100 transfer, one rejected', async () => {
+    const payer = await newTenant(system.url, 'Payer');
+    const merchant = await newTenant(system.url, 'Merchant');
+    const card = await fundedAccount(payer.api, 'USD', 1_000);
+    const till = await fundedAccount(merchant.api, 'USD', 0);
+    const payment = await pay(payer.api, card, till, 100);
+    const command = () => ({
+      tenant_id: merchant.id,
+      idempotency_key: `refund-${randomUUID()}`,
+      refund_of: payment.id,
+      amount: '60',
+    });
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [command(), command()].map((p) => ({ key: till, value: envelope('transfer.refund', p) })),
+    });
+    const rows = await eventually(async () => {
+      const found = await refundsOf(payment.id);
+      return found.length === 2 && found.every((r) => r.status !== 'pending') ? found : undefined;
+    }, 20_000);
+    expect(rows.map((r) => [r.status, r.reason])).toEqual([
+      ['committed', null],
+      ['rejected', 'refund_exceeds_original'],
+    ]);
+    // And the database holds the cap too, whatever a processor would write.
+    await expect(
+      system.pool.query(
+        'UPDATE transfers SET refunded_amount = 101, refunded_destination_amount = 101 WHERE id = $1',
+        [payment.id],
+      ),
+    ).rejects.toThrow(/transfers_refund_fields/);
+  });
+
   it('dead-letters a Kafka refund by the payer as refund_of_not_found, and tells the payer of refunds with transfer.refunded', async () => {
     const events = await collect(kafka, system.topics.events);
     const dead = await collect(kafka, system.topics.deadLetter);
