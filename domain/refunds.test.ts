@@ -67,7 +67,7 @@ describe('refund arithmetic', () => {
     );
   });
 
-  it('prorates each refund within one minor unit of its exact share, and the total by banker\'s rounding', () => {
+  it("prorates each refund within one minor unit of its exact share, and the total by banker's rounding", () => {
     fc.assert(
       fc.property(arbCase, (c) => {
         const { refunds, totals } = refundAll(c);

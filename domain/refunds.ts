@@ -14,7 +14,8 @@ export interface RefundTotals {
 }
 
 /** What the destination may still give back, in the destination currency. */
-export const refundableRemaining = (t: RefundTotals): bigint => t.destinationAmount - t.refundedDestinationAmount;
+export const refundableRemaining = (t: RefundTotals): bigint =>
+  t.destinationAmount - t.refundedDestinationAmount;
 
 /**
  * The source-side amount of a refund of `destinationRefund` (taken from the destination, in its
@@ -42,7 +43,11 @@ export function refundSourceAmount(t: RefundTotals, destinationRefund: bigint): 
 }
 
 /** The totals once a refund of `destinationRefund` (giving back `sourceRefund`) is counted. */
-export const withRefund = (t: RefundTotals, destinationRefund: bigint, sourceRefund: bigint): RefundTotals => ({
+export const withRefund = (
+  t: RefundTotals,
+  destinationRefund: bigint,
+  sourceRefund: bigint,
+): RefundTotals => ({
   ...t,
   refundedAmount: t.refundedAmount + sourceRefund,
   refundedDestinationAmount: t.refundedDestinationAmount + destinationRefund,

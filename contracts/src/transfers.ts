@@ -20,11 +20,13 @@ export const TransferKind = z.enum(['transfer', 'deposit', 'withdrawal']).meta({
 });
 
 /** The kind of a transfer row: a request's kind, or a follow-up of a hold (see holds.ts). */
-export const TransferRecordKind = z.enum([...TransferKind.options, ...HoldActionKind.options, 'refund']).meta({
-  id: 'TransferRecordKind',
-  description:
-    'transfer, deposit, withdrawal: as requested; capture, void, expire: a follow-up of the hold named by hold_id; refund: money given back along the transfer named by refund_of',
-});
+export const TransferRecordKind = z
+  .enum([...TransferKind.options, ...HoldActionKind.options, 'refund'])
+  .meta({
+    id: 'TransferRecordKind',
+    description:
+      'transfer, deposit, withdrawal: as requested; capture, void, expire: a follow-up of the hold named by hold_id; refund: money given back along the transfer named by refund_of',
+  });
 export type TransferRecordKind = z.infer<typeof TransferRecordKind>;
 
 /** Final reasons a transfer is rejected. Stable codes. */

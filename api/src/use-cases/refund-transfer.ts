@@ -47,7 +47,8 @@ export async function refundTransfer(
         : `a ${original.status} transfer cannot be refunded${original.hold ? ' (refund its capture)' : ''}`,
     );
   const remaining = remainingOf(original);
-  const exceeds = remaining === 0n || (requested !== null && (requested > remaining || requested > AMOUNT_MAX));
+  const exceeds =
+    remaining === 0n || (requested !== null && (requested > remaining || requested > AMOUNT_MAX));
   // A replay of a refund that since used up the original answers as replays do (below), not 400.
   if (exceeds && !(await idempotencyKeyUsed(deps.pool, tenantId, idempotencyKey)))
     throw new RefundExceedsOriginal(remaining);

@@ -33,7 +33,10 @@ interface OriginalRow {
  * shows them). The caller has locked their rows (lockExistingTransfers), so no other batch can
  * change their refunded totals before its transaction ends. Ids naming no transfer are absent.
  */
-export async function readOriginals(client: PoolClient, ids: string[]): Promise<Map<string, OriginalTransfer>> {
+export async function readOriginals(
+  client: PoolClient,
+  ids: string[],
+): Promise<Map<string, OriginalTransfer>> {
   if (ids.length === 0) return new Map();
   const { rows } = await client.query<OriginalRow>(
     `SELECT id, tenant_id, kind, hold_id, source_account_id, destination_account_id, amount::text, currency,
@@ -42,7 +45,12 @@ export async function readOriginals(client: PoolClient, ids: string[]): Promise<
        FROM transfers WHERE id = ANY($1::uuid[]) AND amount IS NOT NULL`,
     [ids],
   );
-  const entries = await client.query<{ transfer_id: string; account_id: string; amount: string; currency: CurrencyCode }>(
+  const entries = await client.query<{
+    transfer_id: string;
+    account_id: string;
+    amount: string;
+    currency: CurrencyCode;
+  }>(
     'SELECT transfer_id, account_id, amount, currency FROM entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY id',
     [rows.map((r) => r.id)],
   );
@@ -56,7 +64,10 @@ export async function readOriginals(client: PoolClient, ids: string[]): Promise<
         holdId: r.hold_id,
         hold: null,
         refundOf: null,
-        refunded: { amount: BigInt(r.refunded_amount), destinationAmount: BigInt(r.refunded_destination_amount) },
+        refunded: {
+          amount: BigInt(r.refunded_amount),
+          destinationAmount: BigInt(r.refunded_destination_amount),
+        },
         sourceAccountId: r.source_account_id,
         destinationAccountId: r.destination_account_id,
         amount: BigInt(r.amount),
@@ -125,5 +136,7 @@ export async function recordRefunds(
     ],
   );
   if (updated.rowCount !== changed.length)
-    throw new LedgerInvariantError(`recorded the refunds of ${updated.rowCount} of ${changed.length} transfers`);
+    throw new LedgerInvariantError(
+      `recorded the refunds of ${updated.rowCount} of ${changed.length} transfers`,
+    );
 }

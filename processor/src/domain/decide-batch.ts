@@ -1,4 +1,11 @@
-import type { BatchDecision, Duplicate, ExistingTransfer, HoldSnapshot, OriginalTransfer, Outcome } from './types';
+import type {
+  BatchDecision,
+  Duplicate,
+  ExistingTransfer,
+  HoldSnapshot,
+  OriginalTransfer,
+  Outcome,
+} from './types';
 import type { Command } from './types';
 import {
   decideHoldAction,

@@ -99,7 +99,8 @@ export function decideRefund(c: Command, original: OriginalTransfer, ctx: Refund
   const crossCurrency = refunder.currency !== payer.currency;
   const system = (currency: AccountState['currency']) => {
     const account = ctx.view.accounts.get(ctx.view.systemAccountId(c.tenantId, 'fx_house', currency));
-    if (!account) throw new LedgerInvariantError(`fx_house ${currency} of tenant ${c.tenantId} was not loaded`);
+    if (!account)
+      throw new LedgerInvariantError(`fx_house ${currency} of tenant ${c.tenantId} was not loaded`);
     return account;
   };
   const legs: Leg[] = (

@@ -107,7 +107,13 @@ export interface Duplicate {
    * naming no transfer into an account of its tenant; expiry_skipped: an expiry of a
    * hold that is no longer open or not due yet (nothing to do, nothing recorded).
    */
-  kind: 'same' | 'conflict' | 'transfer_id_conflict' | 'hold_not_found' | 'expiry_skipped' | 'refund_of_not_found';
+  kind:
+    | 'same'
+    | 'conflict'
+    | 'transfer_id_conflict'
+    | 'hold_not_found'
+    | 'expiry_skipped'
+    | 'refund_of_not_found';
 }
 
 export interface BatchDecision {
