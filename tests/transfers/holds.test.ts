@@ -286,6 +286,12 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     const events = await collect(kafka, system.topics.events);
     try {
       const { api } = await newTenant(system.url);
+      // Webhook subscribers filter on the new event types like on any other.
+      const subscription = await api.post('/v1/webhook-endpoints', {
+        url: 'https://receiver.example/holds',
+        event_types: ['transfer.held', 'transfer.captured', 'transfer.voided', 'transfer.expired'],
+      });
+      expect(subscription.status).toBe(201);
       const from = await fundedAccount(api, 'USD', 100);
       const to = await fundedAccount(api, 'USD', 0);
       const held = await settled(api, (await hold(api, from, to, 80)).body.id);
