@@ -122,6 +122,35 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
   });
 
+  it('answers 404 to a void of a Kafka hold rejected for an amount beyond BIGINT (it never was a hold)', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 10);
+    const key = `huge-${randomUUID()}`;
+    const hold = {
+      tenant_id: tenantId,
+      idempotency_key: key,
+      kind: 'withdrawal',
+      source_account_id: from,
+      amount: '9999999999999999999',
+      currency: 'USD',
+      capture: 'manual',
+    };
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [{ key: from, value: envelope('transfer.requested', hold) }],
+    });
+    const rejected = await eventually(
+      () => api.get(`/v1/transfers?account_id=${from}&status=rejected`),
+      (r) => r.body.data.length === 1,
+    );
+    expect(rejected.body.data[0]).toMatchObject({
+      capture: 'manual',
+      reason: { code: 'amount_out_of_range' },
+    });
+    const voiding = await api.post(`/v1/transfers/${rejected.body.data[0].id}/void`, undefined, idem());
+    expect(voiding.status).toBe(404);
+  });
+
   it('expires a hold once however many expiries arrive, and ignores an expiry before expires_at', async () => {
     const { id: tenantId, api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 100);
