@@ -205,6 +205,32 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     expect(await balances(api, from)).toEqual({ balance: '60', held: '0', available: '60' });
   });
 
+  it('replays a hold under its key even once its expires_at has passed (a new one with it would be refused)', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 100);
+    const expiresAt = new Date(Date.now() + 600).toISOString();
+    const key = idem();
+    const body = {
+      kind: 'withdrawal',
+      source_account_id: from,
+      amount: 10,
+      currency: 'USD',
+      capture: 'manual',
+      expires_at: expiresAt,
+    };
+    const first = await api.post('/v1/transfers', body, key);
+    expect(first.status).toBe(202);
+    await until(api, first.body.id, (t) => t.status === 'expired');
+    const again = await api.post('/v1/transfers', body, key);
+    expect([again.status, again.headers.get('idempotency-replayed'), again.body.id]).toEqual([
+      202,
+      'true',
+      first.body.id,
+    ]);
+    expect((await api.post('/v1/transfers', { ...body, amount: 11 }, key)).status).toBe(422);
+    expect((await api.post('/v1/transfers', body, idem())).status).toBe(400);
+  });
+
   it('refuses at once what can never be a hold or a capture, naming the field', async () => {
     const { api } = await newTenant(system.url);
     const stranger = await newTenant(system.url);
