@@ -4,26 +4,22 @@ import { ledgerViolations } from '../../domain/ledger-invariants';
 import { createIdempotentProducer, createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 
 const envelope = (type: string, payload: object) =>
   JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
-/** Polls until the predicate holds; the ledger does these things without a client waiting. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeout_ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`not reached within ${timeout_ms} ms: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The value `read` gives once `ok` holds of it; the ledger does these things without a client waiting. */
+const readUntil = <T>(read: () => Promise<T>, ok: (value: T) => boolean, timeout_ms = 20_000): Promise<T> =>
+  eventually(
+    async () => {
+      const value = await read();
+      return ok(value) ? { value } : undefined;
+    },
+    timeout_ms,
+    50,
+  ).then((found) => found.value);
 
 describe('holds exactly once: redeliveries, races with the expiry, a processor restarted around it', () => {
   let system: System;
@@ -77,7 +73,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       topic: system.topics.commands,
       messages: [1, 2].map(() => ({ key: from, value: envelope('transfer.requested', hold) })),
     });
-    const found = await eventually(
+    const found = await readUntil(
       () => api.get(`/v1/transfers?account_id=${from}&status=held`),
       (r) => r.body.data.length === 1,
     );
@@ -99,7 +95,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       envelope('transfer.requested', hold),
     ].map((value) => ({ key: from, value }));
     await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 3) });
-    await eventually(
+    await readUntil(
       () => followUps(holdId),
       (rows) => rows.length === 2 && rows.every((r) => r.status !== 'pending'),
     );
@@ -139,7 +135,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       topic: system.topics.commands,
       messages: [{ key: from, value: envelope('transfer.requested', hold) }],
     });
-    const rejected = await eventually(
+    const rejected = await readUntil(
       () => api.get(`/v1/transfers?account_id=${from}&status=rejected`),
       (r) => r.body.data.length === 1,
     );
@@ -188,7 +184,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
         )
       ).body.id,
     );
-    await eventually(
+    await readUntil(
       () => holdRow(due.id),
       (h) => h.status === 'expired',
     );
@@ -241,7 +237,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     }
     const outcomes = await Promise.all(captures.map((c) => settled(api, c.body.id)));
     for (const [i, h] of holds.entries()) {
-      const hold = await eventually(
+      const hold = await readUntil(
         () => holdRow(h.body.id),
         (x) => x.status !== 'held',
       );
@@ -285,7 +281,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     const ids: string[] = holds.map((h) => h.body.id);
     await Promise.all(ids.map((id) => settled(api, id)));
     // The sweeper has claimed (and is publishing, or has published) the expiries: stop it there.
-    await eventually(
+    await readUntil(
       async () =>
         (
           await system.pool.query(
@@ -298,7 +294,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     await system.restartProcessor();
 
     for (const id of ids)
-      await eventually(
+      await readUntil(
         () => holdRow(id),
         (h) => h.status === 'expired',
       );

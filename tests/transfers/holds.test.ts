@@ -5,6 +5,7 @@ import { createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { collect } from '../support/kafka-messages';
+import { eventually } from '../support/eventually';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
 
 /** A hold of `amount` from one account to another (or a withdrawal when `to` is null). */
@@ -29,21 +30,17 @@ const balances = async (api: Client, id: string) => {
   return { balance: a.balance, held: a.held, available: a.available };
 };
 
-/** Polls a transfer until it satisfies the predicate (a hold's end comes without a client). */
-async function until(
-  api: Client,
-  id: string,
-  predicate: (t: { status: string }) => boolean,
-  timeout_ms = 20_000,
-) {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const t = (await api.get(`/v1/transfers/${id}`)).body;
-    if (predicate(t)) return t;
-    if (Date.now() > deadline) throw new Error(`transfer ${id} is still ${t.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** A transfer once it satisfies the predicate (a hold's end comes without a client). */
+const until = (api: Client, id: string, predicate: (t: { status: string }) => boolean, timeout_ms = 20_000) =>
+  eventually(
+    async () => {
+      const t = (await api.get(`/v1/transfers/${id}`)).body;
+      return predicate(t) ? t : undefined;
+    },
+    timeout_ms,
+    50,
+    `transfer ${id} to change`,
+  );
 
 describe('two-phase transfers: hold, then capture, void or expiry', () => {
   let system: System;
