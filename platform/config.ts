@@ -78,6 +78,10 @@ export const baseConfigShape = {
     .default('')
     .describe('prefix of every topic name (tests isolate themselves with it)'),
   LOG_LEVEL: env.logLevel(),
+  METRICS_ENABLED: env.bool(
+    'count and time the work for /metrics (and collect process metrics); off only to measure what metrics cost',
+    true,
+  ),
   LOG_PRETTY: env.bool('human-readable logs instead of JSON', false),
 };
 

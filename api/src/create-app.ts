@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.logger, (url) => OPS_ROUTE_PATHS.has(url)));
   app.use(answerOptions(app));
   app.use(opsRoutes(deps.ops));
-  app.use(httpMetrics(deps.ops.metrics));
+  if (config.METRICS_ENABLED) app.use(httpMetrics(deps.ops.metrics));
   app.get('/openapi.json', (_req, res) => {
     res.json(deps.openapi);
   });
@@ -69,7 +69,12 @@ export function createApp(deps: AppDeps): Express {
   const passThrough: RequestHandler = (_req, _res, next) => next();
   const limited = (limitsOf: Parameters<typeof rateLimit>[2]): RequestHandler =>
     deps.rateLimits.enabled
-      ? rateLimit(limiter, settings.backoff, limitsOf, deps.ops.metrics.rateLimitDecisions)
+      ? rateLimit(
+          limiter,
+          settings.backoff,
+          limitsOf,
+          config.METRICS_ENABLED ? deps.ops.metrics.rateLimitDecisions : undefined,
+        )
       : passThrough;
   const perIp = limited((req) =>
     limitsFor(settings, { class: 'signup', ip: clientBucket(req.ip ?? 'unknown') }),

@@ -55,7 +55,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   // Kafka being down does not stop the API: submissions are accepted into PostgreSQL and the
   // sweeper publishes them once the broker answers.
   await commands.start();
-  const registry = createMetricsRegistry();
+  // METRICS_ENABLED=false (to measure their cost): the series exist, nothing on the work's path feeds them.
+  const registry = createMetricsRegistry({ processMetrics: config.METRICS_ENABLED });
   const metrics = createApiMetrics(registry);
   registerRateLimitStats(registry, rateLimits.limiter.stats);
   shareWithPrimary(registry);
@@ -73,7 +74,9 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const writer = createPendingWriter(pool, { batchSizeMax: config.ACCEPT_BATCH_SIZE_MAX });
   const pending = {
     ...writer,
-    insert: countingAccepted(tracing.batchedCall('ledger.pending-insert', writer.insert), metrics),
+    insert: config.METRICS_ENABLED
+      ? countingAccepted(tracing.batchedCall('ledger.pending-insert', writer.insert), metrics)
+      : tracing.batchedCall('ledger.pending-insert', writer.insert),
   };
   const auth = createApiKeyAuth({
     pool,
@@ -98,7 +101,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   });
   const sweeper = createPendingSweeper({
     pool,
-    publisher: countingRepublished(commands, metrics),
+    publisher: config.METRICS_ENABLED ? countingRepublished(commands, metrics) : commands,
     logger: logger.child({ component: 'pending-sweeper' }),
     intervalMs: config.SWEEP_INTERVAL_MS,
     ageMs: config.SWEEP_AGE_MS,

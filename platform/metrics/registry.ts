@@ -7,10 +7,12 @@ export type { Registry };
  * GC) collected into it. One per instance, passed in: several services may share a process
  * (the tests run the API and the processor side by side) and each must count only its own work.
  */
-export function createMetricsRegistry(): Registry {
+export function createMetricsRegistry(
+  options: { processMetrics: boolean } = { processMetrics: true },
+): Registry {
   const registry = new Registry();
   // eventLoopMonitoringPrecision: the histogram of event-loop delay samples every 10 ms.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   return registry;
 }
 

@@ -32,7 +32,8 @@ export async function createProcessor(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const producer = createIdempotentProducer(kafka);
-  const registry = createMetricsRegistry();
+  // METRICS_ENABLED=false (to measure their cost): the series exist, nothing on the work's path feeds them.
+  const registry = createMetricsRegistry({ processMetrics: config.METRICS_ENABLED });
   const metrics = createProcessorMetrics(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'processor', logger });
   registerBacklogGauges(registry, opsDb, logger);
@@ -51,7 +52,7 @@ export async function createProcessor(
   });
   const consumer = createCommandConsumer({
     kafka,
-    producer: countingDeadLetters(producer, topics.deadLetter, metrics),
+    producer: config.METRICS_ENABLED ? countingDeadLetters(producer, topics.deadLetter, metrics) : producer,
     commandsTopic: topics.commands,
     deadLetterTopic: topics.deadLetter,
     groupId: config.PROCESSOR_GROUP_ID,
@@ -70,7 +71,7 @@ export async function createProcessor(
         accountsMax: config.PROCESSOR_ACCOUNT_CACHE_MAX,
         tenantsMax: config.PROCESSOR_TENANT_CACHE_MAX,
       }),
-      observer: batchMetrics(metrics),
+      ...(config.METRICS_ENABLED ? { observer: batchMetrics(metrics) } : {}),
     },
     logger: logger.child({ component: 'command-consumer' }),
     onCommitted: () => relay.kick(),
@@ -86,7 +87,7 @@ export async function createProcessor(
     batchSizeMax: 500,
     sendTimeoutMs: 10_000,
   });
-  instrumentConsumerLag(consumer.consumer, registry);
+  if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
   return {

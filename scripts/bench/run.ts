@@ -43,6 +43,12 @@ const benchConfig = z.object({
     .describe(
       'API profile with rate limiting on (limits above the load), off, or both side by side in the same run',
     ),
+  BENCH_METRICS: z
+    .enum(['both', 'on', 'off'])
+    .default('on')
+    .describe(
+      'processor and API profiles with metrics on, off (METRICS_ENABLED=false), or both side by side in the same run',
+    ),
   BENCH_PROFILES: z
     .string()
     .default(PROFILES.map((p) => p.name).join(','))
@@ -134,9 +140,12 @@ async function main(): Promise<void> {
     services.push(s);
     return s;
   };
-  const startProcessors = (name: string) =>
+  const startProcessors = (name: string, metrics = true) =>
     Array.from({ length: config.BENCH_PROCESSORS }, (_, i) =>
-      start(config.BENCH_PROCESSORS === 1 ? name : `${name}-${i + 1}`, 'processor/src/main.js'),
+      start(config.BENCH_PROCESSORS === 1 ? name : `${name}-${i + 1}`, 'processor/src/main.js', {
+        ...serviceEnv,
+        METRICS_ENABLED: String(metrics),
+      }),
     );
   let apiProcessorsStarted = false;
   const producer = createIdempotentProducer(kafka);
@@ -162,8 +171,12 @@ async function main(): Promise<void> {
       apiProcessorsStarted = true;
       startProcessors('processor-api');
     },
-    startApiService: async (name, rateLimits) => {
-      const api = start(name, 'api/src/main.js', { ...serviceEnv, RATE_LIMIT_ENABLED: String(rateLimits) });
+    startApiService: async (name, rateLimits, metrics = true) => {
+      const api = start(name, 'api/src/main.js', {
+        ...serviceEnv,
+        RATE_LIMIT_ENABLED: String(rateLimits),
+        METRICS_ENABLED: String(metrics),
+      });
       await waitForHealth(url);
       return api;
     },

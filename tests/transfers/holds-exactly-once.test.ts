@@ -4,26 +4,22 @@ import { ledgerViolations } from '../../domain/ledger-invariants';
 import { createIdempotentProducer, createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
+import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 
 const envelope = (type: string, payload: object) =>
   JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
-/** Polls until the predicate holds; the ledger does these things without a client waiting. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeout_ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`not reached within ${timeout_ms} ms: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The value `read` gives once `ok` holds of it; the ledger does these things without a client waiting. */
+const readUntil = <T>(read: () => Promise<T>, ok: (value: T) => boolean, timeout_ms = 20_000): Promise<T> =>
+  eventually(
+    async () => {
+      const value = await read();
+      return ok(value) ? { value } : undefined;
+    },
+    timeout_ms,
+    50,
+  ).then((found) => found.value);
 
 describe('holds exactly once: redeliveries, races with the expiry, a processor restarted around it', () => {
   let system: System;
@@ -77,7 +73,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       topic: system.topics.commands,
       messages: [1, 2].map(() => ({ key: from, value: envelope('transfer.requested', hold) })),
     });
-    const found = await eventually(
+    const found = await readUntil(
       () => api.get(`/v1/transfers?account_id=${from}&status=held`),
       (r) => r.body.data.length === 1,
     );
@@ -99,7 +95,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       envelope('transfer.requested', hold),
     ].map((value) => ({ key: from, value }));
     await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 3) });
-    await eventually(
+    await readUntil(
       () => followUps(holdId),
       (rows) => rows.length === 2 && rows.every((r) => r.status !== 'pending'),
     );
@@ -120,6 +116,35 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     expect((await api.get(`/v1/accounts/${from}`)).body).toMatchObject({ balance: '879', held: '0' });
     expect((await api.get(`/v1/accounts/${to}`)).body).toMatchObject({ balance: '121', held: '0' });
     expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
+  });
+
+  it('answers 404 to a void of a Kafka hold rejected for an amount beyond BIGINT (it never was a hold)', async () => {
+    const { id: tenantId, api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 10);
+    const key = `huge-${randomUUID()}`;
+    const hold = {
+      tenant_id: tenantId,
+      idempotency_key: key,
+      kind: 'withdrawal',
+      source_account_id: from,
+      amount: '9999999999999999999',
+      currency: 'USD',
+      capture: 'manual',
+    };
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [{ key: from, value: envelope('transfer.requested', hold) }],
+    });
+    const rejected = await readUntil(
+      () => api.get(`/v1/transfers?account_id=${from}&status=rejected`),
+      (r) => r.body.data.length === 1,
+    );
+    expect(rejected.body.data[0]).toMatchObject({
+      capture: 'manual',
+      reason: { code: 'amount_out_of_range' },
+    });
+    const voiding = await api.post(`/v1/transfers/${rejected.body.data[0].id}/void`, undefined, idem());
+    expect(voiding.status).toBe(404);
   });
 
   it('expires a hold once however many expiries arrive, and ignores an expiry before expires_at', async () => {
@@ -159,7 +184,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
         )
       ).body.id,
     );
-    await eventually(
+    await readUntil(
       () => holdRow(due.id),
       (h) => h.status === 'expired',
     );
@@ -212,7 +237,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     }
     const outcomes = await Promise.all(captures.map((c) => settled(api, c.body.id)));
     for (const [i, h] of holds.entries()) {
-      const hold = await eventually(
+      const hold = await readUntil(
         () => holdRow(h.body.id),
         (x) => x.status !== 'held',
       );
@@ -256,7 +281,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     const ids: string[] = holds.map((h) => h.body.id);
     await Promise.all(ids.map((id) => settled(api, id)));
     // The sweeper has claimed (and is publishing, or has published) the expiries: stop it there.
-    await eventually(
+    await readUntil(
       async () =>
         (
           await system.pool.query(
@@ -269,7 +294,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     await system.restartProcessor();
 
     for (const id of ids)
-      await eventually(
+      await readUntil(
         () => holdRow(id),
         (h) => h.status === 'expired',
       );

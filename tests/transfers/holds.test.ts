@@ -5,6 +5,7 @@ import { createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { collect } from '../support/kafka-messages';
+import { eventually } from '../support/eventually';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
 
 /** A hold of `amount` from one account to another (or a withdrawal when `to` is null). */
@@ -29,21 +30,17 @@ const balances = async (api: Client, id: string) => {
   return { balance: a.balance, held: a.held, available: a.available };
 };
 
-/** Polls a transfer until it satisfies the predicate (a hold's end comes without a client). */
-async function until(
-  api: Client,
-  id: string,
-  predicate: (t: { status: string }) => boolean,
-  timeout_ms = 20_000,
-) {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const t = (await api.get(`/v1/transfers/${id}`)).body;
-    if (predicate(t)) return t;
-    if (Date.now() > deadline) throw new Error(`transfer ${id} is still ${t.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** A transfer once it satisfies the predicate (a hold's end comes without a client). */
+const until = (api: Client, id: string, predicate: (t: { status: string }) => boolean, timeout_ms = 20_000) =>
+  eventually(
+    async () => {
+      const t = (await api.get(`/v1/transfers/${id}`)).body;
+      return predicate(t) ? t : undefined;
+    },
+    timeout_ms,
+    50,
+    `transfer ${id} to change`,
+  );
 
 describe('two-phase transfers: hold, then capture, void or expiry', () => {
   let system: System;
@@ -205,6 +202,32 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     expect(await balances(api, from)).toEqual({ balance: '60', held: '0', available: '60' });
   });
 
+  it('replays a hold under its key even once its expires_at has passed (a new one with it would be refused)', async () => {
+    const { api } = await newTenant(system.url);
+    const from = await fundedAccount(api, 'USD', 100);
+    const expiresAt = new Date(Date.now() + 600).toISOString();
+    const key = idem();
+    const body = {
+      kind: 'withdrawal',
+      source_account_id: from,
+      amount: 10,
+      currency: 'USD',
+      capture: 'manual',
+      expires_at: expiresAt,
+    };
+    const first = await api.post('/v1/transfers', body, key);
+    expect(first.status).toBe(202);
+    await until(api, first.body.id, (t) => t.status === 'expired');
+    const again = await api.post('/v1/transfers', body, key);
+    expect([again.status, again.headers.get('idempotency-replayed'), again.body.id]).toEqual([
+      202,
+      'true',
+      first.body.id,
+    ]);
+    expect((await api.post('/v1/transfers', { ...body, amount: 11 }, key)).status).toBe(422);
+    expect((await api.post('/v1/transfers', body, idem())).status).toBe(400);
+  });
+
   it('refuses at once what can never be a hold or a capture, naming the field', async () => {
     const { api } = await newTenant(system.url);
     const stranger = await newTenant(system.url);
@@ -286,6 +309,12 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     const events = await collect(kafka, system.topics.events);
     try {
       const { api } = await newTenant(system.url);
+      // Webhook subscribers filter on the new event types like on any other.
+      const subscription = await api.post('/v1/webhook-endpoints', {
+        url: 'https://receiver.example/holds',
+        event_types: ['transfer.held', 'transfer.captured', 'transfer.voided', 'transfer.expired'],
+      });
+      expect(subscription.status).toBe(201);
       const from = await fundedAccount(api, 'USD', 100);
       const to = await fundedAccount(api, 'USD', 0);
       const held = await settled(api, (await hold(api, from, to, 80)).body.id);

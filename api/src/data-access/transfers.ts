@@ -127,6 +127,19 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   });
 }
 
+/** The transfer a tenant recorded under an idempotency key, and the fingerprint of its request. */
+export async function findByIdempotencyKey(
+  db: Pool,
+  tenantId: string,
+  idempotencyKey: string,
+): Promise<{ id: string; requestHash: Buffer } | undefined> {
+  const { rows } = await db.query<{ id: string; request_hash: Buffer }>(
+    'SELECT id, request_hash FROM transfers WHERE tenant_id = $1 AND idempotency_key = $2',
+    [tenantId, idempotencyKey],
+  );
+  return rows[0] ? { id: rows[0].id, requestHash: rows[0].request_hash } : undefined;
+}
+
 const VISIBLE = '(t.tenant_id = $1 OR t.destination_tenant_id = $1)';
 
 /** A transfer the tenant sent or received, with its entries; undefined otherwise. */

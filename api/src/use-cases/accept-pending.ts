@@ -2,7 +2,8 @@ import { toTransferView } from '../../../domain/transfer-view';
 import type { Transfer } from '../../../contracts/src';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
-import { findVisibleTransfer, type NewTransfer } from '../data-access/transfers';
+import { findByIdempotencyKey, findVisibleTransfer, type NewTransfer } from '../data-access/transfers';
+import type { DomainError } from '../domain/errors';
 import { IdempotencyKeyReused } from '../domain/errors';
 import { commandMessage } from '../data-access/command-message';
 import { PublisherUnavailableError, type CommandPublisher } from '../data-access/command-publisher';
@@ -46,4 +47,24 @@ export async function acceptPending(deps: AcceptDeps, row: NewTransfer): Promise
     );
   }
   return { transfer: toTransferView(result.record), replayed: false };
+}
+
+/**
+ * A request refused for a reason that depends on when it comes (a hold's expires_at, once in the
+ * past), unless it is the replay of one accepted before under its key: the same key with the
+ * same request answers the same transfer forever, whenever it comes again.
+ * @throws the refusal, or IdempotencyKeyReused when the key was used with another request
+ */
+export async function replayOrRefuse(
+  deps: Pick<AcceptDeps, 'pool'>,
+  tenantId: string,
+  idempotencyKey: string,
+  requestHash: Buffer,
+  refusal: DomainError,
+): Promise<Submitted> {
+  const prior = await findByIdempotencyKey(deps.pool, tenantId, idempotencyKey);
+  if (!prior) throw refusal;
+  if (!prior.requestHash.equals(requestHash)) throw new IdempotencyKeyReused(idempotencyKey);
+  const existing = await findVisibleTransfer(deps.pool, tenantId, prior.id);
+  return { transfer: toTransferView(existing!), replayed: true };
 }

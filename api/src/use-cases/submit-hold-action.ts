@@ -1,6 +1,6 @@
 import type { HoldCaptureCommandPayloadV1, HoldVoidCommandPayloadV1 } from '../../../contracts/src';
 import { holdActionFingerprint } from '../../../domain/fingerprint';
-import { AMOUNT_MAX, parseAmount } from '../../../domain/money';
+import { INT64_MAX, parseAmount } from '../../../domain/money';
 import { newId } from '../../../platform/ids';
 import { findVisibleTransfer } from '../data-access/transfers';
 import { CaptureExceedsHold, HoldNotFound } from '../domain/errors';
@@ -28,9 +28,11 @@ export async function submitHoldAction(
     action.kind === 'capture' && action.amount !== undefined ? parseAmount(action.amount) : null;
   const hold = await findVisibleTransfer(deps.pool, tenantId, holdId);
   // Only the payer acts on its hold; the payee, who may read it, cannot tell it from a missing one.
-  if (!hold || hold.tenantId !== tenantId || !hold.hold) throw new HoldNotFound(holdId);
-  if (requested !== null && (requested > hold.amount || requested > AMOUNT_MAX))
-    throw new CaptureExceedsHold(hold.amount);
+  // A Kafka command whose amount was beyond BIGINT (recorded rejected, with the amount as sent:
+  // migrations/0008) never reserved anything: no hold, here as in the processor (readHolds).
+  if (!hold || hold.tenantId !== tenantId || !hold.hold || hold.amount > INT64_MAX)
+    throw new HoldNotFound(holdId);
+  if (requested !== null && requested > hold.amount) throw new CaptureExceedsHold(hold.amount);
 
   const id = newId();
   const base = { transfer_id: id, tenant_id: tenantId, idempotency_key: idempotencyKey, hold_id: holdId };

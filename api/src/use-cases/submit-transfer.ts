@@ -14,7 +14,7 @@ import {
   type TransferAccountField,
 } from '../domain/errors';
 import type { AccountDirectory } from '../data-access/account-directory';
-import { acceptPending, type AcceptDeps, type Submitted } from './accept-pending';
+import { acceptPending, replayOrRefuse, type AcceptDeps, type Submitted } from './accept-pending';
 
 export type { Submitted } from './accept-pending';
 
@@ -28,7 +28,8 @@ export interface SubmitDeps extends AcceptDeps {
  * tenant and idempotency key) and publishes its command (see acceptPending).
  * Errors other than the domain errors below (a database outage) pass through.
  * @throws AmountTooLarge when the amount is beyond AMOUNT_MAX
- * @throws HoldExpiryOutOfRange when a hold's expires_at is not after now or more than 30 days ahead
+ * @throws HoldExpiryOutOfRange when a hold's expires_at is not after now or more than 30 days
+ *   ahead, unless the request replays one accepted under its key (answered as a replay)
  * @throws AccountNotFound naming each account field the tenant cannot use
  * @throws IdempotencyKeyReused when the key was used before with another request
  */
@@ -41,7 +42,6 @@ export async function submitTransfer(
   const amount = parseAmount(body.amount);
   if (amount > AMOUNT_MAX) throw new AmountTooLarge('amount', AMOUNT_MAX);
   const manual = body.capture === 'manual';
-  const expiresAt = manual ? holdExpiry(body.expires_at) : null;
   await checkAccounts(deps.accounts, tenantId, body);
 
   const id = newId();
@@ -62,6 +62,13 @@ export async function submitTransfer(
     metadata: body.metadata ?? null,
     hold: manual ? { expiresAt: body.expires_at ? canonicalInstant(body.expires_at) : null } : null,
   });
+  let expiresAt: Date | null;
+  try {
+    expiresAt = manual ? holdExpiry(body.expires_at) : null;
+  } catch (error) {
+    if (!(error instanceof HoldExpiryOutOfRange)) throw error;
+    return replayOrRefuse(deps, tenantId, idempotencyKey, requestHash, error);
+  }
   return acceptPending(deps, {
     id,
     tenantId,
