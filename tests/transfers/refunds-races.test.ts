@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS, LedgerEventV1 } from '../../contracts/src';
 import { ledgerViolations } from '../../domain/ledger-invariants';
+import { refundViolations } from '../../domain/refund-invariants';
 import { divRoundHalfEven } from '../../domain/money';
 import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
@@ -100,6 +101,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
     expect((await payer.api.get(`/v1/accounts/${card}`)).body.balance).toBe('1000');
     expect((await merchant.api.get(`/v1/accounts/${till}`)).body.balance).toBe('500');
     expect(await ledgerViolations(system.pool, [card, till])).toEqual([]);
+    expect(await refundViolations(system.pool, [payment.id])).toEqual([]);
   });
 
   it('keeps both sides of a cross-currency transfer within the original for any racing sequence of partial refunds (property)', async () => {
@@ -135,6 +137,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
           // Whatever the order the refunds landed in, the source got back exactly its prorated share.
           expect(given).toBe(divRoundHalfEven(taken * BigInt(amount), D));
           if (taken === D) expect(given).toBe(BigInt(amount));
+          expect(await refundViolations(system.pool, [payment.id])).toEqual([]);
         },
       ),
       { numRuns: 6 },
@@ -182,6 +185,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
       ['committed', '180'],
     ]);
     expect((await merchant.api.get(`/v1/transfers/${payment.id}`)).body.refunded_amount).toBe('300');
+    expect(await refundViolations(system.pool, [payment.id])).toEqual([]);
     expect((await payer.api.get(`/v1/accounts/${card}`)).body.balance).toBe('1000');
     expect((await merchant.api.get(`/v1/accounts/${till}`)).body.balance).toBe('0');
     expect(await ledgerViolations(system.pool, [card, till])).toEqual([]);
@@ -211,6 +215,11 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
       ['committed', null],
       ['rejected', 'refund_exceeds_original'],
     ]);
+    expect(await refundViolations(system.pool, [payment.id])).toEqual([]);
+    // The audit has teeth: totals that disagree with the refunds are reported.
+    await system.pool.query('UPDATE transfers SET refunded_amount = 59 WHERE id = $1', [payment.id]);
+    expect(await refundViolations(system.pool, [payment.id])).toHaveLength(1);
+    await system.pool.query('UPDATE transfers SET refunded_amount = 60 WHERE id = $1', [payment.id]);
     // And the database holds the cap too, whatever a processor would write.
     await expect(
       system.pool.query(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ledgerViolations } from '../../domain/ledger-invariants';
+import { refundViolations } from '../../domain/refund-invariants';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
 
@@ -185,6 +186,38 @@ describe('refunds: money back along a committed transfer', () => {
     expect(original).toMatchObject({ refunded_amount: '50', refunded_destination_amount: '50' });
     expect(await balanceOf(merchant.api, till)).toBe('0');
     expect(await ledgerViolations(system.pool, [card, till, elsewhere])).toEqual([]);
+  });
+
+  it('refunds the capture of a held transfer like a transfer; the hold itself is not refundable', async () => {
+    const payer = await newTenant(system.url, 'Payer');
+    const merchant = await newTenant(system.url, 'Merchant');
+    const card = await fundedAccount(payer.api, 'USD', 1_000);
+    const till = await fundedAccount(merchant.api, 'USD', 0);
+    const hold = await payer.api.post(
+      '/v1/transfers',
+      {
+        source_account_id: card,
+        destination_account_id: till,
+        amount: 500,
+        currency: 'USD',
+        capture: 'manual',
+      },
+      idem(),
+    );
+    expect((await settled(payer.api, hold.body.id)).status).toBe('held');
+    const capture = await payer.api.post(`/v1/transfers/${hold.body.id}/capture`, { amount: 400 }, idem());
+    expect((await settled(payer.api, capture.body.id)).status).toBe('committed');
+
+    const onHold = await refund(merchant.api, hold.body.id, {});
+    expect([onHold.status, onHold.body.error.code]).toEqual([409, 'transfer_not_refundable']);
+    const back = await refund(merchant.api, capture.body.id, {});
+    expect(await settled(merchant.api, back.body.id)).toMatchObject({
+      status: 'committed',
+      refund_of: capture.body.id,
+      amount: '400',
+    });
+    expect((await payer.api.get(`/v1/accounts/${card}`)).body).toMatchObject({ balance: '1000', held: '0' });
+    expect(await refundViolations(system.pool, [capture.body.id])).toEqual([]);
   });
 
   it('refunds a cross-currency transfer at its recorded rate: partial refunds prorated, a full refund returns exactly the source amount', async () => {
