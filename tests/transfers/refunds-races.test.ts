@@ -48,7 +48,8 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
   const refundsOf = async (id: string) =>
     (
       await system.pool.query<{ id: string; status: string; reason: string | null; amount: string }>(
-        `SELECT id, status, reason, amount::text FROM transfers WHERE refund_of = $1 ORDER BY created_at`,
+        `SELECT id, status, reason, coalesce(amount, amount_as_sent)::text AS amount FROM transfers
+          WHERE refund_of = $1 ORDER BY created_at`,
         [id],
       )
     ).rows;
@@ -227,6 +228,33 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
         [payment.id],
       ),
     ).rejects.toThrow(/transfers_refund_fields/);
+  });
+
+  it('rejects a Kafka refund of an amount beyond BIGINT refund_exceeds_original (recorded as sent), not a processing failure', async () => {
+    const payer = await newTenant(system.url, 'Payer');
+    const merchant = await newTenant(system.url, 'Merchant');
+    const card = await fundedAccount(payer.api, 'USD', 1_000);
+    const till = await fundedAccount(merchant.api, 'USD', 0);
+    const payment = await pay(payer.api, card, till, 100);
+    const huge = {
+      tenant_id: merchant.id,
+      idempotency_key: `huge-${randomUUID()}`,
+      refund_of: payment.id,
+      amount: '9999999999999999999',
+    };
+    await producer.send({
+      topic: system.topics.commands,
+      messages: [{ key: till, value: envelope('transfer.refund', huge) }],
+    });
+    const rows = await eventually(async () => {
+      const found = await refundsOf(payment.id);
+      return found.length === 1 && found[0]!.status !== 'pending' ? found : undefined;
+    }, 20_000);
+    expect(rows[0]).toMatchObject({ status: 'rejected', reason: 'refund_exceeds_original' });
+    expect((await merchant.api.get(`/v1/transfers/${rows[0]!.id}`)).body).toMatchObject({
+      amount: '9999999999999999999',
+      refund_of: payment.id,
+    });
   });
 
   it('dead-letters a Kafka refund by the payer as refund_of_not_found, and tells the payer of refunds with transfer.refunded', async () => {

@@ -106,11 +106,15 @@ export async function recordRefunds(
 ): Promise<void> {
   const refunds = outcomes.filter((o) => o.command.refundOf);
   if (refunds.length === 0) return;
-  await client.query(
-    `UPDATE transfers t SET amount = u.amount FROM unnest($1::uuid[], $2::bigint[]) AS u (id, amount)
-      WHERE t.id = u.id AND t.amount IS DISTINCT FROM u.amount`,
-    [refunds.map((o) => o.command.transferId), refunds.map((o) => o.command.amount.toString())],
-  );
+  // Only "all that remains" can differ from the pending row; an amount asked for is recorded as
+  // asked (beyond BIGINT, by writeTransfers, in amount_as_sent).
+  const defaulted = refunds.filter((o) => o.write === 'update' && o.command.requestedAmount === null);
+  if (defaulted.length > 0)
+    await client.query(
+      `UPDATE transfers t SET amount = u.amount FROM unnest($1::uuid[], $2::bigint[]) AS u (id, amount)
+        WHERE t.id = u.id AND t.amount IS DISTINCT FROM u.amount`,
+      [defaulted.map((o) => o.command.transferId), defaulted.map((o) => o.command.amount.toString())],
+    );
   // The last refund of each original in the batch carries its final totals.
   const after = new Map<string, OriginalTransfer>();
   for (const o of refunds) if (o.refundAfter) after.set(o.refundAfter.id, o.refundAfter);
