@@ -188,6 +188,32 @@ describe('refunds: money back along a committed transfer', () => {
     expect(await ledgerViolations(system.pool, [card, till, elsewhere])).toEqual([]);
   });
 
+  it('draws a refund on the refunder`s available funds: money its open holds reserve is not its to give', async () => {
+    const { merchant, till, payment } = await merchantPaid(400);
+    const elsewhere = await fundedAccount(merchant.api, 'USD', 0);
+    const hold = await merchant.api.post(
+      '/v1/transfers',
+      {
+        source_account_id: till,
+        destination_account_id: elsewhere,
+        amount: 350,
+        currency: 'USD',
+        capture: 'manual',
+      },
+      idem(),
+    );
+    expect((await settled(merchant.api, hold.body.id)).status).toBe('held');
+    const refused = await refund(merchant.api, payment.id, { amount: 100 });
+    expect((await settled(merchant.api, refused.body.id)).reason.code).toBe('insufficient_funds');
+    const fits = await refund(merchant.api, payment.id, { amount: 50 });
+    expect((await settled(merchant.api, fits.body.id)).status).toBe('committed');
+    expect((await merchant.api.get(`/v1/accounts/${till}`)).body).toMatchObject({
+      balance: '350',
+      held: '350',
+      available: '0',
+    });
+  });
+
   it('refunds the capture of a held transfer like a transfer; the hold itself is not refundable', async () => {
     const payer = await newTenant(system.url, 'Payer');
     const merchant = await newTenant(system.url, 'Merchant');
