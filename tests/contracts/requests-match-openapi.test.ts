@@ -102,6 +102,19 @@ describe('the OpenAPI document refuses the requests the API refuses', () => {
     });
   });
 
+  it.each([
+    ['an amount of zero', { amount: 0 }, 'amount'],
+    ['a currency (a refund is in the original destination currency)', { currency: 'USD' }, 'body'],
+  ])('a refund with %s', async (_label, request, field) => {
+    refused(await api.post(`/v1/transfers/${randomUUID()}/refunds`, request, idem()), field);
+    expect(bodySchema('/v1/transfers/{id}/refunds', 'post')(request)).toBe(false);
+    expect(bodySchema('/v1/transfers/{id}/refunds', 'post')({ amount: '10' })).toBe(true);
+    // Past validation: no such transfer, a 404, not a 400.
+    expect((await api.post(`/v1/transfers/${randomUUID()}/refunds`, { amount: 10 }, idem())).status).toBe(
+      404,
+    );
+  });
+
   it('PATCH bodies need at least one field', async () => {
     refused(await api.patch(`/v1/accounts/${randomUUID()}`, {}), 'body');
     expect(bodySchema('/v1/accounts/{id}', 'patch')({})).toBe(false);

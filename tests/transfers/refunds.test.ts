@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { insertPendingTransfers } from '../../api/src/data-access/transfers';
+import { requestFingerprint } from '../../domain/fingerprint';
 import { ledgerViolations } from '../../domain/ledger-invariants';
+import { newId } from '../../platform/ids';
 import { refundViolations } from '../../domain/refund-invariants';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
@@ -164,6 +167,58 @@ describe('refunds: money back along a committed transfer', () => {
     expect((await settled(api, (await refund(api, payment.id, { amount: 50 })).body.id)).status).toBe(
       'committed',
     );
+  });
+
+  it('refuses a refund of a transfer not committed yet: 409 to a tenant paying itself, 404 to a payee that cannot see it yet', async () => {
+    const payer = await newTenant(system.url, 'Payer');
+    const merchant = await newTenant(system.url, 'Merchant');
+    const card = await fundedAccount(payer.api, 'USD', 100);
+    const till = await fundedAccount(merchant.api, 'USD', 0);
+    const own = await fundedAccount(payer.api, 'USD', 0);
+    // What the API writes on accepting a payment, before the processor decides it.
+    const id = newId();
+    const idempotencyKey = randomUUID();
+    const fields = {
+      kind: 'transfer' as const,
+      sourceAccountId: card,
+      destinationAccountId: own,
+      amount: 60n,
+      currency: 'USD',
+      description: null,
+      metadata: null,
+    };
+    await insertPendingTransfers(system.pool, [
+      {
+        ...fields,
+        id,
+        tenantId: payer.id,
+        idempotencyKey,
+        requestHash: requestFingerprint(fields),
+        expiresAt: null,
+        holdId: null,
+        command: {
+          transfer_id: id,
+          tenant_id: payer.id,
+          idempotency_key: idempotencyKey,
+          kind: 'transfer',
+          source_account_id: card,
+          destination_account_id: own,
+          amount: '60',
+          currency: 'USD',
+        },
+      },
+    ]);
+    const early = await refund(payer.api, id, {});
+    expect([early.status, early.body.error.code]).toEqual([409, 'transfer_not_refundable']);
+    expect(early.body.error.message).toMatch(/not committed yet/);
+    // A payment to another tenant is not the payee's to see until it commits.
+    const accepted = await payer.api.post(
+      '/v1/transfers',
+      { source_account_id: card, destination_account_id: till, amount: 10, currency: 'USD' },
+      idem(),
+    );
+    const unseen = await refund(merchant.api, accepted.body.id, {});
+    if (unseen.status !== 202) expect(unseen.status).toBe(404);
   });
 
   it('rejects a refund insufficient_funds when the payee has spent the money, and a frozen payer account with the neutral reason', async () => {
