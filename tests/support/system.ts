@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
-import { createKafka, ensureTopics, topicsFor, type Topics } from '../../platform/kafka';
+import type { Producer } from 'kafkajs';
+import {
+  createIdempotentProducer,
+  createKafka,
+  ensureTopics,
+  topicsFor,
+  type Kafka,
+  type Topics,
+} from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { createPool, type Pool } from '../../platform/postgres';
 import { eventually } from './eventually';
@@ -17,6 +25,13 @@ export interface System {
   topics: Topics;
   pool: Pool;
   brokers: string[];
+  /** A Kafka client on the system's brokers, for tests that consume or produce directly. */
+  kafka: Kafka;
+  /**
+   * A connected producer, as a service outside the ledger would have, to publish commands straight
+   * to the topics (disconnected by stop()).
+   */
+  directProducer(): Promise<Producer>;
   /** The processor's ops server (/metrics, /healthz, /readyz). */
   processorOpsUrl(): string;
   /** Stops and starts the processor (a crash-and-restart between batches). */
@@ -45,12 +60,20 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   await processor.start();
   const api = await startApi(loadApiConfig(env), logger.child({ service: 'api' }));
   const pool = createPool({ url: processorConfig.DATABASE_URL, max: 4, applicationName: 'test' });
+  const producers: Producer[] = [];
   return {
     url: api.url,
     prefix,
     topics,
     pool,
     brokers: processorConfig.KAFKA_BROKERS,
+    kafka,
+    async directProducer() {
+      const producer = createIdempotentProducer(kafka);
+      await producer.connect();
+      producers.push(producer);
+      return producer;
+    },
     processorOpsUrl: () => processor.opsUrl()!,
     async restartProcessor() {
       await processor.stop();
@@ -58,6 +81,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
       await processor.start();
     },
     async stop() {
+      for (const producer of producers) await producer.disconnect();
       await api.stop();
       // Test files share the database and its one outbox relay (whichever processor holds the
       // lock relays every file's rows), so the topics go only at the end of the run

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS, LedgerEventV1 } from '../../contracts/src';
-import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
+import type { Kafka } from '../../platform/kafka';
 import { fundedAccount, newTenant, settled } from '../support/client';
 import { collect, commandJson } from '../support/kafka-messages';
 import { eventually } from '../support/eventually';
@@ -16,16 +15,10 @@ describe('services that produce commands to Kafka directly', () => {
   let producer: Producer;
   beforeAll(async () => {
     system = await startSystem();
-    kafka = createKafka({
-      brokers: system.brokers,
-      clientId: 'test-direct',
-      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-    });
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    kafka = system.kafka;
+    producer = await system.directProducer();
   });
   afterAll(async () => {
-    await producer.disconnect();
     await system.stop();
   });
 

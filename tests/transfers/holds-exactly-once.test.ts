@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { ledgerViolations } from '../../domain/ledger-invariants';
-import { createIdempotentProducer, createKafka } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
@@ -27,16 +25,9 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
   beforeAll(async () => {
     // Expiries are looked for every 100 ms and published again after 300 ms while a hold stays open.
     system = await startSystem({ HOLD_EXPIRY_INTERVAL_MS: '100', HOLD_EXPIRY_AGAIN_AFTER_MS: '300' });
-    const kafka = createKafka({
-      brokers: system.brokers,
-      clientId: 'test-holds-once',
-      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-    });
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    producer = await system.directProducer();
   });
   afterAll(async () => {
-    await producer.disconnect();
     await system.stop();
   });
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../contracts/src';
-import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
+import type { Kafka } from '../../platform/kafka';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { collect, commandJson } from '../support/kafka-messages';
 import { eventually } from '../support/eventually';
@@ -32,16 +31,10 @@ describe('commands that can never be written hold up nobody and reveal nothing',
   let producer: Producer;
   beforeAll(async () => {
     system = await startSystem();
-    kafka = createKafka({
-      brokers: system.brokers,
-      clientId: 'test-poison',
-      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-    });
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    kafka = system.kafka;
+    producer = await system.directProducer();
   });
   afterAll(async () => {
-    await producer.disconnect();
     await system.stop();
   });
 

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { createIdempotentProducer, createKafka } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
 import { commandJson } from '../support/kafka-messages';
 import { fundedAccount, idem, newTenant, settled } from '../support/client';
 import { eventually } from '../support/eventually';
@@ -13,16 +11,9 @@ describe("the processor's bounded caches", () => {
   beforeAll(async () => {
     // Bounds of two accounts and one tenant: a customer base larger than the caches, in miniature.
     system = await startSystem({ PROCESSOR_ACCOUNT_CACHE_MAX: '2', PROCESSOR_TENANT_CACHE_MAX: '1' });
-    const kafka = createKafka({
-      brokers: system.brokers,
-      clientId: 'test-cache',
-      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-    });
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    producer = await system.directProducer();
   });
   afterAll(async () => {
-    await producer.disconnect();
     await system.stop();
   });
 

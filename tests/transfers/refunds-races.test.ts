@@ -5,8 +5,7 @@ import { DEAD_LETTER_HEADERS, LedgerEventV1 } from '../../contracts/src';
 import { ledgerViolations } from '../../domain/ledger-invariants';
 import { refundViolations } from '../../domain/refund-invariants';
 import { divRoundHalfEven } from '../../domain/money';
-import { createIdempotentProducer, createKafka, type Kafka } from '../../platform/kafka';
-import { createLogger } from '../../platform/logger';
+import type { Kafka } from '../../platform/kafka';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
 import { collect } from '../support/kafka-messages';
@@ -32,16 +31,10 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
   let producer: Producer;
   beforeAll(async () => {
     system = await startSystem();
-    kafka = createKafka({
-      brokers: system.brokers,
-      clientId: 'test-refund-races',
-      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-    });
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    kafka = system.kafka;
+    producer = await system.directProducer();
   });
   afterAll(async () => {
-    await producer.disconnect();
     await system.stop();
   });
 

@@ -1,44 +1,13 @@
-import type { CurrencyCode, RejectionReason, TransferCommandV1 } from '../../../contracts/src';
-import { rateOf } from '../../../domain/money';
+import type { TransferCommandV1 } from '../../../contracts/src';
 import type { Pool } from '../../../platform/postgres';
 import type { TransferRecord } from '../../../domain/transfer-view';
-
-interface TransferRow {
-  id: string;
-  tenant_id: string;
-  kind: TransferRecord['kind'];
-  source_account_id: string | null;
-  destination_account_id: string | null;
-  amount: string;
-  currency: CurrencyCode;
-  destination_amount: string | null;
-  destination_currency: CurrencyCode | null;
-  rate_numerator: string | null;
-  rate_denominator: string | null;
-  description: string | null;
-  metadata: Record<string, string> | null;
-  status: TransferRecord['status'];
-  reason: RejectionReason | null;
-  created_at: Date;
-  finalized_at: Date | null;
-  expires_at: Date | null;
-  hold_id: string | null;
-  captured_amount: string | null;
-  released_amount: string | null;
-  resolved_by: string | null;
-  resolved_at: Date | null;
-  refund_of: string | null;
-  refunded_amount: string;
-  refunded_destination_amount: string;
-}
-
-// An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
-// migrations/0008_amounts_beyond_bigint.sql.
-const COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
-  coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
-  destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
-  expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at,
-  refund_of, refunded_amount, refunded_destination_amount`;
+import {
+  entriesByTransfer,
+  toTransferRecord,
+  TRANSFER_COLUMNS,
+  type EntryRow,
+  type TransferRow,
+} from '../../../domain/transfer-rows';
 
 export interface NewTransfer {
   id: string;
@@ -84,7 +53,7 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
          AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command,
                expires_at, hold_id, refund_of)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}`,
+     RETURNING ${TRANSFER_COLUMNS}`,
     [
       col((t) => t.id),
       col((t) => t.tenantId),
@@ -121,7 +90,7 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   }
   return transfers.map((t): InsertResult => {
     const row = inserted.get(t.id);
-    if (row) return { inserted: true, record: toRecord(row, []) };
+    if (row) return { inserted: true, record: toTransferRecord(row, []) };
     const prior = existing.get(`${t.tenantId}\n${t.idempotencyKey}`)!;
     return { inserted: false, existingId: prior.id, sameRequest: prior.request_hash.equals(t.requestHash) };
   });
@@ -149,12 +118,12 @@ export async function findVisibleTransfer(
   id: string,
 ): Promise<TransferRecord | undefined> {
   const { rows } = await db.query<TransferRow>(
-    `SELECT ${COLUMNS} FROM transfers t WHERE t.id = $2 AND ${VISIBLE}`,
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers t WHERE t.id = $2 AND ${VISIBLE}`,
     [tenantId, id],
   );
   if (!rows[0]) return undefined;
   const entries = await entriesOf(db, [id]);
-  return toRecord(rows[0], entries.get(id) ?? []);
+  return toTransferRecord(rows[0], entries.get(id) ?? []);
 }
 
 export interface TransferFilter {
@@ -176,7 +145,7 @@ export async function listVisibleTransfers(
   f: TransferFilter,
 ): Promise<TransferRecord[]> {
   const { rows } = await db.query<TransferRow>(
-    `SELECT ${COLUMNS} FROM transfers t
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers t
       WHERE ${VISIBLE}
         AND ($2::uuid IS NULL OR t.source_account_id = $2 OR t.destination_account_id = $2)
         AND ($3::text IS NULL OR t.status = $3)
@@ -203,7 +172,7 @@ export async function listVisibleTransfers(
     db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => toRecord(r, entries.get(r.id) ?? []));
+  return rows.map((r) => toTransferRecord(r, entries.get(r.id) ?? []));
 }
 
 export interface StalePending {
@@ -229,61 +198,10 @@ export async function claimStalePending(db: Pool, olderThanMs: number, limit: nu
 }
 
 async function entriesOf(db: Pool, transferIds: string[]) {
-  const byTransfer = new Map<string, TransferRecord['entries']>();
-  if (transferIds.length === 0) return byTransfer;
-  const { rows } = await db.query<{
-    transfer_id: string;
-    account_id: string;
-    amount: string;
-    currency: CurrencyCode;
-  }>(
+  if (transferIds.length === 0) return new Map<string, TransferRecord['entries']>();
+  const { rows } = await db.query<EntryRow>(
     'SELECT transfer_id, account_id, amount, currency FROM entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY id',
     [transferIds],
   );
-  for (const r of rows) {
-    const list = byTransfer.get(r.transfer_id) ?? [];
-    list.push({ accountId: r.account_id, amount: BigInt(r.amount), currency: r.currency });
-    byTransfer.set(r.transfer_id, list);
-  }
-  return byTransfer;
-}
-
-function toRecord(r: TransferRow, entries: TransferRecord['entries']): TransferRecord {
-  return {
-    id: r.id,
-    tenantId: r.tenant_id,
-    kind: r.kind,
-    holdId: r.hold_id,
-    refundOf: r.refund_of,
-    refunded: {
-      amount: BigInt(r.refunded_amount),
-      destinationAmount: BigInt(r.refunded_destination_amount),
-    },
-    hold: r.expires_at
-      ? {
-          expiresAt: r.expires_at,
-          capturedAmount: r.captured_amount === null ? null : BigInt(r.captured_amount),
-          releasedAmount: r.released_amount === null ? null : BigInt(r.released_amount),
-          resolvedBy: r.resolved_by,
-          resolvedAt: r.resolved_at,
-        }
-      : null,
-    sourceAccountId: r.source_account_id,
-    destinationAccountId: r.destination_account_id,
-    amount: BigInt(r.amount),
-    currency: r.currency,
-    destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
-    destinationCurrency: r.destination_currency,
-    rate:
-      r.rate_numerator && r.rate_denominator
-        ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
-        : null,
-    description: r.description,
-    metadata: r.metadata,
-    status: r.status,
-    reason: r.reason,
-    createdAt: r.created_at,
-    finalizedAt: r.finalized_at,
-    entries,
-  };
+  return entriesByTransfer(rows);
 }

@@ -1,32 +1,13 @@
-import type { CurrencyCode } from '../../../contracts/src';
-import { rateOf } from '../../../domain/money';
 import type { PoolClient } from '../../../platform/postgres';
-import type { TransferRecord } from '../../../domain/transfer-view';
+import {
+  entriesByTransfer,
+  toTransferRecord,
+  TRANSFER_COLUMNS,
+  type EntryRow,
+  type TransferRow,
+} from '../../../domain/transfer-rows';
 import { LedgerInvariantError } from '../domain/errors';
 import type { OriginalTransfer, Outcome } from '../domain/types';
-
-interface OriginalRow {
-  id: string;
-  tenant_id: string;
-  kind: TransferRecord['kind'];
-  hold_id: string | null;
-  source_account_id: string | null;
-  destination_account_id: string | null;
-  amount: string;
-  currency: CurrencyCode;
-  destination_amount: string | null;
-  destination_currency: CurrencyCode | null;
-  rate_numerator: string | null;
-  rate_denominator: string | null;
-  description: string | null;
-  metadata: Record<string, string> | null;
-  status: TransferRecord['status'];
-  reason: TransferRecord['reason'];
-  created_at: Date;
-  finalized_at: Date | null;
-  refunded_amount: string;
-  refunded_destination_amount: string;
-}
 
 /**
  * The transfers named by refunds, as they stand, with their entries (the transfer.refunded event
@@ -38,58 +19,16 @@ export async function readOriginals(
   ids: string[],
 ): Promise<Map<string, OriginalTransfer>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await client.query<OriginalRow>(
-    `SELECT id, tenant_id, kind, hold_id, source_account_id, destination_account_id, amount::text, currency,
-            destination_amount, destination_currency, rate_numerator, rate_denominator, description,
-            metadata, status, reason, created_at, finalized_at, refunded_amount, refunded_destination_amount
-       FROM transfers WHERE id = ANY($1::uuid[]) AND amount IS NOT NULL`,
+  const { rows } = await client.query<TransferRow>(
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = ANY($1::uuid[]) AND amount IS NOT NULL`,
     [ids],
   );
-  const entries = await client.query<{
-    transfer_id: string;
-    account_id: string;
-    amount: string;
-    currency: CurrencyCode;
-  }>(
+  const entries = await client.query<EntryRow>(
     'SELECT transfer_id, account_id, amount, currency FROM entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY id',
     [rows.map((r) => r.id)],
   );
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        tenantId: r.tenant_id,
-        kind: r.kind,
-        holdId: r.hold_id,
-        hold: null,
-        refundOf: null,
-        refunded: {
-          amount: BigInt(r.refunded_amount),
-          destinationAmount: BigInt(r.refunded_destination_amount),
-        },
-        sourceAccountId: r.source_account_id,
-        destinationAccountId: r.destination_account_id,
-        amount: BigInt(r.amount),
-        currency: r.currency,
-        destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
-        destinationCurrency: r.destination_currency,
-        rate:
-          r.rate_numerator && r.rate_denominator
-            ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
-            : null,
-        description: r.description,
-        metadata: r.metadata,
-        status: r.status,
-        reason: r.reason,
-        createdAt: r.created_at,
-        finalizedAt: r.finalized_at,
-        entries: entries.rows
-          .filter((e) => e.transfer_id === r.id)
-          .map((e) => ({ accountId: e.account_id, amount: BigInt(e.amount), currency: e.currency })),
-      },
-    ]),
-  );
+  const byTransfer = entriesByTransfer(entries.rows);
+  return new Map(rows.map((r) => [r.id, toTransferRecord(r, byTransfer.get(r.id) ?? [])]));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { CurrencyCode, RejectionReason, TransferRecordKind } from '../../..
 import type { TransferRequestFields } from '../../../domain/fingerprint';
 import type { Rate } from '../../../domain/money';
 import type { TransferRecord } from '../../../domain/transfer-view';
+import type { StoredTransfer } from '../../../domain/transfer-rows';
 
 /** A command that passed parsing: money as bigint, ids resolved. */
 export interface Command extends TransferRequestFields {
@@ -94,9 +95,7 @@ export interface Outcome {
 }
 
 /** A transfer named by refunds, as it stands (locked by the batch), with its refunded totals. */
-export type OriginalTransfer = TransferRecord & {
-  refunded: NonNullable<TransferRecord['refunded']>;
-};
+export type OriginalTransfer = StoredTransfer;
 
 export interface Duplicate {
   command: Command;
