@@ -8,7 +8,11 @@ import type { CommandPublisher } from '../data-access/command-publisher';
 import { commandMessage } from '../data-access/command-message';
 
 const SWEEP_BATCH_MAX = 500;
-/** After Kafka returns, young pending rows are swept too, until none is left or for this long. */
+/**
+ * After Kafka returns, young pending rows are swept too, for this long: not only until a sweep
+ * finds none, since rows a failed probe claimed just before the return are held back for
+ * recoveryAgeMs and are due a moment later.
+ */
 const CATCH_UP_MS = 10_000;
 
 /**
@@ -19,8 +23,8 @@ const CATCH_UP_MS = 10_000;
  * While Kafka is unreachable (the publisher is unavailable) the sweeper is how the API finds out
  * it is back: it probes every second or so, with whatever pending rows are older than
  * `recoveryAgeMs` (the publish timeout: the submissions that gave up on Kafka), and once a probe
- * gets through it keeps sweeping those young rows until they are all out, instead of waiting for
- * them to be `ageMs` old.
+ * gets through it keeps sweeping those young rows for CATCH_UP_MS, instead of waiting for them
+ * to be `ageMs` old.
  */
 export function createPendingSweeper(options: {
   pool: Pool;
@@ -68,7 +72,6 @@ export function createPendingSweeper(options: {
         const count = await sweep(catchingUp ? options.recoveryAgeMs : options.ageMs);
         failures = 0;
         if (count === SWEEP_BATCH_MAX) continue;
-        if (count === 0) catchUpUntil = 0;
       } catch (error) {
         if (failures++ === 0) logger.warn({ err: error }, 'sweep failed; retrying');
       }

@@ -13,6 +13,11 @@ export interface Bounds {
   first_accept_s?: number;
   /** Longest any REST-accepted transfer waited from its 202 to its outcome. */
   stall_s?: number;
+  /**
+   * Longest any REST-accepted transfer waited for its outcome counted from the dependency's return
+   * (or from its 202, if later): what was accepted during the outage must be decided soon after.
+   */
+  final_after_return_s?: number;
   /** Longest any outcome waited from its commit to its webhook. */
   webhook_lag_s?: number;
   /** From the dependency's return until the first webhook delivery. */
@@ -25,6 +30,7 @@ export interface Metrics {
   recovery_s: number | null;
   first_accept_s: number | null;
   stall_s: number | null;
+  final_after_return_s: number | null;
   webhook_lag_s: number | null;
   answer_during_fault_s: number | null;
   delivery_recovery_s: number | null;
@@ -178,9 +184,11 @@ export async function audit(input: AuditInput): Promise<{ violations: string[]; 
     [input.tenantId, new Date(input.restoredAt)],
   );
   const restIds = new Set(restAccepted.map((s) => s.transferId));
-  const stalls = finals
-    .filter((r) => restIds.has(r.id) && r.finalized_at)
-    .map((r) => r.finalized_at!.getTime() - r.created_at.getTime());
+  const restFinals = finals.filter((r) => restIds.has(r.id) && r.finalized_at);
+  const stalls = restFinals.map((r) => r.finalized_at!.getTime() - r.created_at.getTime());
+  const afterReturnWaits = restFinals.map(
+    (r) => r.finalized_at!.getTime() - Math.max(r.created_at.getTime(), input.restoredAt),
+  );
   const outcomeAt = new Map(finals.map((r) => [r.id, r.finalized_at?.getTime() ?? 0]));
   const firstDelivery = new Map<string, number>();
   for (const d of input.sink.delivered)
@@ -202,6 +210,7 @@ export async function audit(input: AuditInput): Promise<{ violations: string[]; 
     recovery_s: firstCommit.rows[0]?.at ? seconds(firstCommit.rows[0].at.getTime() - input.restoredAt) : null,
     first_accept_s: afterReturn(restAccepted.map((s) => s.acceptedAt!)),
     stall_s: stalls.length ? seconds(Math.max(...stalls)) : null,
+    final_after_return_s: afterReturnWaits.length ? seconds(Math.max(...afterReturnWaits)) : null,
     webhook_lag_s: lags.length ? seconds(Math.max(...lags)) : null,
     answer_during_fault_s: duringFault.length ? seconds(Math.max(...duringFault)) : null,
     delivery_recovery_s: afterReturn(input.sink.delivered.map((d) => d.at)),

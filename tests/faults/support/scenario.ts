@@ -274,7 +274,7 @@ function summarise(name: string, violations: string[], m: Metrics): string {
     `FAULT ${name}: ${violations.length ? `FAIL (${violations.length} violations)` : 'PASS'}; ` +
     `accepted ${m.restAccepted} REST + ${m.kafkaAccepted} Kafka, ${m.committed} committed, ${m.rejected} rejected; ` +
     `first commit after return ${s(m.recovery_s)}, first 202 after return ${s(m.first_accept_s)}, ` +
-    `first webhook after return ${s(m.delivery_recovery_s)}; worst 202→outcome ${s(m.stall_s)}, ` +
+    `first webhook after return ${s(m.delivery_recovery_s)}; worst 202→outcome ${s(m.stall_s)} (${s(m.final_after_return_s)} after the return), ` +
     `worst outcome→webhook ${s(m.webhook_lag_s)}, slowest answer from the fault to 10 s after the return ${slowest}; ` +
     `other answers: ${answers || 'none'}`
   );
