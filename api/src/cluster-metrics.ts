@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
-import { withTimeout } from '../../platform/metrics/readiness';
+import { withTimeout } from '../../platform/retry';
 import type { ApiConfig } from './config';
 
 /**
@@ -35,7 +35,7 @@ export async function startClusterOps(config: ApiConfig, logger: Logger): Promis
         name: 'api_workers',
         critical: true,
         async run() {
-          const res = await withTimeout(fetch(`${apiUrl}/readyz`), 1_000);
+          const res = await withTimeout(fetch(`${apiUrl}/readyz`), 1_000, 'a worker readiness probe');
           return { ok: res.ok, detail: `a worker answered ${res.status}` };
         },
       },

@@ -1,6 +1,6 @@
 import { Pool, type QueryResultRow } from 'pg';
 import type { Logger } from '../logger';
-import { withTimeout } from './readiness';
+import { withTimeout } from '../retry';
 
 /** How long an ops query (a readiness check, a gauge read at scrape time) may take, connecting included. */
 export const OPS_QUERY_TIMEOUT_MS = 1_000;
@@ -37,7 +37,7 @@ export function createOpsDb(options: { url: string; applicationName: string; log
         options.logger.debug({ err: error }, 'ops connection to PostgreSQL lost');
       client.on('error', lost);
       try {
-        const result = await withTimeout(client.query<R>(sql, params), OPS_QUERY_TIMEOUT_MS);
+        const result = await withTimeout(client.query<R>(sql, params), OPS_QUERY_TIMEOUT_MS, 'ops query');
         client.off('error', lost);
         client.release();
         return result.rows;

@@ -37,7 +37,7 @@ describe('readiness checks', () => {
     expect(report.checks).toMatchObject({
       down: { status: 'down', detail: 'no partitions' },
       throws: { status: 'down', detail: 'connection refused' },
-      hangs: { status: 'down', detail: 'no answer within 50 ms' },
+      hangs: { status: 'down', detail: 'hangs did not finish within 50 ms' },
       fine: { status: 'up' },
     });
   });

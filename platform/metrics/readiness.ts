@@ -1,3 +1,4 @@
+import { withTimeout } from '../retry';
 /** The state of one dependency as a readiness check sees it. */
 export interface CheckOutcome {
   ok: boolean;
@@ -33,10 +34,12 @@ export async function runChecks(
   const results = await Promise.all(
     checks.map(async (check) => {
       const started = performance.now();
-      const outcome = await withTimeout(check.run(), timeout_ms).catch((error: unknown): CheckOutcome => ({
-        ok: false,
-        detail: (error as Error).message ?? String(error),
-      }));
+      const outcome = await withTimeout(check.run(), timeout_ms, check.name).catch(
+        (error: unknown): CheckOutcome => ({
+          ok: false,
+          detail: (error as Error).message ?? String(error),
+        }),
+      );
       return { check, outcome, duration_ms: Math.round(performance.now() - started) };
     }),
   );
@@ -51,13 +54,4 @@ export async function runChecks(
     if (!outcome.ok && check.critical) report.status = 'not_ready';
   }
   return report;
-}
-
-/** Rejects when the promise takes longer than timeout_ms (the work itself goes on). */
-export function withTimeout<T>(promise: Promise<T>, timeout_ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeout_ms} ms`)), timeout_ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
