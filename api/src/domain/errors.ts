@@ -23,7 +23,7 @@ export class AccountNotFound extends DomainError {
 /** An amount beyond what the ledger holds in one transfer. */
 export class AmountTooLarge extends DomainError {
   constructor(
-    readonly field: 'amount',
+    readonly field: string,
     readonly max: bigint,
   ) {
     super(`${field} is more than ${max} minor units`);
