@@ -56,6 +56,13 @@ export class HoldNotFound extends DomainError {
 }
 
 /** A capture of more than the hold holds. */
+/** A capture of part of a held split: a split is captured whole (see decide-holds.ts). */
+export class PartialCaptureOfSplit extends DomainError {
+  constructor(readonly held: bigint) {
+    super(`a split transfer is captured whole: leave amount out or give the held amount, ${held}`);
+  }
+}
+
 export class CaptureExceedsHold extends DomainError {
   constructor(readonly held: bigint) {
     super(`at most the held amount, ${held}`);
