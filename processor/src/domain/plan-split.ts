@@ -14,6 +14,7 @@ import {
   type RunningBalances,
 } from './plan-transfer';
 import type { AccountState, Command } from './types';
+import { LedgerInvariantError } from './errors';
 
 /** A rejection caused by one leg of a split: its index in the request's legs. */
 export class LegRejection extends Rejection {
@@ -52,7 +53,7 @@ export function planAny(
  * The postings are netted per account, since a transfer moves each account once (the FX house
  * account of a currency serves every leg in it), then checked balanced per currency.
  * @throws LegRejection naming the failing leg, Rejection for the whole (source, funds, currency),
- *   LedgerInvariantError when the postings do not balance (a bug)
+ *   LedgerInvariantError when the postings do not balance or an FX house account was not loaded (bugs)
  */
 export function planSplit(
   c: Planned & { legs: SplitLeg[] },
@@ -76,7 +77,9 @@ export function planSplit(
 
   const system = (currency: CurrencyCode): AccountState => {
     const account = view.accounts.get(view.systemAccountId(c.tenantId, 'fx_house', currency));
-    if (!account) throw new Rejection('fx_rate_unavailable');
+    // The processor loads the FX house accounts of every leg's pair before deciding: a bug otherwise.
+    if (!account)
+      throw new LedgerInvariantError(`fx_house ${currency} of tenant ${c.tenantId} was not loaded`);
     return account;
   };
   const postings: Leg[] = [{ account: source, amount: -sum }];
