@@ -12,6 +12,14 @@ export interface TransferRequestFields {
   metadata: Record<string, string> | null;
   /** Holds only: the expiry as requested (ISO 8601 in UTC, ms), null for the default. */
   hold?: { expiresAt: string | null } | null;
+  /** Split transfers only: the destinations in request order (`amount` is then their sum). */
+  legs?: SplitLeg[] | null;
+}
+
+/** One destination of a split transfer: its account and what the source pays it, in `currency`. */
+export interface SplitLeg {
+  destinationAccountId: string;
+  amount: bigint;
 }
 
 /** SHA-256 over a canonical form (fixed field order, sorted metadata keys), so REST and Kafka agree. */
@@ -32,6 +40,12 @@ export function requestFingerprint(f: TransferRequestFields): Buffer {
   ];
   // Appended only for holds, so every fingerprint recorded before holds existed stays the same.
   if (f.hold) fields.push('manual', f.hold.expiresAt);
+  // Likewise only for splits, tagged, so no plain transfer's fingerprint changes or collides.
+  if (f.legs)
+    fields.push(
+      'legs',
+      f.legs.map((l) => [l.destinationAccountId, l.amount.toString()]),
+    );
   return createHash('sha256').update(JSON.stringify(fields)).digest();
 }
 

@@ -1,6 +1,6 @@
 import type { CurrencyCode, RejectionReason } from '../contracts/src';
 import { rateOf } from './money';
-import type { TransferRecord } from './transfer-view';
+import type { TransferLegRecord, TransferRecord } from './transfer-view';
 
 /**
  * A `transfers` row as every service reads it (the TRANSFER_COLUMNS below), and how it becomes
@@ -33,6 +33,7 @@ export interface TransferRow {
   refund_of: string | null;
   refunded_amount: string;
   refunded_destination_amount: string;
+  failed_leg: number | null;
 }
 
 // An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
@@ -41,7 +42,41 @@ export const TRANSFER_COLUMNS = `id, tenant_id, kind, source_account_id, destina
   coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
   destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
   expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at,
-  refund_of, refunded_amount, refunded_destination_amount`;
+  refund_of, refunded_amount, refunded_destination_amount, failed_leg`;
+
+/** A transfer_legs row (migrations/0013_split_transfers.sql). */
+export interface LegRow {
+  transfer_id: string;
+  destination_account_id: string;
+  amount: string;
+  destination_amount: string | null;
+  destination_currency: CurrencyCode | null;
+  rate_numerator: string | null;
+  rate_denominator: string | null;
+}
+
+export const LEG_COLUMNS = `transfer_id, destination_account_id, amount, destination_amount, destination_currency,
+  rate_numerator, rate_denominator`;
+
+/** Leg rows (in position order) by transfer. */
+export function legsByTransfer(rows: readonly LegRow[]): Map<string, TransferLegRecord[]> {
+  const byTransfer = new Map<string, TransferLegRecord[]>();
+  for (const r of rows) {
+    const list = byTransfer.get(r.transfer_id) ?? [];
+    list.push({
+      destinationAccountId: r.destination_account_id,
+      amount: BigInt(r.amount),
+      destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
+      destinationCurrency: r.destination_currency,
+      rate:
+        r.rate_numerator && r.rate_denominator
+          ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
+          : null,
+    });
+    byTransfer.set(r.transfer_id, list);
+  }
+  return byTransfer;
+}
 
 /** An entry row (transfer_id, account_id, amount, currency), in id order. */
 export interface EntryRow {
@@ -65,7 +100,11 @@ export function entriesByTransfer(rows: readonly EntryRow[]): Map<string, Transf
 /** A row read from the table always has its refunded totals (0 until a refund), unlike a view built elsewhere. */
 export type StoredTransfer = TransferRecord & { refunded: NonNullable<TransferRecord['refunded']> };
 
-export function toTransferRecord(r: TransferRow, entries: TransferRecord['entries']): StoredTransfer {
+export function toTransferRecord(
+  r: TransferRow,
+  entries: TransferRecord['entries'],
+  legs: TransferLegRecord[] | null = null,
+): StoredTransfer {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -99,6 +138,8 @@ export function toTransferRecord(r: TransferRow, entries: TransferRecord['entrie
     metadata: r.metadata,
     status: r.status,
     reason: r.reason,
+    legs,
+    failedLeg: r.failed_leg,
     createdAt: r.created_at,
     finalizedAt: r.finalized_at,
     entries,

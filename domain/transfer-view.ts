@@ -12,6 +12,15 @@ export interface HoldRecord {
   resolvedAt: Date | null;
 }
 
+/** One destination of a split transfer; the converted side is known once it committed. */
+export interface TransferLegRecord {
+  destinationAccountId: string;
+  amount: bigint;
+  destinationAmount: bigint | null;
+  destinationCurrency: CurrencyCode | null;
+  rate: Rate | null;
+}
+
 /** A transfer as the ledger holds it; money as bigint. Mapped to the wire shape by toTransferView. */
 export interface TransferRecord {
   id: string;
@@ -37,6 +46,10 @@ export interface TransferRecord {
   metadata: Record<string, string> | null;
   status: Transfer['status'];
   reason: RejectionReason | null;
+  /** Split transfers: the destinations in request order (absent or null otherwise). */
+  legs?: TransferLegRecord[] | null;
+  /** A rejected split: the index of the leg that failed, when the reason was one leg's. */
+  failedLeg?: number | null;
   createdAt: Date;
   finalizedAt: Date | null;
   /** Signed: negative debits, positive credits. */
@@ -71,6 +84,15 @@ export function toTransferView(t: TransferRecord): Transfer {
     description: t.description,
     metadata: t.metadata,
     reason: t.reason ? { code: t.reason, message: REJECTION_REASONS[t.reason] } : null,
+    legs:
+      t.legs?.map((l) => ({
+        destination_account_id: l.destinationAccountId,
+        amount: l.amount.toString(),
+        destination_amount: l.destinationAmount?.toString() ?? null,
+        destination_currency: l.destinationCurrency,
+        rate: l.rate ? formatRate(l.rate) : null,
+      })) ?? null,
+    failed_leg: t.failedLeg ?? null,
     entries: t.entries.map((e) => ({
       account_id: e.accountId,
       direction: e.amount < 0n ? 'debit' : 'credit',

@@ -47,6 +47,8 @@ export const REJECTION_REASONS = {
   expiry_out_of_range: 'expires_at is not after the hold was accepted, or more than 30 days after',
   refund_exceeds_original: 'the refund is more than what remains refundable of the original transfer',
   not_refundable: 'the original is not a committed transfer between two accounts (kind transfer or capture)',
+  partial_capture_of_split:
+    'a split transfer held is captured whole only: leave amount out or give the held amount',
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;
@@ -65,6 +67,18 @@ export const TransferStatus = z
 /** The states a transfer leaves `pending` for: what a long-poll waits for. */
 export const DECIDED_STATUSES = ['committed', 'rejected', 'held', 'captured', 'voided', 'expired'] as const;
 
+/** The most destination legs one split transfer may have. */
+export const SPLIT_LEGS_MAX = 16;
+
+/** One destination of a split transfer: `amount` in the source's currency, converted if needed. */
+export const TransferLegInput = z
+  .object({
+    destination_account_id: Uuid,
+    amount: AmountInput.meta({ description: 'Debited from the source for this leg, in `currency`' }),
+  })
+  .strict()
+  .meta({ id: 'TransferLegInput' });
+
 /** The fields of a transfer request, shared by the REST body and the Kafka command. */
 const transferFields = {
   kind: TransferKind.default('transfer'),
@@ -74,7 +88,14 @@ const transferFields = {
   destination_account_id: Uuid.optional().meta({
     description: 'Credited account; required for transfer and deposit',
   }),
-  amount: AmountInput,
+  amount: AmountInput.optional().meta({
+    description:
+      'Required, except with `legs`: then optional, and when given it must equal the sum of the legs (what the source is debited)',
+  }),
+  legs: z.array(TransferLegInput).min(1).max(SPLIT_LEGS_MAX).optional().meta({
+    description:
+      'A split transfer (kind transfer only): up to 16 destinations, each with its own amount in `currency`, instead of destination_account_id; the source is debited the sum; all legs commit or none',
+  }),
   currency: CurrencyCode.meta({
     description: 'Currency of `amount`: the debited account currency (the credited one for deposits)',
   }),
@@ -94,14 +115,17 @@ type TransferShape = {
   kind: z.infer<typeof TransferKind>;
   source_account_id?: string | undefined;
   destination_account_id?: string | undefined;
+  amount?: string | number | undefined;
+  legs?: Array<{ destination_account_id: string; amount: string | number }> | undefined;
   capture?: CaptureMode | undefined;
   expires_at?: string | undefined;
 };
 
 /** Which accounts each kind needs; checked on both the REST body and the Kafka command. */
 function checkAccountsForKind(value: TransferShape, ctx: z.RefinementCtx): void {
+  const split = value.legs !== undefined;
   const needsSource = value.kind !== 'deposit';
-  const needsDestination = value.kind !== 'withdrawal';
+  const needsDestination = value.kind !== 'withdrawal' && !split;
   const check = (field: 'source_account_id' | 'destination_account_id', needed: boolean) => {
     if (needed && !value[field])
       ctx.addIssue({ code: 'custom', path: [field], message: `required for kind "${value.kind}"` });
@@ -110,11 +134,46 @@ function checkAccountsForKind(value: TransferShape, ctx: z.RefinementCtx): void 
   };
   check('source_account_id', needsSource);
   check('destination_account_id', needsDestination);
+  if (split) checkLegs(value, value.legs!, ctx);
+  else if (value.amount === undefined)
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: 'required (unless legs are given)' });
   // Money arriving from outside is not reserved anywhere: there is nothing to hold a deposit on.
   if (value.capture === 'manual' && value.kind === 'deposit')
     ctx.addIssue({ code: 'custom', path: ['capture'], message: 'a deposit cannot be held' });
   if (value.expires_at !== undefined && value.capture !== 'manual')
     ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'only with capture "manual"' });
+}
+
+/**
+ * A split: kind transfer only, distinct destinations none of which is the source, and `amount`,
+ * when given, the sum of the legs. (Each leg's bounds, and the sum's, are the processor's and
+ * the API's: AMOUNT_MAX.)
+ */
+function checkLegs(
+  value: TransferShape,
+  legs: NonNullable<TransferShape['legs']>,
+  ctx: z.RefinementCtx,
+): void {
+  if (value.kind !== 'transfer')
+    ctx.addIssue({ code: 'custom', path: ['legs'], message: `not allowed for kind "${value.kind}"` });
+  const seen = new Set<string>();
+  legs.forEach((leg, i) => {
+    const id = leg.destination_account_id;
+    if (seen.has(id))
+      ctx.addIssue({ code: 'custom', path: ['legs', i, 'destination_account_id'], message: 'named twice' });
+    if (id === value.source_account_id)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['legs', i, 'destination_account_id'],
+        message: 'the source account itself',
+      });
+    seen.add(id);
+  });
+  if (value.amount !== undefined) {
+    const sum = legs.reduce((s, leg) => s + BigInt(leg.amount), 0n);
+    if (BigInt(value.amount) !== sum)
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: `not the sum of the legs (${sum})` });
+  }
 }
 
 /**
@@ -128,19 +187,26 @@ export const ACCOUNTS_PER_KIND_SCHEMA = {
     {
       title: 'transfer: from source_account_id to destination_account_id',
       properties: { kind: { const: 'transfer' } },
-      required: ['source_account_id', 'destination_account_id'],
+      required: ['source_account_id', 'destination_account_id', 'amount'],
+      not: { required: ['legs'] },
+    },
+    {
+      title: 'split transfer: from source_account_id to each of legs (amount, if given, their sum)',
+      properties: { kind: { const: 'transfer' } },
+      required: ['source_account_id', 'legs'],
+      not: { required: ['destination_account_id'] },
     },
     {
       title: 'deposit: into destination_account_id only, never held',
       properties: { kind: { const: 'deposit' }, capture: { const: 'automatic' } },
-      required: ['kind', 'destination_account_id'],
-      not: { required: ['source_account_id'] },
+      required: ['kind', 'destination_account_id', 'amount'],
+      not: { anyOf: [{ required: ['source_account_id'] }, { required: ['legs'] }] },
     },
     {
       title: 'withdrawal: from source_account_id only',
       properties: { kind: { const: 'withdrawal' } },
-      required: ['kind', 'source_account_id'],
-      not: { required: ['destination_account_id'] },
+      required: ['kind', 'source_account_id', 'amount'],
+      not: { anyOf: [{ required: ['destination_account_id'] }, { required: ['legs'] }] },
     },
   ],
   if: { required: ['expires_at'] },
@@ -166,6 +232,20 @@ export const TransferEntry = z
     currency: CurrencyCode,
   })
   .meta({ id: 'TransferEntry' });
+
+export const TransferLeg = z
+  .object({
+    destination_account_id: Uuid,
+    amount: AmountString.meta({ description: 'Debited from the source for this leg, in `currency`' }),
+    destination_amount: AmountString.nullable().meta({
+      description: "Credited, in destination_currency (banker's rounding per leg); null until committed",
+    }),
+    destination_currency: CurrencyCode.nullable(),
+    rate: z.string().nullable().meta({
+      description: 'Exchange rate applied to this leg; null within one currency or until committed',
+    }),
+  })
+  .meta({ id: 'TransferLeg' });
 
 export const Transfer = z
   .object({
@@ -201,6 +281,14 @@ export const Transfer = z
     description: z.string().nullable(),
     metadata: Metadata.nullable(),
     reason: z.object({ code: RejectionReason, message: z.string() }).nullable(),
+    legs: z.array(TransferLeg).nullable().meta({
+      description:
+        'Split transfers: the destinations in request order (destination_account_id is null); null otherwise',
+    }),
+    failed_leg: z.number().int().nullable().meta({
+      description:
+        "A rejected split: the index in `legs` of the leg that failed; null when the reason is the whole transfer's",
+    }),
     entries: z.array(TransferEntry),
     created_at: Timestamp,
     finalized_at: Timestamp.nullable(),

@@ -102,6 +102,74 @@ describe('the OpenAPI document refuses the requests the API refuses', () => {
     });
   });
 
+  describe('POST /v1/transfers: split transfers (legs)', () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const legs = [
+      { destination_account_id: b, amount: 6 },
+      { destination_account_id: c, amount: '4' },
+    ];
+    it.each([
+      [
+        'legs and a destination',
+        { source_account_id: a, destination_account_id: b, legs },
+        'destination_account_id',
+      ],
+      ['a deposit with legs', { kind: 'deposit', legs }, 'legs'],
+      ['a withdrawal with legs', { kind: 'withdrawal', source_account_id: a, legs }, 'legs'],
+      ['neither legs nor an amount', { source_account_id: a, destination_account_id: b }, 'amount'],
+      ['no legs at all', { source_account_id: a, legs: [] }, 'legs'],
+      [
+        'seventeen legs',
+        {
+          source_account_id: a,
+          legs: Array.from({ length: 17 }, () => ({ destination_account_id: b, amount: 1 })),
+        },
+        'legs',
+      ],
+      [
+        'a leg of zero',
+        { source_account_id: a, legs: [{ destination_account_id: b, amount: 0 }] },
+        'legs.0.amount',
+      ],
+      [
+        'a leg without an account',
+        { source_account_id: a, legs: [{ amount: 1 }] },
+        'legs.0.destination_account_id',
+      ],
+    ])('refuses %s', async (_label, body, field) => {
+      const request = { ...body, currency: 'USD' };
+      refused(await api.post('/v1/transfers', request, idem()), field);
+      expect(bodySchema('/v1/transfers', 'post')(request)).toBe(false);
+    });
+
+    it.each([
+      ['a split', { source_account_id: a, legs }],
+      ['a split with its sum', { source_account_id: a, legs, amount: '10' }],
+      ['a split held', { kind: 'transfer', source_account_id: a, legs, capture: 'manual' }],
+    ])('takes %s (the check has teeth)', async (_label, body) => {
+      const request = { ...body, currency: 'USD' };
+      expect(bodySchema('/v1/transfers', 'post')(request)).toBe(true);
+      expect((await api.post('/v1/transfers', request, idem())).status).toBe(404);
+    });
+
+    it('refuses what only the API can check: an amount that is not the sum, a destination twice, the source as a leg', async () => {
+      refused(
+        await api.post('/v1/transfers', { source_account_id: a, legs, amount: 11, currency: 'USD' }, idem()),
+        'amount',
+      );
+      const twice = [legs[0], legs[0]];
+      refused(
+        await api.post('/v1/transfers', { source_account_id: a, legs: twice, currency: 'USD' }, idem()),
+        'legs.1.destination_account_id',
+      );
+      const self = [{ destination_account_id: a, amount: 1 }];
+      refused(
+        await api.post('/v1/transfers', { source_account_id: a, legs: self, currency: 'USD' }, idem()),
+        'legs.0.destination_account_id',
+      );
+    });
+  });
+
   it.each([
     ['an amount of zero', { amount: 0 }, 'amount'],
     ['a currency (a refund is in the original destination currency)', { currency: 'USD' }, 'body'],

@@ -86,6 +86,44 @@ describe('real responses match the served OpenAPI document', () => {
     conforms(await api.get(`/v1/transfers/${submitted.body.id}`), '/v1/transfers/{id}', 'get');
     conforms(await api.get('/v1/transfers?limit=2'), '/v1/transfers', 'get');
 
+    // A split, committed and rejected naming its leg, and a held split with its capture.
+    const splitOf = (extra: object) =>
+      api.post(
+        '/v1/transfers',
+        {
+          source_account_id: from,
+          legs: [
+            { destination_account_id: to, amount: 3 },
+            { destination_account_id: newAccount, amount: '2' },
+          ],
+          currency: 'USD',
+          ...extra,
+        },
+        idem(),
+      );
+    const newAccount = await fundedAccount(api, 'USD', 0);
+    const splitted = await splitOf({});
+    conforms(splitted, '/v1/transfers', 'post');
+    expect((await settled(api, splitted.body.id)).legs).toHaveLength(2);
+    conforms(await api.get(`/v1/transfers/${splitted.body.id}`), '/v1/transfers/{id}', 'get');
+    const heldSplit = await settled(api, (await splitOf({ capture: 'manual' })).body.id);
+    const capturedSplit = await api.post(`/v1/transfers/${heldSplit.id}/capture`, {}, idem());
+    await settled(api, capturedSplit.body.id);
+    conforms(await api.get(`/v1/transfers/${capturedSplit.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(
+      await api.post(`/v1/transfers/${heldSplit.id}/capture`, { amount: 1 }, idem()),
+      '/v1/transfers/{id}/capture',
+      'post',
+    );
+    await api.patch(`/v1/accounts/${newAccount}`, { status: 'frozen' });
+    const failed = await settled(api, (await splitOf({})).body.id);
+    expect(failed).toMatchObject({ status: 'rejected', failed_leg: 1 });
+    conforms(await api.get(`/v1/transfers/${failed.id}`), '/v1/transfers/{id}', 'get');
+    conforms(
+      await api.post(`/v1/transfers/${splitted.body.id}/refunds`, undefined, idem()),
+      '/v1/transfers/{id}/refunds',
+      'post',
+    );
     conforms(await api.post('/v1/transfers', { amount: -1 }, idem()), '/v1/transfers', 'post');
     conforms(await api.get(`/v1/transfers/${randomUUID()}`), '/v1/transfers/{id}', 'get');
     conforms(await client(system.url).get('/v1/accounts'), '/v1/accounts', 'get');

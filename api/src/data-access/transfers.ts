@@ -3,6 +3,9 @@ import type { Pool } from '../../../platform/postgres';
 import type { TransferRecord } from '../../../domain/transfer-view';
 import {
   entriesByTransfer,
+  LEG_COLUMNS,
+  legsByTransfer,
+  type LegRow,
   toTransferRecord,
   TRANSFER_COLUMNS,
   type EntryRow,
@@ -27,6 +30,8 @@ export interface NewTransfer {
   holdId: string | null;
   /** Refunds: the transfer refunded. */
   refundOf?: string | null;
+  /** Split transfers: the legs as asked, recorded with the pending row (position = index). */
+  legs?: Array<{ destinationAccountId: string; amount: bigint }> | null;
   /** The command's payload as published: the sweeper re-sends it (its type follows from kind). */
   command: TransferCommandV1['payload'];
 }
@@ -73,6 +78,22 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r]));
+  const legs = transfers.flatMap((t) =>
+    inserted.has(t.id) ? (t.legs ?? []).map((l, position) => ({ id: t.id, position, ...l })) : [],
+  );
+  // Not atomic with the pending row: a crash in between leaves a split pending without its legs
+  // shown until the processor decides it, which writes them all (writeLegs upserts by position).
+  if (legs.length > 0)
+    await db.query(
+      `INSERT INTO transfer_legs (transfer_id, position, destination_account_id, amount)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bigint[]) ON CONFLICT DO NOTHING`,
+      [
+        legs.map((l) => l.id),
+        legs.map((l) => l.position),
+        legs.map((l) => l.destinationAccountId),
+        legs.map((l) => l.amount.toString()),
+      ],
+    );
   const others = transfers.filter((t) => !inserted.has(t.id));
   const existing = new Map<string, { id: string; request_hash: Buffer }>();
   if (others.length > 0) {
@@ -90,7 +111,15 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   }
   return transfers.map((t): InsertResult => {
     const row = inserted.get(t.id);
-    if (row) return { inserted: true, record: toTransferRecord(row, []) };
+    if (row) {
+      const asked = t.legs?.map((l) => ({
+        ...l,
+        destinationAmount: null,
+        destinationCurrency: null,
+        rate: null,
+      }));
+      return { inserted: true, record: toTransferRecord(row, [], asked ?? null) };
+    }
     const prior = existing.get(`${t.tenantId}\n${t.idempotencyKey}`)!;
     return { inserted: false, existingId: prior.id, sameRequest: prior.request_hash.equals(t.requestHash) };
   });
@@ -123,7 +152,8 @@ export async function findVisibleTransfer(
   );
   if (!rows[0]) return undefined;
   const entries = await entriesOf(db, [id]);
-  return toTransferRecord(rows[0], entries.get(id) ?? []);
+  const legs = await legsOf(db, [id]);
+  return toTransferRecord(rows[0], entries.get(id) ?? [], legs.get(id) ?? null);
 }
 
 export interface TransferFilter {
@@ -172,7 +202,11 @@ export async function listVisibleTransfers(
     db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => toTransferRecord(r, entries.get(r.id) ?? []));
+  const legs = await legsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toTransferRecord(r, entries.get(r.id) ?? [], legs.get(r.id) ?? null));
 }
 
 export interface StalePending {
@@ -204,4 +238,13 @@ async function entriesOf(db: Pool, transferIds: string[]) {
     [transferIds],
   );
   return entriesByTransfer(rows);
+}
+
+async function legsOf(db: Pool, transferIds: string[]) {
+  if (transferIds.length === 0) return new Map<string, NonNullable<TransferRecord['legs']>>();
+  const { rows } = await db.query<LegRow>(
+    `SELECT ${LEG_COLUMNS} FROM transfer_legs WHERE transfer_id = ANY($1::uuid[]) ORDER BY transfer_id, position`,
+    [transferIds],
+  );
+  return legsByTransfer(rows);
 }

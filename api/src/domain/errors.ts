@@ -23,7 +23,7 @@ export class AccountNotFound extends DomainError {
 /** An amount beyond what the ledger holds in one transfer. */
 export class AmountTooLarge extends DomainError {
   constructor(
-    readonly field: 'amount',
+    readonly field: string,
     readonly max: bigint,
   ) {
     super(`${field} is more than ${max} minor units`);
@@ -56,6 +56,13 @@ export class HoldNotFound extends DomainError {
 }
 
 /** A capture of more than the hold holds. */
+/** A capture of part of a held split: a split is captured whole (see decide-holds.ts). */
+export class PartialCaptureOfSplit extends DomainError {
+  constructor(readonly held: bigint) {
+    super(`a split transfer is captured whole: leave amount out or give the held amount, ${held}`);
+  }
+}
+
 export class CaptureExceedsHold extends DomainError {
   constructor(readonly held: bigint) {
     super(`at most the held amount, ${held}`);

@@ -35,6 +35,12 @@ export async function refundTransfer(
   // tells that tenant nothing it does not know.
   if (!REFUNDABLE_KINDS.includes(original.kind))
     throw new TransferNotRefundable(`a transfer of kind ${original.kind} cannot be refunded`);
+  // Splits are seen by their payer alone (see findVisibleTransfer), so this tells no one anything
+  // new. Which legs a refund would come back from, and at which rates, is not decided yet.
+  if (original.legs)
+    throw new TransferNotRefundable(
+      'a split transfer cannot be refunded; the payees may pay back with transfers',
+    );
   // Only the payee refunds; to the payer (or anyone else) it is as if there were no such transfer.
   const payee = original.destinationAccountId
     ? (await deps.accounts.lookup([original.destinationAccountId])).get(original.destinationAccountId)

@@ -3,7 +3,7 @@ import { holdActionFingerprint } from '../../../domain/fingerprint';
 import { INT64_MAX, parseAmount } from '../../../domain/money';
 import { newId } from '../../../platform/ids';
 import { findVisibleTransfer } from '../data-access/transfers';
-import { CaptureExceedsHold, HoldNotFound } from '../domain/errors';
+import { CaptureExceedsHold, PartialCaptureOfSplit, HoldNotFound } from '../domain/errors';
 import { acceptPending, type AcceptDeps, type Submitted } from './accept-pending';
 
 export type HoldAction = { kind: 'capture'; amount: string | number | undefined } | { kind: 'void' };
@@ -33,6 +33,9 @@ export async function submitHoldAction(
   if (!hold || hold.tenantId !== tenantId || !hold.hold || hold.amount > INT64_MAX)
     throw new HoldNotFound(holdId);
   if (requested !== null && requested > hold.amount) throw new CaptureExceedsHold(hold.amount);
+  // Checked again by the processor, for direct Kafka producers.
+  if (hold.legs && requested !== null && requested !== hold.amount)
+    throw new PartialCaptureOfSplit(hold.amount);
 
   const id = newId();
   const base = { transfer_id: id, tenant_id: tenantId, idempotency_key: idempotencyKey, hold_id: holdId };

@@ -39,7 +39,15 @@ export async function submitTransfer(
   idempotencyKey: string,
   body: CreateTransferRequest,
 ): Promise<Submitted> {
-  const amount = parseAmount(body.amount);
+  const legs = body.legs?.map((l) => ({
+    destinationAccountId: l.destination_account_id,
+    amount: parseAmount(l.amount),
+  }));
+  legs?.forEach((l, i) => {
+    if (l.amount > AMOUNT_MAX) throw new AmountTooLarge(`legs.${i}.amount`, AMOUNT_MAX);
+  });
+  // A split debits the sum of its legs (the contract checked a given amount equals it).
+  const amount = legs ? legs.reduce((sum, l) => sum + l.amount, 0n) : parseAmount(body.amount!);
   if (amount > AMOUNT_MAX) throw new AmountTooLarge('amount', AMOUNT_MAX);
   const manual = body.capture === 'manual';
   await checkAccounts(deps.accounts, tenantId, body);
@@ -61,6 +69,7 @@ export async function submitTransfer(
     description: body.description ?? null,
     metadata: body.metadata ?? null,
     hold: manual ? { expiresAt: body.expires_at ? canonicalInstant(body.expires_at) : null } : null,
+    legs: legs ?? null,
   });
   let expiresAt: Date | null;
   try {
@@ -83,6 +92,7 @@ export async function submitTransfer(
     metadata: body.metadata ?? null,
     expiresAt,
     holdId: null,
+    legs: legs ?? null,
     command: payload,
   });
 }

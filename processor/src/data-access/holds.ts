@@ -3,6 +3,7 @@ import { rateOf } from '../../../domain/money';
 import type { Pool, PoolClient } from '../../../platform/postgres';
 import { LedgerInvariantError } from '../domain/errors';
 import type { HoldSnapshot } from '../domain/types';
+import { LEG_COLUMNS, legsByTransfer, type LegRow } from '../../../domain/transfer-rows';
 
 interface HoldRow {
   id: string;
@@ -43,7 +44,16 @@ export async function readHolds(client: PoolClient, ids: string[]): Promise<Map<
        FROM transfers WHERE id = ANY($1::uuid[]) AND expires_at IS NOT NULL AND amount IS NOT NULL`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, toSnapshot(r)]));
+  // A split hold's legs: its capture posts every one of them.
+  const legs = legsByTransfer(
+    (
+      await client.query<LegRow>(
+        `SELECT ${LEG_COLUMNS} FROM transfer_legs WHERE transfer_id = ANY($1::uuid[]) ORDER BY transfer_id, position`,
+        [rows.map((r) => r.id)],
+      )
+    ).rows,
+  );
+  return new Map(rows.map((r) => [r.id, { ...toSnapshot(r), legs: legs.get(r.id) ?? null }]));
 }
 
 function toSnapshot(r: HoldRow): HoldSnapshot {

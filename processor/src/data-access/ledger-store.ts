@@ -317,6 +317,41 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
 }
 
 /**
+ * Records the legs of split outcomes (transfer_legs, migrations/0013_split_transfers.sql) and
+ * which leg failed a rejected one. The API wrote the legs of a split it accepted, as asked, with
+ * its pending row: the decision completes them (converted amounts, rates) under the row's lock.
+ */
+export async function writeLegs(client: PoolClient, outcomes: Outcome[]): Promise<void> {
+  const rows = outcomes.flatMap((o) => (o.legs ?? []).map((leg, position) => ({ o, leg, position })));
+  if (rows.length > 0)
+    await client.query(
+      `INSERT INTO transfer_legs (transfer_id, position, destination_account_id, amount, destination_amount,
+         destination_currency, rate_numerator, rate_denominator)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bigint[], $5::bigint[], $6::text[],
+         $7::numeric[], $8::numeric[])
+       ON CONFLICT (transfer_id, position) DO UPDATE SET destination_amount = excluded.destination_amount,
+         destination_currency = excluded.destination_currency, rate_numerator = excluded.rate_numerator,
+         rate_denominator = excluded.rate_denominator`,
+      [
+        rows.map((r) => r.o.command.transferId),
+        rows.map((r) => r.position),
+        rows.map((r) => r.leg.destinationAccountId),
+        rows.map((r) => r.leg.amount.toString()),
+        rows.map((r) => r.leg.destinationAmount?.toString() ?? null),
+        rows.map((r) => r.leg.destinationCurrency),
+        rows.map((r) => r.leg.rate?.numerator.toString() ?? null),
+        rows.map((r) => r.leg.rate?.denominator.toString() ?? null),
+      ],
+    );
+  const failed = outcomes.filter((o) => o.failedLeg !== null && o.failedLeg !== undefined);
+  if (failed.length > 0)
+    await client.query(
+      'UPDATE transfers t SET failed_leg = u.leg FROM unnest($1::uuid[], $2::int[]) AS u (id, leg) WHERE t.id = u.id',
+      [failed.map((o) => o.command.transferId), failed.map((o) => o.failedLeg)],
+    );
+}
+
+/**
  * Inserts the entries; returns their ids by position (`ids[i][j]` is entry j of outcome i). An
  * entry is identified by (transfer, account): a transfer never moves one account twice.
  */

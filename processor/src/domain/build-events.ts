@@ -38,6 +38,8 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
     metadata: c.metadata,
     status: o.status,
     reason: o.reason,
+    legs: o.legs ?? null,
+    failedLeg: o.failedLeg ?? null,
     createdAt: o.createdAt,
     finalizedAt: now,
     entries: o.entries.map((e) => ({ accountId: e.accountId, amount: e.amount, currency: e.currency })),

@@ -7,6 +7,7 @@ import type {
   Outcome,
 } from './types';
 import type { Command } from './types';
+import type { TransferLegRecord } from '../../../domain/transfer-view';
 import {
   decideHoldAction,
   decideNewHold,
@@ -15,7 +16,8 @@ import {
   withHoldFields,
   type Decided,
 } from './decide-holds';
-import { planTransfer, Rejection, RunningBalances, type LedgerView } from './plan-transfer';
+import { Rejection, RunningBalances, type LedgerView } from './plan-transfer';
+import { LegRejection, planAny } from './plan-split';
 import { decideRefund, mayRefund, withRefundFields, type DecidedRefund } from './decide-refund';
 
 export interface BatchState extends LedgerView {
@@ -116,11 +118,12 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
       else if (hold) decided = decideHoldAction(command, hold, ctx);
       else if (expiresAt) decided = decideNewHold(command, createdAt, expiresAt, !pending?.expiresAt, ctx);
       else {
-        const plan = planTransfer(command, state, running);
+        const plan = planAny(command, state, running);
         decided = {
           status: 'committed',
           reason: null,
           ...plan.destination,
+          legs: plan.splitLegs,
           entries: running.post(command.transferId, plan.legs),
           expiresAt: null,
           heldChanges: [],
@@ -144,6 +147,9 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
         destinationAmount: null,
         destinationCurrency: null,
         rate: null,
+        // A rejected split keeps its legs as asked, and which of them failed.
+        legs: requestedLegs(command),
+        failedLeg: error instanceof LegRejection ? error.leg : null,
         entries: [],
         expiresAt,
         heldChanges: [],
@@ -152,4 +158,11 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
     }
   }
   return { outcomes, duplicates, balances: running.balances, held: running.held, holds };
+}
+
+/** A split's legs as requested, nothing converted. */
+export function requestedLegs(c: Command): TransferLegRecord[] | null {
+  return (
+    c.legs?.map((l) => ({ ...l, destinationAmount: null, destinationCurrency: null, rate: null })) ?? null
+  );
 }

@@ -1,6 +1,7 @@
 import { HOLD_EXPIRY_DEFAULT_MS, HOLD_EXPIRY_MAX_MS } from '../../../contracts/src';
 import { LedgerInvariantError } from './errors';
-import { planTransfer, Rejection, type LedgerView, type RunningBalances } from './plan-transfer';
+import { Rejection, type LedgerView, type RunningBalances } from './plan-transfer';
+import { planAny } from './plan-split';
 import type { Command, HoldSnapshot, Outcome } from './types';
 
 /** What the batch knows while deciding holds and their follow-ups. */
@@ -25,6 +26,7 @@ export type Decided = Pick<
   | 'expiresAt'
   | 'heldChanges'
   | 'holdAfter'
+  | 'legs'
 >;
 
 /**
@@ -56,7 +58,7 @@ export function decideNewHold(
   const lifetime_ms = expiresAt.getTime() - createdAt.getTime();
   if (checkExpiry && (lifetime_ms <= 0 || lifetime_ms > HOLD_EXPIRY_MAX_MS))
     throw new Rejection('expiry_out_of_range');
-  const plan = planTransfer(c, ctx.view, ctx.running);
+  const plan = planAny(c, ctx.view, ctx.running);
   const source = plan.source!;
   ctx.running.changeHeld(source, c.amount);
   ctx.holds.set(
@@ -71,6 +73,7 @@ export function decideNewHold(
     destinationAmount: null,
     destinationCurrency: plan.destination.destinationCurrency,
     rate: null,
+    legs: plan.splitLegs?.map((l) => ({ ...l, destinationAmount: null, rate: null })) ?? null,
     entries: [],
     expiresAt,
     heldChanges: [{ accountId: source.id, amount: c.amount }],
@@ -99,6 +102,8 @@ export function holdSnapshot(
     destinationAmount: null,
     destinationCurrency,
     rate: null,
+    legs:
+      c.legs?.map((l) => ({ ...l, destinationAmount: null, destinationCurrency: null, rate: null })) ?? null,
     description: c.description,
     metadata: c.metadata,
     status,
@@ -118,6 +123,7 @@ export function withHoldFields(c: Command, hold: HoldSnapshot): Command {
     destinationAccountId: hold.destinationAccountId,
     currency: hold.currency,
     amount: c.kind === 'capture' ? (c.requestedAmount ?? hold.amount) : hold.amount,
+    legs: hold.legs?.map((l) => ({ destinationAccountId: l.destinationAccountId, amount: l.amount })) ?? null,
   };
 }
 
@@ -141,11 +147,16 @@ export function decideHoldAction(c: Command, hold: HoldSnapshot, ctx: HoldContex
     rate: null,
   };
   let entries: Outcome['entries'] = [];
+  let splitLegs: Decided['legs'] = null;
   if (c.kind === 'capture') {
     if (c.amount > hold.amount) throw new Rejection('capture_exceeds_hold');
-    const plan = planTransfer({ ...c, kind: hold.kind }, ctx.view, ctx.running, hold.amount);
+    // A split is captured whole: which legs a part would come from is the payer's to say, in a
+    // new transfer, not ours to guess.
+    if (c.legs && c.amount !== hold.amount) throw new Rejection('partial_capture_of_split');
+    const plan = planAny({ ...c, kind: hold.kind }, ctx.view, ctx.running, hold.amount);
     entries = ctx.running.post(c.transferId, plan.legs);
     decided = plan.destination;
+    splitLegs = plan.splitLegs;
     captured = c.amount;
   }
   ctx.running.changeHeld(source, -hold.amount);
@@ -165,6 +176,7 @@ export function decideHoldAction(c: Command, hold: HoldSnapshot, ctx: HoldContex
     status: 'committed',
     reason: null,
     ...decided,
+    legs: splitLegs,
     entries,
     expiresAt: null,
     heldChanges: [{ accountId: source.id, amount: -hold.amount }],

@@ -32,7 +32,12 @@ export function parseCommand(value: Buffer | null): Command {
   if (data.type === 'transfer.refund') return parseRefund(data.payload);
   if (data.type !== 'transfer.requested') return parseHoldAction(data);
   const p = data.payload;
-  const amount = amountOf(p.amount);
+  const legs = p.legs?.map((l) => ({
+    destinationAccountId: l.destination_account_id,
+    amount: amountOf(l.amount),
+  }));
+  // A split debits the sum of its legs (the contract checked a given amount equals it).
+  const amount = legs ? legs.reduce((sum, l) => sum + l.amount, 0n) : amountOf(p.amount!);
   const hold =
     p.capture === 'manual' ? { expiresAt: p.expires_at ? canonicalInstant(p.expires_at) : null } : null;
   const fields = {
@@ -44,6 +49,7 @@ export function parseCommand(value: Buffer | null): Command {
     description: p.description ?? null,
     metadata: p.metadata ?? null,
     hold,
+    legs: legs ?? null,
   };
   return {
     ...fields,

@@ -1,7 +1,7 @@
 import type { CurrencyCode, RejectionReason, TransferRecordKind } from '../../../contracts/src';
 import type { TransferRequestFields } from '../../../domain/fingerprint';
 import type { Rate } from '../../../domain/money';
-import type { TransferRecord } from '../../../domain/transfer-view';
+import type { TransferLegRecord, TransferRecord } from '../../../domain/transfer-view';
 import type { StoredTransfer } from '../../../domain/transfer-rows';
 
 /** A command that passed parsing: money as bigint, ids resolved. */
@@ -83,6 +83,10 @@ export interface Outcome {
   destinationAmount: bigint | null;
   destinationCurrency: CurrencyCode | null;
   rate: Rate | null;
+  /** Split transfers (and captures of split holds): the legs, converted when committed. */
+  legs?: TransferLegRecord[] | null;
+  /** A rejected split: the index of the leg that failed, when the reason was one leg's. */
+  failedLeg?: number | null;
   entries: EntryDraft[];
   /** Holds (manual capture), held or rejected: when the reservation lapses. */
   expiresAt: Date | null;

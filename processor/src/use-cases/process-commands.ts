@@ -88,14 +88,28 @@ export async function processCommands(
             ]
           : [];
       }
-      if (!c.holdId) return [c];
-      const hold = holds.get(c.holdId);
-      return c.kind === 'capture' && hold ? [{ ...hold, tenantId: c.tenantId }] : [];
+      const mover = !c.holdId ? c : c.kind === 'capture' ? holds.get(c.holdId) : undefined;
+      if (!mover) return [];
+      // A split moves like one transfer per leg: the same system accounts and rates.
+      const legs = mover.legs;
+      if (legs)
+        return legs.map((l) => ({
+          tenantId: c.tenantId,
+          kind: 'transfer' as const,
+          currency: mover.currency,
+          amount: l.amount,
+          destinationAccountId: l.destinationAccountId,
+        }));
+      return [{ ...mover, tenantId: c.tenantId }];
     });
     const customerIds = [
       ...new Set(
         [...accepted, ...holds.values(), ...originals.values()]
-          .flatMap((c) => [c.sourceAccountId, c.destinationAccountId])
+          .flatMap((c) => [
+            c.sourceAccountId,
+            c.destinationAccountId,
+            ...(c.legs ?? []).map((l) => l.destinationAccountId),
+          ])
           .filter((id) => id !== null),
       ),
     ];
@@ -136,6 +150,7 @@ export async function processCommands(
       now,
     });
     await store.writeTransfers(client, decision.outcomes, now);
+    await store.writeLegs(client, decision.outcomes);
     await recordRefunds(client, decision.outcomes, originals);
     // Row locks from here to commit only: the batch's heavy reads and writes happen unlocked.
     const deltas = netDeltas(decision.outcomes);

@@ -5,6 +5,7 @@ import {
   AccountNotFound,
   AmountTooLarge,
   CaptureExceedsHold,
+  PartialCaptureOfSplit,
   DomainError,
   HoldExpiryOutOfRange,
   HoldNotFound,
@@ -60,6 +61,10 @@ export function fromDomain(error: unknown): ApiError | undefined {
   if (error instanceof CaptureExceedsHold)
     return new ApiError('validation_failed', 'the request body is invalid', [
       { field: 'amount', reason: error.message, code: 'capture_exceeds_hold' },
+    ]);
+  if (error instanceof PartialCaptureOfSplit)
+    return new ApiError('validation_failed', 'the request body is invalid', [
+      { field: 'amount', reason: error.message, code: 'partial_capture_of_split' },
     ]);
   return undefined;
 }
