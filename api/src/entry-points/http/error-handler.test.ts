@@ -10,6 +10,7 @@ const samples: errors.DomainError[] = [
   new errors.HoldExpiryOutOfRange(),
   new errors.HoldNotFound('0192f7a0-0000-7000-8000-000000000000'),
   new errors.CaptureExceedsHold(100n),
+  new errors.PartialCaptureOfSplit(100n),
   new errors.RefundOfNotFound('0192f7a0-0000-7000-8000-000000000000'),
   new errors.TransferNotRefundable('a deposit cannot be refunded'),
   new errors.RefundExceedsOriginal(100n),
