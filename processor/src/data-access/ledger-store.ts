@@ -383,7 +383,8 @@ export async function insertEntries(client: PoolClient, outcomes: Outcome[], now
 
 /**
  * The batch's events as one outbox row (see migrations/0003_outbox_batches.sql), and a
- * notification to the relay, delivered when (and only if) the transaction commits.
+ * notification to the relay of its topic (the payload), delivered when (and only if) the
+ * transaction commits.
  */
 export async function insertOutbox(
   client: PoolClient,
@@ -396,7 +397,7 @@ export async function insertOutbox(
     `WITH batch AS (
        INSERT INTO outbox_batches (topic, event_count, events, created_at) VALUES ($1, $2, $3, $4) RETURNING id
      )
-     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM batch`,
+     SELECT pg_notify('${OUTBOX_CHANNEL}', $1) FROM batch`,
     [topic, rows.length, encodeOutboxLines(rows), now],
   );
 }

@@ -31,11 +31,12 @@ describe('the outbox row of a batch', () => {
 
   it('wakes the relay when its transaction commits, and not when it rolls back', async () => {
     const listener = await pool.connect();
+    // Other test files' processors commit too: only this test's topic is counted.
+    const topic = `test-outbox-${randomUUID()}`;
     const heard: string[] = [];
-    listener.on('notification', (n) => heard.push(n.channel));
+    listener.on('notification', (n) => n.payload === topic && heard.push(n.channel));
     await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
     try {
-      const topic = `test-outbox-${randomUUID()}`;
       await writeBatch('ROLLBACK', topic);
       await listener.query('SELECT 1'); // a round trip, so a notification would have arrived
       expect(heard).toEqual([]);

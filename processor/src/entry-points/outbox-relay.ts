@@ -33,6 +33,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   /** Woken by commits (kick), so rows are relayed at once; polls besides, for other writers. */
   const pause = createWakeableSleep();
   let loop: Promise<void> | undefined;
+  /** A batch committed: the notification's payload is its topic; other topics have relays of their own. */
+  const onCommit = (n: { payload?: string | undefined }) => {
+    if (n.payload === options.topic) pause.kick();
+  };
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
   async function relayOnce(client: PoolClient): Promise<boolean> {
@@ -97,7 +101,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         if (failures === 0) logger.info('outbox relay is the leader');
         // Every processor's batch notifies on commit, so the leader hears of other processes'
         // rows at once instead of at its next poll.
-        client.on('notification', pause.kick);
+        client.on('notification', onCommit);
         await outbox.listenForCommits(client);
         while (!stopping) {
           const more = await relayOnce(client);
@@ -105,13 +109,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           failures = 0;
           if (!more) await pause.sleep(options.pollInterval_ms);
         }
-        client.off('notification', pause.kick);
+        client.off('notification', onCommit);
         await outbox.stepDown(client, options.topic);
       } catch (error) {
         // PostgreSQL or Kafka out of reach: said once per outage, then retried with backoff (a
         // new connection, LISTEN again) until both answer.
         if (failures === 0) logger.warn({ err: error }, 'outbox relay failed; retrying until it works');
-        client?.off('notification', pause.kick);
+        client?.off('notification', onCommit);
         client?.release(true);
         client = undefined;
         if (!stopping)
