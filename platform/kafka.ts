@@ -67,9 +67,17 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
   });
 }
 
-/** An idempotent producer: acks from all in-sync replicas, one request in flight (kafkajs cannot reorder more). */
-export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+/**
+ * A producer that keeps each partition's order (one request in flight) and, with `acks: -1` at
+ * every send, waits for all in-sync replicas. Not kafkajs's idempotent mode: after a partition's
+ * leader moves (a broker of a cluster dies) the new leader can refuse its sequence numbers for
+ * good (OUT_OF_ORDER_SEQUENCE_NUMBER, not retriable), which stalled the outbox relay in the
+ * three-broker fault test. A request retried after a lost acknowledgement may therefore append a
+ * message twice; every consumer here deduplicates (commands by tenant and idempotency key, events
+ * by id).
+ */
+export function createOrderedProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }
 
 const SETUP_ATTEMPTS_MAX = 20;

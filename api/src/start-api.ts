@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
+import { createOrderedProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { availabilityCheck, migrationsCheck, postgresCheck, redisCheck } from '../../platform/metrics/checks';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
@@ -45,7 +45,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-api', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
   const commands = createCommandPublisher({
-    createProducer: () => createIdempotentProducer(kafka),
+    createProducer: () => createOrderedProducer(kafka),
     topic: topics.commands,
     lingerMs: config.PUBLISH_LINGER_MS,
     batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,

@@ -1,4 +1,4 @@
-import { createIdempotentProducer, createKafka, topicsFor } from '../../platform/kafka';
+import { createOrderedProducer, createKafka, topicsFor } from '../../platform/kafka';
 import type { Logger } from '../../platform/logger';
 import { consumerGroupCheck, migrationsCheck, postgresCheck } from '../../platform/metrics/checks';
 import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
@@ -31,7 +31,7 @@ export async function createProcessor(
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ledger-processor', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
-  const producer = createIdempotentProducer(kafka);
+  const producer = createOrderedProducer(kafka);
   // METRICS_ENABLED=false (to measure their cost): the series exist, nothing on the work's path feeds them.
   const registry = createMetricsRegistry({ processMetrics: config.METRICS_ENABLED });
   const metrics = createProcessorMetrics(registry);

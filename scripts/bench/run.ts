@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { z } from 'zod';
 import { baseConfigShape, env, loadConfig } from '../../platform/config';
 import {
-  createIdempotentProducer,
+  createOrderedProducer,
   createKafka,
   deleteTopics,
   ensureTopics,
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       }),
     );
   let apiProcessorsStarted = false;
-  const producer = createIdempotentProducer(kafka);
+  const producer = createOrderedProducer(kafka);
   await producer.connect();
   const ctx: BenchContext = {
     config,

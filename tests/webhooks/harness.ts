@@ -4,7 +4,7 @@ import type { LedgerEventV1 } from '../../contracts/src';
 import { insertEndpoint } from '../../api/src/data-access/webhook-endpoints';
 import { newId } from '../../platform/ids';
 import {
-  createIdempotentProducer,
+  createOrderedProducer,
   createKafka,
   deleteTopics,
   ensureTopics,
@@ -61,7 +61,7 @@ export async function startHarness() {
   const kafka = createKafka({ brokers: KAFKA_BROKERS.split(','), clientId: 'webhook-tests', logger });
   const topics = topicsFor(prefix);
   await ensureTopics(kafka, topics);
-  const producer: Producer = createIdempotentProducer(kafka);
+  const producer: Producer = createOrderedProducer(kafka);
   await producer.connect();
   const dispatchers = new Set<Dispatcher>();
 

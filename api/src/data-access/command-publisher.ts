@@ -24,7 +24,7 @@ export class PublisherUnavailableError extends Error {
 }
 
 /**
- * Publishes commands with natural batching. An idempotent kafkajs producer allows one request in
+ * Publishes commands with natural batching. An ordered kafkajs producer allows one request in
  * flight, so this is what lets concurrent submissions share requests instead of queueing behind
  * one another. Each caller's promise settles when its own batch is acknowledged by all in-sync
  * replicas, or fails after `timeout_ms`.
@@ -65,9 +65,9 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
   }
 
   /**
-   * A producer whose request failed or timed out may still be retrying it for minutes, and an
-   * idempotent one may hold sequence numbers the broker no longer agrees with: it is dropped and
-   * the next send starts a fresh one (the processor deduplicates whatever both deliver).
+   * A producer whose request failed or timed out may still be retrying it for minutes, its
+   * connections stuck on a broker that is gone: it is dropped and the next send starts a fresh
+   * one (the processor deduplicates whatever both deliver).
    */
   function failed(p: Producer, error: unknown): void {
     if (available) logger.warn({ err: error }, 'Kafka unreachable; accepted transfers wait for the sweeper');

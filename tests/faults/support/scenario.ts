@@ -40,6 +40,8 @@ export interface ScenarioSpec {
   /** REST answers allowed while the fault lasts besides `accepted`; by default 503 and refused connections. */
   allowedAnswers?: string[];
   bounds: Bounds;
+  /** How long after the outcomes every event must have reached the webhook receiver (default 30 s). */
+  webhook_timeout_ms?: number;
 }
 
 export interface ScenarioResult {
@@ -139,7 +141,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       allowedAnswers: spec.allowedAnswers ?? ['http_503', 'refused'],
       bounds: spec.bounds,
       final_timeout_ms: FINAL_TIMEOUT_MS,
-      webhook_timeout_ms: WEBHOOK_TIMEOUT_MS,
+      webhook_timeout_ms: spec.webhook_timeout_ms ?? WEBHOOK_TIMEOUT_MS,
     });
     // A failure comes with what the services logged at error level: the lead's first clue.
     const logged = violations.length ? errorDigest(services) : '';
