@@ -1,33 +1,14 @@
-import type { CurrencyCode } from '../../../contracts/src';
-import { rateOf } from '../../../domain/money';
 import type { Pool, PoolClient } from '../../../platform/postgres';
 import { LedgerInvariantError } from '../domain/errors';
 import type { HoldSnapshot } from '../domain/types';
-import { LEG_COLUMNS, legsByTransfer, type LegRow } from '../../../domain/transfer-rows';
-
-interface HoldRow {
-  id: string;
-  tenant_id: string;
-  kind: 'transfer' | 'withdrawal';
-  source_account_id: string;
-  destination_account_id: string | null;
-  amount: string;
-  currency: CurrencyCode;
-  destination_amount: string | null;
-  destination_currency: CurrencyCode | null;
-  rate_numerator: string | null;
-  rate_denominator: string | null;
-  description: string | null;
-  metadata: Record<string, string> | null;
-  status: HoldSnapshot['status'];
-  created_at: Date;
-  finalized_at: Date | null;
-  expires_at: Date;
-  captured_amount: string | null;
-  released_amount: string | null;
-  resolved_by: string | null;
-  resolved_at: Date | null;
-}
+import {
+  LEG_COLUMNS,
+  legsByTransfer,
+  toTransferRecord,
+  TRANSFER_COLUMNS,
+  type LegRow,
+  type TransferRow,
+} from '../../../domain/transfer-rows';
 
 /**
  * The holds named by follow-ups, as they stand. The caller has locked their rows
@@ -36,11 +17,8 @@ interface HoldRow {
  */
 export async function readHolds(client: PoolClient, ids: string[]): Promise<Map<string, HoldSnapshot>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await client.query<HoldRow>(
-    `SELECT id, tenant_id, kind, source_account_id, destination_account_id, amount::text, currency,
-            destination_amount, destination_currency, rate_numerator, rate_denominator, description,
-            metadata, status, created_at, finalized_at, expires_at, captured_amount, released_amount,
-            resolved_by, resolved_at
+  const { rows } = await client.query<TransferRow>(
+    `SELECT ${TRANSFER_COLUMNS}
        FROM transfers WHERE id = ANY($1::uuid[]) AND expires_at IS NOT NULL AND amount IS NOT NULL`,
     [ids],
   );
@@ -53,41 +31,13 @@ export async function readHolds(client: PoolClient, ids: string[]): Promise<Map<
       )
     ).rows,
   );
-  return new Map(rows.map((r) => [r.id, { ...toSnapshot(r), legs: legs.get(r.id) ?? null }]));
-}
-
-function toSnapshot(r: HoldRow): HoldSnapshot {
-  const big = (v: string | null) => (v === null ? null : BigInt(v));
-  return {
-    id: r.id,
-    tenantId: r.tenant_id,
-    kind: r.kind,
-    holdId: null,
-    sourceAccountId: r.source_account_id,
-    destinationAccountId: r.destination_account_id,
-    amount: BigInt(r.amount),
-    currency: r.currency,
-    destinationAmount: big(r.destination_amount),
-    destinationCurrency: r.destination_currency,
-    rate:
-      r.rate_numerator && r.rate_denominator
-        ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
-        : null,
-    description: r.description,
-    metadata: r.metadata,
-    status: r.status,
-    reason: null,
-    createdAt: r.created_at,
-    finalizedAt: r.finalized_at,
-    entries: [],
-    hold: {
-      expiresAt: r.expires_at,
-      capturedAmount: big(r.captured_amount),
-      releasedAmount: big(r.released_amount),
-      resolvedBy: r.resolved_by,
-      resolvedAt: r.resolved_at,
-    },
-  };
+  return new Map(
+    rows.map((r) => {
+      const record = toTransferRecord(r, [], legs.get(r.id) ?? null);
+      // expires_at is set (the WHERE above), so the record has its hold.
+      return [r.id, { ...record, hold: record.hold! }];
+    }),
+  );
 }
 
 /**
