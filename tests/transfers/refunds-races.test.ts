@@ -285,9 +285,17 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
       const refunded = await merchant.api.post(`/v1/transfers/${payment.id}/refunds`, { amount: 50 }, idem());
       await settled(merchant.api, refunded.body.id);
       const parsed = () => events.messages.map((m) => LedgerEventV1.parse(JSON.parse(m.value!.toString())));
+      // Events are keyed by account, so they reach the topic's partitions in no order we can
+      // rely on: wait for every one the assertions need.
       const all = await eventually(() => {
-        const found = parsed().filter((e) => e.type === 'transfer.refunded' && e.payload.id === payment.id);
-        return found.length === 2 ? parsed() : undefined;
+        const now = parsed();
+        const told = now.filter((e) => e.type === 'transfer.refunded' && e.payload.id === payment.id);
+        const ofRefund = now.filter(
+          (e) =>
+            (e.type === 'transfer.committed' && e.payload.id === refunded.body.id) ||
+            (e.type === 'account.credited' && e.payload.transfer_id === refunded.body.id),
+        );
+        return told.length === 2 && ofRefund.length >= 2 ? now : undefined;
       }, 20_000);
       const told = all.filter((e) => e.type === 'transfer.refunded' && e.payload.id === payment.id);
       expect(told.map((e) => e.tenant_id).sort()).toEqual([payer.id, merchant.id].sort());
