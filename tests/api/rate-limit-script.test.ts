@@ -74,4 +74,41 @@ describe('the rate-limit Lua script', () => {
       { numRuns: 60 },
     );
   });
+  it('decides requests sent together (one script call for the batch) exactly as one at a time, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          quota: fc.integer({ min: 1, max: 4 }),
+          tenantQuota: fc.integer({ min: 1, max: 6 }),
+          hard_pct: fc.constantFrom(100, 150, 200),
+          waves: fc.array(fc.array(fc.constantFrom(0, 1, 2, 3), { minLength: 1, maxLength: 12 }), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+        }),
+        async ({ quota, tenantQuota, hard_pct, waves }) => {
+          const blocks = { periods_ms: [60_000, 300_000], offence_memory_ms: 3_600_000 };
+          const run = randomUUID();
+          const policy = (name: string, q: number) => ({ name, quota: q, window_s: 3_600 });
+          const tenant: Limit = { policy: policy('tenant-write', tenantQuota), subject: 'tenant', id: run };
+          // Reads and writes of one key are two limits of one subject: a block by either stops both.
+          const reads: Limit = { policy: policy('key-read', quota), subject: 'key', id: `${run}-a` };
+          const writes: Limit = { policy: policy('key-write', quota), subject: 'key', id: `${run}-a` };
+          const other: Limit = { policy: policy('key-write', quota), subject: 'key', id: `${run}-b` };
+          const shapes: Limit[][] = [[reads], [writes, tenant], [other, tenant], [other]];
+          const inRedis = createRedisStore(redis, { prefix: `t-${run.slice(0, 8)}:rl`, hard_pct, blocks });
+          const inMemory = createMemoryStore({ hard_pct, blocks, entries_max: 1_000 });
+          for (const wave of waves) {
+            // Sent in the same tick: the store decides them in as few script calls as it can.
+            const fromRedis = await Promise.all(wave.map((shape) => inRedis.decide(shapes[shape]!)));
+            for (const [i, shape] of wave.entries()) {
+              const fromMemory = await inMemory.decide(shapes[shape]!);
+              expect(comparable(fromRedis[i]!)).toEqual(comparable(fromMemory));
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });

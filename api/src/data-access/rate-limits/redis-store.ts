@@ -1,87 +1,155 @@
+import { createNaturalBatcher } from '../../../../platform/natural-batcher';
 import type { Redis } from '../../../../platform/redis';
 import { keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
 import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limits/policies';
 
 /**
- * gcra.ts's algorithm as one Lua script: the block check, every limit of the request (the API
- * key's and its tenant's ceiling) and the charge are one atomic step in Redis, one round trip,
- * exact however many API processes share it. Time is Redis's own (TIME), so the processes'
- * clocks do not matter. Every key written gets an expiry in the same step.
+ * gcra.ts's algorithm as one Lua script that decides a batch of requests in order, each exactly
+ * as if it had been sent alone: the block check, every limit of the request (the API key's and
+ * its tenant's ceiling) and the charge, all in one atomic step in Redis, exact however many API
+ * processes share it. Time is Redis's own (TIME), so the processes' clocks do not matter. Each
+ * limit's and each subject's state is read once per call and kept in Lua tables while the
+ * batch is decided, so a request sees the charges and blocks of those before it; every key
+ * written gets an expiry in the same step.
  *
- * KEYS: per limit, its cells, block and offences keys.
- * ARGV: limit count, block periods (ms, comma-separated), offence memory (ms), then per limit
- *       interval, soft and hard capacity (µs).
- * Returns {outcome (0 admitted, 1 limited, 2 blocked), blocking index (1-based) or 0,
- *          wait ms (limited) or block ms left (blocked), offence, pressure (per mille),
- *          then per limit remaining and reset ms}.
+ * KEYS: the cells key of each distinct limit (G of them), then the block and offences keys of
+ *       each distinct subject.
+ * ARGV: block periods (ms, comma-separated), offence memory (ms), G, request count, then per
+ *       limit interval, soft and hard capacity (µs) and its subject's index (1-based), then per
+ *       request its number of limits followed by their indexes (1-based).
+ * Returns, per request in order: outcome (0 admitted, 1 limited, 2 blocked), blocking limit of
+ *       the request (1-based) or 0, wait ms (limited) or block ms left (blocked), offence,
+ *       pressure (per mille); then, unless blocked, per limit remaining and reset ms.
  */
 export const DECIDE_LUA = `
-local n = tonumber(ARGV[1])
 local periods = {}
-for p in string.gmatch(ARGV[2], '%d+') do periods[#periods + 1] = tonumber(p) end
-local memory_ms = tonumber(ARGV[3])
+for p in string.gmatch(ARGV[1], '%d+') do periods[#periods + 1] = tonumber(p) end
+local memory_ms = tonumber(ARGV[2])
+local g = tonumber(ARGV[3])
+local requests = tonumber(ARGV[4])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local function fmt(x) return string.format('%.0f', x) end
-local function ttl(until_us) return math.max(1, math.ceil((until_us - now) / 1000)) end
 
-for i = 1, n do
-  local left = redis.call('PTTL', KEYS[3 * i - 1])
-  if left > 0 then
-    local offence = tonumber(redis.call('GET', KEYS[3 * i - 1])) or 1
-    return {2, i, left, offence, 0}
-  end
+local interval, soft, hard, subject = {}, {}, {}, {}
+for i = 1, g do
+  local b = 5 + (i - 1) * 4
+  interval[i], soft[i], hard[i] = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  subject[i] = tonumber(ARGV[b + 3])
 end
 
-local interval, soft, hard, tat, att = {}, {}, {}, {}, {}
-local admit = true
-for i = 1, n do
-  local b = 4 + (i - 1) * 3
-  interval[i], soft[i], hard[i] = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
-  local stored = redis.call('HMGET', KEYS[3 * i - 2], 't', 'a')
+local tat, att, written = {}, {}, {}
+local block_left, offence = {}, {}
+local function load(i)
+  if tat[i] then return end
+  local stored = redis.call('HMGET', KEYS[i], 't', 'a')
   tat[i] = math.max(tonumber(stored[1]) or 0, now)
   att[i] = math.max(tonumber(stored[2]) or 0, now)
-  if tat[i] + interval[i] - now > soft[i] then admit = false end
-end
-
-for i = 1, n do
-  if att[i] + interval[i] - now > hard[i] then
-    local offence = redis.call('INCR', KEYS[3 * i])
-    redis.call('PEXPIRE', KEYS[3 * i], memory_ms)
-    local period = periods[math.min(offence, #periods)]
-    redis.call('SET', KEYS[3 * i - 1], offence, 'PX', period)
-    redis.call('HSET', KEYS[3 * i - 2], 't', fmt(tat[i]), 'a', fmt(tat[i]))
-    redis.call('PEXPIRE', KEYS[3 * i - 2], ttl(tat[i]))
-    return {2, i, period, offence, 0}
+  local s = subject[i]
+  if block_left[s] then return end
+  local block_key = KEYS[g + 2 * s - 1]
+  local left = redis.call('PTTL', block_key)
+  if left > 0 then
+    block_left[s] = left
+    offence[s] = tonumber(redis.call('GET', block_key)) or 1
+  else
+    block_left[s] = 0
   end
 end
 
-local wait, pressure = 0, 0
-local out = {admit and 0 or 1, 0, 0, 0, 0}
-for i = 1, n do
-  local t = tat[i]
-  if admit then t = t + interval[i] end
-  local a = att[i] + interval[i]
-  redis.call('HSET', KEYS[3 * i - 2], 't', fmt(t), 'a', fmt(a))
-  redis.call('PEXPIRE', KEYS[3 * i - 2], ttl(math.max(t, a)))
-  if not admit and tat[i] + interval[i] - now > soft[i] then
-    wait = math.max(wait, tat[i] + interval[i] - now - soft[i])
-    local span = hard[i] - soft[i]
-    local p = 1
-    if span > 0 then p = math.min(1, (a - now - soft[i]) / span) end
-    pressure = math.max(pressure, p)
+local out = {}
+local function push(...) for _, v in ipairs({...}) do out[#out + 1] = v end end
+local pos = 5 + g * 4
+for _ = 1, requests do
+  local n = tonumber(ARGV[pos])
+  local ids = {}
+  for j = 1, n do
+    ids[j] = tonumber(ARGV[pos + j])
+    load(ids[j])
   end
-  out[#out + 1] = math.max(0, math.floor((soft[i] - (t - now)) / interval[i]))
-  out[#out + 1] = math.ceil((t - now) / 1000)
+  pos = pos + n + 1
+
+  local decided = false
+  for j = 1, n do
+    local s = subject[ids[j]]
+    if block_left[s] > 0 then
+      push(2, j, block_left[s], offence[s], 0)
+      decided = true
+      break
+    end
+  end
+
+  local admit = true
+  if not decided then
+    for j = 1, n do
+      local i = ids[j]
+      if tat[i] + interval[i] - now > soft[i] then admit = false end
+    end
+    for j = 1, n do
+      local i = ids[j]
+      if att[i] + interval[i] - now > hard[i] then
+        local s = subject[i]
+        local offences_key = KEYS[g + 2 * s]
+        local o = redis.call('INCR', offences_key)
+        redis.call('PEXPIRE', offences_key, memory_ms)
+        local period = periods[math.min(o, #periods)]
+        redis.call('SET', KEYS[g + 2 * s - 1], o, 'PX', period)
+        block_left[s], offence[s] = period, o
+        att[i] = tat[i]
+        written[i] = true
+        push(2, j, period, o, 0)
+        decided = true
+        break
+      end
+    end
+  end
+
+  if not decided then
+    local head = #out
+    push(admit and 0 or 1, 0, 0, 0, 0)
+    local wait, pressure = 0, 0
+    for j = 1, n do
+      local i = ids[j]
+      local before = tat[i]
+      if admit then tat[i] = before + interval[i] end
+      att[i] = att[i] + interval[i]
+      written[i] = true
+      if not admit and before + interval[i] - now > soft[i] then
+        wait = math.max(wait, before + interval[i] - now - soft[i])
+        local span = hard[i] - soft[i]
+        local p = 1
+        if span > 0 then p = math.min(1, (att[i] - now - soft[i]) / span) end
+        pressure = math.max(pressure, p)
+      end
+      push(math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i])), math.ceil((tat[i] - now) / 1000))
+    end
+    out[head + 3] = math.ceil(wait / 1000)
+    out[head + 5] = math.floor(pressure * 1000)
+  end
 end
-out[3] = math.ceil(wait / 1000)
-out[5] = math.floor(pressure * 1000)
+
+for i = 1, g do
+  if written[i] then
+    redis.call('HSET', KEYS[i], 't', fmt(tat[i]), 'a', fmt(att[i]))
+    redis.call('PEXPIRE', KEYS[i], math.max(1, math.ceil((math.max(tat[i], att[i]) - now) / 1000)))
+  end
+end
 return out
 `;
 
 type DecideCommand = (...args: Array<string | number>) => Promise<number[]>;
 
-/** The script registered on the client (EVALSHA, loaded again by ioredis on NOSCRIPT). */
+/** Decisions asked for at once: one script call, one round trip, at most this many requests. */
+const BATCH_MAX = 256;
+
+/**
+ * The script registered on the client (EVALSHA, loaded again by ioredis on NOSCRIPT), fed by a
+ * natural batcher: a request's decision leaves at once when no call is in flight, and requests
+ * arriving while one is wait for it and leave together. Under load that is one round trip for
+ * many requests (each one a socket write on both sides and a script run in Redis, the limiter's
+ * main cost); alone, a request waits for nothing. If a call fails, every request of its batch
+ * and every one queued behind it gets the error at once (and the limiter decides them in memory).
+ */
 export function createRedisStore(
   redis: Redis,
   settings: { prefix: string; hard_pct: number; blocks: BlockSettings },
@@ -90,35 +158,74 @@ export function createRedisStore(
   // defineCommand adds the method at run time; ioredis cannot type it.
   const command = (redis as unknown as { ledgerRateLimit: DecideCommand }).ledgerRateLimit.bind(redis);
   const periods = settings.blocks.periods_ms.join(',');
-  return {
-    async decide(limits: Limit[]): Promise<Decision> {
-      const keys: string[] = [];
-      const args: Array<string | number> = [limits.length, periods, settings.blocks.offence_memory_ms];
+  const { prefix } = settings;
+
+  const decideBatch = async (requests: Limit[][]): Promise<Decision[]> => {
+    const limitIndex = new Map<string, number>();
+    const subjectIndex = new Map<string, number>();
+    const cellKeys: string[] = [];
+    const subjectKeys: string[] = [];
+    const limitArgs: number[] = [];
+    const requestArgs: number[] = [];
+    for (const limits of requests) {
+      requestArgs.push(limits.length);
       for (const limit of limits) {
         const k = keysOf(limit);
-        keys.push(
-          `${settings.prefix}:${k.cells}`,
-          `${settings.prefix}:${k.block}`,
-          `${settings.prefix}:${k.offences}`,
-        );
-        const c = cellsOf(limit.policy, settings.hard_pct);
-        args.push(c.interval_us, c.soft_us, c.hard_us);
+        let index = limitIndex.get(k.cells);
+        if (index === undefined) {
+          let subject = subjectIndex.get(k.block);
+          if (subject === undefined) {
+            subjectKeys.push(`${prefix}:${k.block}`, `${prefix}:${k.offences}`);
+            subject = subjectKeys.length / 2;
+            subjectIndex.set(k.block, subject);
+          }
+          cellKeys.push(`${prefix}:${k.cells}`);
+          index = cellKeys.length;
+          limitIndex.set(k.cells, index);
+          const c = cellsOf(limit.policy, settings.hard_pct);
+          limitArgs.push(c.interval_us, c.soft_us, c.hard_us, subject);
+        }
+        requestArgs.push(index);
       }
-      const r = await command(keys.length, ...keys, ...args);
-      const [outcome, index, ms, offence, permille] = r.map(Number) as [
+    }
+    const keys = [...cellKeys, ...subjectKeys];
+    const r = await command(
+      keys.length,
+      ...keys,
+      periods,
+      settings.blocks.offence_memory_ms,
+      cellKeys.length,
+      requests.length,
+      ...limitArgs,
+      ...requestArgs,
+    );
+    let at = 0;
+    return requests.map((limits) => {
+      const [outcome, index, ms, offence, permille] = r.slice(at, at + 5).map(Number) as [
         number,
         number,
         number,
         number,
         number,
       ];
+      at += 5;
       if (outcome === 2) return { outcome: 'blocked', index: index - 1, left_ms: ms, offence };
-      const states = limits.map((_, i) => ({
-        remaining: Number(r[5 + 2 * i]),
-        reset_ms: Number(r[6 + 2 * i]),
-      }));
+      const states = limits.map(() => {
+        const state = { remaining: Number(r[at]), reset_ms: Number(r[at + 1]) };
+        at += 2;
+        return state;
+      });
       if (outcome === 0) return { outcome: 'admitted', limits: states };
       return { outcome: 'limited', limits: states, wait_ms: ms, pressure: permille / 1000 };
-    },
+    });
   };
+
+  // A request waits for the call in flight, then for its own: each bounded by the client's command
+  // timeout, and a failed call sends those waiting behind it to the fallback at once.
+  const batcher = createNaturalBatcher(decideBatch, {
+    batchSizeMax: BATCH_MAX,
+    linger_ms: 0,
+    failQueuedOnError: true,
+  });
+  return { decide: (limits) => batcher.submit(limits) };
 }
