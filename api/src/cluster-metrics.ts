@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger';
+import { MetricsUnavailable } from '../../platform/metrics/ops-handlers';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { withTimeout } from '../../platform/retry';
 import type { ApiConfig } from './config';
@@ -29,7 +30,15 @@ export async function startClusterOps(config: ApiConfig, logger: Logger): Promis
   return startOpsServer({
     host: config.OPS_HOST,
     port: config.API_OPS_PORT,
-    registry: { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+    registry: {
+      contentType: aggregator.contentType,
+      // prom-client gives up after 5 s when a worker does not answer (busy, or exiting): a failed
+      // scrape for Prometheus to retry, not a server error.
+      metrics: () =>
+        aggregator.clusterMetrics().catch((error: unknown) => {
+          throw new MetricsUnavailable('not every API worker sent its series in time', { cause: error });
+        }),
+    },
     checks: [
       {
         name: 'api_workers',

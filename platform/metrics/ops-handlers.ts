@@ -18,6 +18,14 @@ export interface OpsHandlers {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * A metrics source that cannot answer right now (the cluster primary's workers did not send
+ * their series in time): /metrics answers 503, a failed scrape, not a 500.
+ */
+export class MetricsUnavailable extends Error {
+  readonly code = 'metrics_unavailable';
+}
+
 /** What /metrics serves: a prom-client Registry, or the cluster primary's aggregate of its workers'. */
 export interface MetricsSource {
   contentType: string;
@@ -30,11 +38,16 @@ export function createOpsHandlers(options: {
 }): OpsHandlers {
   return {
     async metrics() {
-      return {
-        status: 200,
-        contentType: options.registry.contentType,
-        body: await options.registry.metrics(),
-      };
+      try {
+        return {
+          status: 200,
+          contentType: options.registry.contentType,
+          body: await options.registry.metrics(),
+        };
+      } catch (error) {
+        if (!(error instanceof MetricsUnavailable)) throw error;
+        return { status: 503, contentType: 'text/plain', body: `metrics unavailable: ${error.message}\n` };
+      }
     },
     healthz() {
       return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ status: 'ok' }) };

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { Counter } from 'prom-client';
 import { createLogger } from '../logger';
+import { MetricsUnavailable } from './ops-handlers';
 import { startOpsServer, type OpsServer } from './ops-server';
 import { createMetricsRegistry } from './registry';
 import { runChecks, type ReadinessCheck } from './readiness';
@@ -116,6 +117,33 @@ describe('the ops server, when a response cannot be written', () => {
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
+      await server.close();
+    }
+  });
+});
+
+describe('the ops server, when its metrics source cannot answer', () => {
+  it('answers /metrics 503 (a failed scrape) for a source that is unavailable, and 500 only for a bug', async () => {
+    let failure: Error = new MetricsUnavailable('not every API worker sent its series in time');
+    const server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: {
+        contentType: 'text/plain',
+        metrics: () => Promise.reject(failure),
+      },
+      checks: [],
+      logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
+    });
+    try {
+      const unavailable = await fetch(`${server.url}/metrics`);
+      expect(unavailable.status).toBe(503);
+      expect(await unavailable.text()).toBe(
+        'metrics unavailable: not every API worker sent its series in time\n',
+      );
+      failure = new TypeError('a bug');
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(500);
+    } finally {
       await server.close();
     }
   });
