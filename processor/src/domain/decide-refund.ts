@@ -110,7 +110,8 @@ export function withRefundFields(c: Command, original: OriginalTransfer, view: L
       ? (refunded.leg.destinationCurrency ?? original.currency)
       : (original.destinationCurrency ?? original.currency),
     amount: c.requestedAmount ?? (remaining > 0n ? remaining : totals.destinationAmount),
-    refundLeg: refunded ? refunded.index : null,
+    // No split: a leg asked for stays, for decideRefund to reject (refund_leg_not_owned).
+    refundLeg: refunded ? refunded.index : (c.refundLeg ?? null),
   };
 }
 
