@@ -12,6 +12,7 @@ export interface TransferRow {
   kind: TransferRecord['kind'];
   source_account_id: string | null;
   destination_account_id: string | null;
+  destination_tenant_id: string | null;
   amount: string;
   currency: CurrencyCode;
   destination_amount: string | null;
@@ -39,7 +40,7 @@ export interface TransferRow {
 
 // An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
 // migrations/0008_amounts_beyond_bigint.sql.
-export const TRANSFER_COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
+export const TRANSFER_COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id, destination_tenant_id,
   coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
   destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
   expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at,
@@ -138,6 +139,7 @@ export function toTransferRecord(
       : null,
     sourceAccountId: r.source_account_id,
     destinationAccountId: r.destination_account_id,
+    destinationTenantId: r.destination_tenant_id,
     amount: BigInt(r.amount),
     currency: r.currency,
     destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),

@@ -44,6 +44,8 @@ export interface TransferRecord {
   refunded?: { amount: bigint; destinationAmount: bigint } | null;
   sourceAccountId: string | null;
   destinationAccountId: string | null;
+  /** The payee tenant, once decided: it may read the transfer (absent where not read from the table). */
+  destinationTenantId?: string | null;
   amount: bigint;
   /** Unsupported only on a transfer rejected with unsupported_currency. */
   currency: string;

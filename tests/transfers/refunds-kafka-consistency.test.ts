@@ -97,7 +97,7 @@ describe('refunds that cannot be made answer alike over REST and Kafka', () => {
     }
   });
 
-  it('a hold it was paid by: 409, rejected not_refundable; a payment it made to another business, or one to it that was rejected: 404, dead-lettered refund_of_not_found', async () => {
+  it('a hold it was paid by: 409, rejected not_refundable; the hold`s void, a payment it made to another business, or one to it that was rejected: 404, dead-lettered refund_of_not_found', async () => {
     const payer = await newTenant(system.url, 'Payer');
     const merchant = await newTenant(system.url, 'Merchant');
     const card = await fundedAccount(payer.api, 'USD', 100);
@@ -120,6 +120,12 @@ describe('refunds that cannot be made answer alike over REST and Kafka', () => {
     );
     expect(hold.status).toBe('held');
     expect(await overRest(merchant.api, hold.id)).toBe('409 transfer_not_refundable');
+    expect(await overKafka(merchant.id, hold.id)).toBe('not_refundable');
+    // Its void is the payer's alone to read: the payee is told nothing of it, both ways.
+    const voided = await payer.api.post(`/v1/transfers/${hold.id}/void`, {}, idem());
+    expect((await settled(payer.api, voided.body.id)).status).toBe('committed');
+    expect(await overRest(merchant.api, voided.body.id)).toBe('404 not_found');
+    expect(await overKafka(merchant.id, voided.body.id)).toBe('dead: refund_of_not_found');
     expect(await overKafka(merchant.id, hold.id)).toBe('not_refundable');
 
     const paid = await settled(

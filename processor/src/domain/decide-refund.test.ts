@@ -26,6 +26,7 @@ const original = (over: Partial<OriginalTransfer> = {}): OriginalTransfer => ({
   refunded: { amount: 0n, destinationAmount: 0n },
   sourceAccountId: 'card',
   destinationAccountId: 'till',
+  destinationTenantId: PAYEE,
   amount: 100_000n,
   currency: 'CHF',
   destinationAmount: 163_457n,
@@ -140,7 +141,10 @@ describe('deciding refunds', () => {
     const missing = decideBatch([refund(5n, PAYEE, 'nope')], state(original()));
     expect(missing.duplicates.map((d) => d.kind)).toEqual(['refund_of_not_found']);
     // A payment to another business that was rejected is not the payee's to see (REST: 404).
-    const unseen = decideBatch([refund(5n)], state(original({ status: 'rejected' })));
+    const unseen = decideBatch(
+      [refund(5n)],
+      state(original({ status: 'rejected', destinationTenantId: null })),
+    );
     expect(unseen.duplicates.map((d) => d.kind)).toEqual(['refund_of_not_found']);
     for (const o of [
       original({ kind: 'deposit' }),
@@ -169,6 +173,7 @@ describe('deciding refunds of a split, leg by leg', () => {
   const split = (over: Partial<OriginalTransfer> = {}): OriginalTransfer =>
     original({
       destinationAccountId: null,
+      destinationTenantId: null,
       destinationAmount: null,
       destinationCurrency: null,
       rate: null,
@@ -177,6 +182,7 @@ describe('deciding refunds of a split, leg by leg', () => {
         {
           index: 0,
           destinationAccountId: 'till',
+          destinationTenantId: PAYEE,
           amount: 600n,
           destinationAmount: 98_074n,
           destinationCurrency: 'JPY',
@@ -186,6 +192,7 @@ describe('deciding refunds of a split, leg by leg', () => {
         {
           index: 1,
           destinationAccountId: 'chf-till',
+          destinationTenantId: PAYEE,
           amount: 300n,
           destinationAmount: 300n,
           destinationCurrency: 'CHF',
@@ -195,6 +202,7 @@ describe('deciding refunds of a split, leg by leg', () => {
         {
           index: 2,
           destinationAccountId: 'fee',
+          destinationTenantId: PAYER,
           amount: 100n,
           destinationAmount: 100n,
           destinationCurrency: 'CHF',

@@ -39,18 +39,22 @@ export type DecidedRefund = Pick<
 
 /**
  * Whether a refund command may name this transfer at all, as the API decides it for a REST
- * refund (api/src/use-cases/refund-transfer.ts): the tenant can see it (its own; or, once decided
- * held or committed, one paying an account of its, a split's leg included) and, when it is of a
- * refundable kind, is its payee (owns its destination, or a leg's). Otherwise (no such transfer,
- * another tenant's, the payer refunding its own payment to another business) the command is set
- * aside as refund_of_not_found, all alike. What passes may still be rejected with a reason the
- * tenant may know (not_refundable: its own deposit or withdrawal, a hold it was paid by, ...).
+ * refund (api/src/use-cases/refund-transfer.ts): the tenant can read it (its own; one whose payee
+ * it was recorded as; a split with a leg recorded as paying it: what the API's reads allow) and,
+ * when it is of a refundable kind, is its payee (owns its destination, or a leg's). Otherwise (no
+ * such transfer, another tenant's, the payer refunding its own payment to another business, a
+ * payment to it not decided yet or rejected) the command is set aside as refund_of_not_found, all
+ * alike. What passes may still be rejected with a reason the tenant may know (not_refundable: its
+ * own deposit or withdrawal, a hold it was paid by, ...).
  */
 export function mayRefund(c: Command, original: OriginalTransfer | undefined, view: LedgerView): boolean {
   if (!original) return false;
+  const readable =
+    original.tenantId === c.tenantId ||
+    original.destinationTenantId === c.tenantId ||
+    (original.legs ?? []).some((l) => l.destinationTenantId === c.tenantId);
+  if (!readable) return false;
   const payee = ownedLegs(c, original, view).length > 0 || ownsDestination(c, original, view);
-  const decided = original.status !== 'pending' && original.status !== 'rejected';
-  if (original.tenantId !== c.tenantId && !(decided && payee)) return false;
   return !REFUNDABLE_KINDS.includes(original.kind) || payee;
 }
 
