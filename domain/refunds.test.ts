@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { AMOUNT_MAX } from './money';
 import {
   refundFingerprint,
   refundableRemaining,
+  resolveRefundLeg,
   refundSourceAmount,
   withRefund,
   type RefundTotals,
@@ -124,5 +126,26 @@ describe('refund arithmetic', () => {
     expect(refundFingerprint(a, null).equals(refundFingerprint(a, null))).toBe(true);
     expect(refundFingerprint(a, null).equals(refundFingerprint(a, 5n))).toBe(false);
     expect(refundFingerprint(a, 5n).equals(refundFingerprint(a, 6n))).toBe(false);
+  });
+});
+
+describe('which leg of a split a refund acts on', () => {
+  it('takes the leg asked for only if the tenant owns it, and infers the only one it owns', () => {
+    expect(resolveRefundLeg([2], null)).toEqual({ leg: 2 });
+    expect(resolveRefundLeg([0, 3], 3)).toEqual({ leg: 3 });
+    expect(resolveRefundLeg([0, 3], null)).toEqual({ problem: 'refund_leg_required' });
+    // Another tenant's leg and an index out of range are alike.
+    expect(resolveRefundLeg([0, 3], 1)).toEqual({ problem: 'refund_leg_not_owned' });
+    expect(resolveRefundLeg([0, 3], 15)).toEqual({ problem: 'refund_leg_not_owned' });
+  });
+
+  it('fingerprints a refund without a leg as before splits were refundable, and each leg apart', () => {
+    const id = '0192f7a0-0000-7000-8000-000000000000';
+    const before = createHash('sha256')
+      .update(JSON.stringify(['refund', id, '5']))
+      .digest();
+    expect(refundFingerprint(id, 5n)).toEqual(before);
+    expect(refundFingerprint(id, 5n, 0)).not.toEqual(before);
+    expect(refundFingerprint(id, 5n, 0)).not.toEqual(refundFingerprint(id, 5n, 1));
   });
 });

@@ -56,15 +56,61 @@ export const withRefund = (
 /** Kinds of transfer that can be refunded: money moved between two customer accounts. */
 export const REFUNDABLE_KINDS: readonly string[] = ['transfer', 'capture'];
 
-/** Whether a transfer can be refunded at all: committed, between two accounts. */
-export const isRefundable = (t: { kind: string; status: string; destinationAccountId: string | null }) =>
-  REFUNDABLE_KINDS.includes(t.kind) && t.status === 'committed' && t.destinationAccountId !== null;
+/**
+ * Whether a transfer can be refunded at all: committed, between accounts (one destination, or the
+ * legs of a split, each refunded on its own).
+ */
+export const isRefundable = (t: {
+  kind: string;
+  status: string;
+  destinationAccountId: string | null;
+  legs?: readonly unknown[] | null;
+}) =>
+  REFUNDABLE_KINDS.includes(t.kind) &&
+  t.status === 'committed' &&
+  (t.destinationAccountId !== null || (t.legs?.length ?? 0) > 0);
+
+/** A split leg as refunds see it: what it moved, and what its refunds gave back so far. */
+export interface RefundableLeg {
+  amount: bigint;
+  destinationAmount: bigint | null;
+  refunded?: { amount: bigint; destinationAmount: bigint } | null;
+}
+
+/** A committed leg's refund totals: the source side in the split's currency, the other in the leg's. */
+export const legTotals = (leg: RefundableLeg): RefundTotals => ({
+  amount: leg.amount,
+  destinationAmount: leg.destinationAmount ?? leg.amount,
+  refundedAmount: leg.refunded?.amount ?? 0n,
+  refundedDestinationAmount: leg.refunded?.destinationAmount ?? 0n,
+});
 
 /**
- * The fingerprint of a refund request: which transfer, and the amount as asked (null: all that
- * remains). Its own tag, so it never equals a transfer's or a hold action's.
+ * Which leg of a split a refund by a tenant acts on: the one asked for if the tenant owns its
+ * destination; else, none asked, the only leg it owns. `owned` are the indexes of the legs whose
+ * destination the tenant owns. An index out of range and another tenant's leg are alike.
  */
-export function refundFingerprint(refundOf: string, requested: bigint | null): Buffer {
-  const canonical = JSON.stringify(['refund', refundOf, requested?.toString() ?? null]);
-  return createHash('sha256').update(canonical).digest();
+export function resolveRefundLeg(
+  owned: readonly number[],
+  asked: number | null,
+): { leg: number } | { problem: 'refund_leg_required' | 'refund_leg_not_owned' } {
+  if (asked !== null) return owned.includes(asked) ? { leg: asked } : { problem: 'refund_leg_not_owned' };
+  if (owned.length === 1) return { leg: owned[0]! };
+  return { problem: owned.length === 0 ? 'refund_leg_not_owned' : 'refund_leg_required' };
+}
+
+/**
+ * The fingerprint of a refund request: which transfer, the amount as asked (null: all that
+ * remains) and, refunding a split, the leg. Its own tag, so it never equals a transfer's or a hold
+ * action's; without a leg, the same as before splits were refundable (keys already used keep
+ * their meaning).
+ */
+export function refundFingerprint(
+  refundOf: string,
+  requested: bigint | null,
+  leg: number | null = null,
+): Buffer {
+  const parts: Array<string | number | null> = ['refund', refundOf, requested?.toString() ?? null];
+  if (leg !== null) parts.push(leg);
+  return createHash('sha256').update(JSON.stringify(parts)).digest();
 }

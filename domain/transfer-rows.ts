@@ -12,6 +12,7 @@ export interface TransferRow {
   kind: TransferRecord['kind'];
   source_account_id: string | null;
   destination_account_id: string | null;
+  destination_tenant_id: string | null;
   amount: string;
   currency: CurrencyCode;
   destination_amount: string | null;
@@ -34,29 +35,34 @@ export interface TransferRow {
   refunded_amount: string;
   refunded_destination_amount: string;
   failed_leg: number | null;
+  refund_leg: number | null;
 }
 
 // An amount beyond BIGINT (a Kafka command rejected amount_out_of_range) is in amount_as_sent:
 // migrations/0008_amounts_beyond_bigint.sql.
-export const TRANSFER_COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id,
+export const TRANSFER_COLUMNS = `id, tenant_id, kind, source_account_id, destination_account_id, destination_tenant_id,
   coalesce(amount::text, amount_as_sent::text) AS amount, currency, destination_amount,
   destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason, created_at, finalized_at,
   expires_at, hold_id, captured_amount, released_amount, resolved_by, resolved_at,
-  refund_of, refunded_amount, refunded_destination_amount, failed_leg`;
+  refund_of, refunded_amount, refunded_destination_amount, failed_leg, refund_leg`;
 
 /** A transfer_legs row (migrations/0013_split_transfers.sql). */
 export interface LegRow {
   transfer_id: string;
+  position: number;
   destination_account_id: string;
   amount: string;
   destination_amount: string | null;
   destination_currency: CurrencyCode | null;
   rate_numerator: string | null;
   rate_denominator: string | null;
+  destination_tenant_id: string | null;
+  refunded_amount: string;
+  refunded_destination_amount: string;
 }
 
-export const LEG_COLUMNS = `transfer_id, destination_account_id, amount, destination_amount, destination_currency,
-  rate_numerator, rate_denominator`;
+export const LEG_COLUMNS = `transfer_id, position, destination_account_id, amount, destination_amount, destination_currency,
+  rate_numerator, rate_denominator, destination_tenant_id, refunded_amount, refunded_destination_amount`;
 
 /** Leg rows (in position order) by transfer. */
 export function legsByTransfer(rows: readonly LegRow[]): Map<string, TransferLegRecord[]> {
@@ -64,6 +70,12 @@ export function legsByTransfer(rows: readonly LegRow[]): Map<string, TransferLeg
   for (const r of rows) {
     const list = byTransfer.get(r.transfer_id) ?? [];
     list.push({
+      index: r.position,
+      destinationTenantId: r.destination_tenant_id,
+      refunded: {
+        amount: BigInt(r.refunded_amount),
+        destinationAmount: BigInt(r.refunded_destination_amount),
+      },
       destinationAccountId: r.destination_account_id,
       amount: BigInt(r.amount),
       destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
@@ -111,6 +123,7 @@ export function toTransferRecord(
     kind: r.kind,
     holdId: r.hold_id,
     refundOf: r.refund_of,
+    refundLeg: r.refund_leg,
     refunded: {
       amount: BigInt(r.refunded_amount),
       destinationAmount: BigInt(r.refunded_destination_amount),
@@ -126,6 +139,7 @@ export function toTransferRecord(
       : null,
     sourceAccountId: r.source_account_id,
     destinationAccountId: r.destination_account_id,
+    destinationTenantId: r.destination_tenant_id,
     amount: BigInt(r.amount),
     currency: r.currency,
     destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),

@@ -19,6 +19,12 @@ export interface TransferLegRecord {
   destinationAmount: bigint | null;
   destinationCurrency: CurrencyCode | null;
   rate: Rate | null;
+  /** Its index in the split's legs (absent: its position in the list, nothing redacted). */
+  index?: number;
+  /** The owner of the destination, once the split was decided held or committed (it may read the split). */
+  destinationTenantId?: string | null;
+  /** What this leg's refunds gave back to the source (in the split's currency) and took from its destination. */
+  refunded?: { amount: bigint; destinationAmount: bigint } | null;
 }
 
 /** A transfer as the ledger holds it; money as bigint. Mapped to the wire shape by toTransferView. */
@@ -32,10 +38,14 @@ export interface TransferRecord {
   hold: HoldRecord | null;
   /** Refunds: the transfer refunded. */
   refundOf?: string | null;
+  /** Refunds of a split: the index of the leg refunded. */
+  refundLeg?: number | null;
   /** Refundable transfers: what their refunds gave back so far (absent: nothing yet). */
   refunded?: { amount: bigint; destinationAmount: bigint } | null;
   sourceAccountId: string | null;
   destinationAccountId: string | null;
+  /** The payee tenant, once decided: it may read the transfer (absent where not read from the table). */
+  destinationTenantId?: string | null;
   amount: bigint;
   /** Unsupported only on a transfer rejected with unsupported_currency. */
   currency: string;
@@ -57,6 +67,7 @@ export interface TransferRecord {
 }
 
 export function toTransferView(t: TransferRecord): Transfer {
+  const refundable = isRefundable(t);
   return {
     id: t.id,
     status: t.status,
@@ -73,7 +84,7 @@ export function toTransferView(t: TransferRecord): Transfer {
           resolved_at: t.hold.resolvedAt?.toISOString() ?? null,
         }
       : null,
-    ...refundFields(t),
+    ...refundFields(t, refundable),
     source_account_id: t.sourceAccountId,
     destination_account_id: t.destinationAccountId,
     amount: t.amount.toString(),
@@ -85,12 +96,15 @@ export function toTransferView(t: TransferRecord): Transfer {
     metadata: t.metadata,
     reason: t.reason ? { code: t.reason, message: REJECTION_REASONS[t.reason] } : null,
     legs:
-      t.legs?.map((l) => ({
+      t.legs?.map((l, position) => ({
+        index: l.index ?? position,
         destination_account_id: l.destinationAccountId,
         amount: l.amount.toString(),
         destination_amount: l.destinationAmount?.toString() ?? null,
         destination_currency: l.destinationCurrency,
         rate: l.rate ? formatRate(l.rate) : null,
+        refunded_amount: refundable ? (l.refunded?.amount ?? 0n).toString() : null,
+        refunded_destination_amount: refundable ? (l.refunded?.destinationAmount ?? 0n).toString() : null,
       })) ?? null,
     failed_leg: t.failedLeg ?? null,
     entries: t.entries.map((e) => ({
@@ -104,12 +118,20 @@ export function toTransferView(t: TransferRecord): Transfer {
   };
 }
 
-/** A refund's link, and a refundable transfer's refunded totals ("0" until its first refund). */
-function refundFields(t: TransferRecord) {
-  const refundable = isRefundable(t);
+/**
+ * A refund's link (and leg), and a refundable transfer's refunded totals ("0" until its first
+ * refund). A split's totals are its legs': the source side summed (one currency), the destination
+ * side per leg only (legs may be in several currencies, as `destination_amount` is null on a split).
+ */
+function refundFields(t: TransferRecord, refundable: boolean) {
+  const given = t.legs
+    ? t.legs.reduce((sum, l) => sum + (l.refunded?.amount ?? 0n), 0n)
+    : (t.refunded?.amount ?? 0n);
   return {
     refund_of: t.refundOf ?? null,
-    refunded_amount: refundable ? (t.refunded?.amount ?? 0n).toString() : null,
-    refunded_destination_amount: refundable ? (t.refunded?.destinationAmount ?? 0n).toString() : null,
+    refund_leg: t.refundLeg ?? null,
+    refunded_amount: refundable ? given.toString() : null,
+    refunded_destination_amount:
+      refundable && !t.legs ? (t.refunded?.destinationAmount ?? 0n).toString() : null,
   };
 }

@@ -46,7 +46,12 @@ export const REJECTION_REASONS = {
   capture_exceeds_hold: 'the capture amount is more than the held amount',
   expiry_out_of_range: 'expires_at is not after the hold was accepted, or more than 30 days after',
   refund_exceeds_original: 'the refund is more than what remains refundable of the original transfer',
-  not_refundable: 'the original is not a committed transfer between two accounts (kind transfer or capture)',
+  not_refundable:
+    'the original is not a committed transfer between accounts (kind transfer or capture, a split included)',
+  refund_leg_required:
+    'the refunding tenant owns the destinations of several legs of the split: say which leg it refunds',
+  refund_leg_not_owned:
+    'no leg at that index of the split pays an account of the refunding tenant (or the original is no split)',
   partial_capture_of_split:
     'a split transfer held is captured whole only: leave amount out or give the held amount',
 } as const;
@@ -235,6 +240,10 @@ export const TransferEntry = z
 
 export const TransferLeg = z
   .object({
+    index: z.number().int().min(0).meta({
+      description:
+        "The leg's index in the split (the `leg` of a refund of it); a payee sees only its own legs, so indexes may skip",
+    }),
     destination_account_id: Uuid,
     amount: AmountString.meta({ description: 'Debited from the source for this leg, in `currency`' }),
     destination_amount: AmountString.nullable().meta({
@@ -243,6 +252,14 @@ export const TransferLeg = z
     destination_currency: CurrencyCode.nullable(),
     rate: z.string().nullable().meta({
       description: 'Exchange rate applied to this leg; null within one currency or until committed',
+    }),
+    refunded_amount: AmountString.nullable().meta({
+      description:
+        "A committed split: given back to the source by this leg's refunds so far, in the split's `currency`; null otherwise",
+    }),
+    refunded_destination_amount: AmountString.nullable().meta({
+      description:
+        "A committed split: taken back from this leg's destination so far, in its destination_currency; null otherwise",
     }),
   })
   .meta({ id: 'TransferLeg' });
@@ -256,13 +273,16 @@ export const Transfer = z
     hold_id: Uuid.nullable().meta({ description: 'Follow-ups (capture, void, expire): the hold acted on' }),
     hold: HoldState.nullable().meta({ description: 'Holds (manual capture): the reservation and its end' }),
     refund_of: Uuid.nullable().meta({ description: 'Refunds: the transfer refunded' }),
+    refund_leg: z.number().int().min(0).nullable().meta({
+      description: 'Refunds of a split: the index of the leg refunded; null otherwise',
+    }),
     refunded_amount: AmountString.nullable().meta({
       description:
-        'Refundable transfers (committed, kind transfer or capture): given back to the source so far, in `currency`; null otherwise',
+        "Refundable transfers (committed, kind transfer or capture): given back to the source so far, in `currency` (a split: the sum of its legs' refunded_amount, of the legs shown); null otherwise",
     }),
     refunded_destination_amount: AmountString.nullable().meta({
       description:
-        'Refundable transfers: taken back from the destination so far, in destination_currency (equal to refunded_amount within one currency); null otherwise',
+        'Refundable transfers: taken back from the destination so far, in destination_currency (equal to refunded_amount within one currency); null otherwise, and on a split (see each leg)',
     }),
     source_account_id: Uuid.nullable(),
     destination_account_id: Uuid.nullable(),
@@ -283,7 +303,7 @@ export const Transfer = z
     reason: z.object({ code: RejectionReason, message: z.string() }).nullable(),
     legs: z.array(TransferLeg).nullable().meta({
       description:
-        'Split transfers: the destinations in request order (destination_account_id is null); null otherwise',
+        "Split transfers: the destinations in request order (destination_account_id is null); null otherwise. A payee that is not the payer sees only its own legs, and `amount`, a hold's amounts and `entries` restricted to them",
     }),
     failed_leg: z.number().int().nullable().meta({
       description:

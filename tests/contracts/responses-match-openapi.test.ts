@@ -217,6 +217,48 @@ describe('real responses match the served OpenAPI document', () => {
     for (const reply of errors) conforms(reply, '/v1/transfers/{id}/refunds', 'post');
   });
 
+  it('for split refunds by leg, the refunded split and its payee`s restricted view, including errors', async () => {
+    const payer = await newTenant(system.url, 'Payer');
+    const seller = await newTenant(system.url, 'Seller');
+    const card = await fundedAccount(payer.api, 'USD', 1_000);
+    const fee = await fundedAccount(payer.api, 'USD', 0);
+    const one = await fundedAccount(seller.api, 'USD', 0);
+    const two = await fundedAccount(seller.api, 'USD', 0);
+    const split = await payer.api.post(
+      '/v1/transfers',
+      {
+        source_account_id: card,
+        currency: 'USD',
+        legs: [
+          { destination_account_id: one, amount: 30 },
+          { destination_account_id: fee, amount: 5 },
+          { destination_account_id: two, amount: 20 },
+        ],
+      },
+      idem(),
+    );
+    await settled(payer.api, split.body.id);
+    const refund = await seller.api.post(
+      `/v1/transfers/${split.body.id}/refunds`,
+      { leg: 0, amount: 10 },
+      idem(),
+    );
+    conforms(refund, '/v1/transfers/{id}/refunds', 'post');
+    await settled(seller.api, refund.body.id);
+    conforms(await seller.api.get(`/v1/transfers/${refund.body.id}`), '/v1/transfers/{id}', 'get');
+    for (const api of [payer.api, seller.api])
+      conforms(await api.get(`/v1/transfers/${split.body.id}`), '/v1/transfers/{id}', 'get');
+    conforms(await seller.api.get(`/v1/transfers?account_id=${two}`), '/v1/transfers', 'get');
+    const errors = [
+      await seller.api.post(`/v1/transfers/${split.body.id}/refunds`, {}, idem()),
+      await seller.api.post(`/v1/transfers/${split.body.id}/refunds`, { leg: 1 }, idem()),
+      await seller.api.post(`/v1/transfers/${split.body.id}/refunds`, { leg: 16 }, idem()),
+      await (await newTenant(system.url)).api.post(`/v1/transfers/${split.body.id}/refunds`, {}, idem()),
+    ];
+    expect(errors.map((r) => r.status)).toEqual([400, 400, 400, 404]);
+    for (const reply of errors) conforms(reply, '/v1/transfers/{id}/refunds', 'post');
+  });
+
   it('for webhook endpoints, their delivery log and replays, including errors', async () => {
     const { api } = await newTenant(system.url);
     const created = await api.post('/v1/webhook-endpoints', {

@@ -281,12 +281,15 @@ describe('split transfers: one source, up to 16 destination legs, all or nothing
     const paid = await split(api, source, [leg(a, 5), leg(b, 7)], { amount: '12' });
     expect(await settled(api, paid.body.id)).toMatchObject({ status: 'committed', amount: '12' });
     expect(await balanceOf(stranger.api, b)).toBe('7');
-    // The payer sees its split; a payee of one leg does not see the others.
-    expect((await stranger.api.get(`/v1/transfers/${paid.body.id}`)).status).toBe(404);
-    // A split is not refundable (yet): documented 409.
+    // The payee of one leg reads the split restricted to its leg (see splits-visibility.test.ts).
+    expect((await stranger.api.get(`/v1/transfers/${paid.body.id}`)).body).toMatchObject({
+      amount: '7',
+      legs: [{ index: 1, destination_account_id: b }],
+    });
+    // A split is refunded leg by leg by each payee: the payer, paid by leg 0, refunds that one.
     const refund = await api.post(`/v1/transfers/${paid.body.id}/refunds`, undefined, idem());
-    expect(refund.status).toBe(409);
-    expect(refund.body.error.code).toBe('transfer_not_refundable');
+    expect(refund.status).toBe(202);
+    expect(refund.body).toMatchObject({ refund_leg: 0, source_account_id: a, amount: '5' });
   });
 
   it('holds a split, refuses a partial capture, and captures it whole', async () => {

@@ -11,6 +11,7 @@ import {
   type EntryRow,
   type TransferRow,
 } from '../../../domain/transfer-rows';
+import { asSeenBy } from '../../../domain/split-visibility';
 
 export interface NewTransfer {
   id: string;
@@ -30,6 +31,8 @@ export interface NewTransfer {
   holdId: string | null;
   /** Refunds: the transfer refunded. */
   refundOf?: string | null;
+  /** Refunds of a split: the leg refunded. */
+  refundLeg?: number | null;
   /** Split transfers: the legs as asked, recorded with the pending row (position = index). */
   legs?: Array<{ destinationAccountId: string; amount: bigint }> | null;
   /** The command's payload as published: the sweeper re-sends it (its type follows from kind). */
@@ -49,14 +52,14 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
   const { rows } = await db.query<TransferRow>(
     `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
         destination_account_id, amount, currency, description, metadata, status, command, expires_at, hold_id,
-        refund_of)
+        refund_of, refund_leg)
      SELECT u.id, u.tenant_id, u.key, u.hash, u.kind, u.source, u.destination, u.amount, u.currency,
-            u.description, u.metadata, 'pending', u.command, u.expires_at, u.hold_id, u.refund_of
+            u.description, u.metadata, 'pending', u.command, u.expires_at, u.hold_id, u.refund_of, u.refund_leg
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::uuid[], $7::uuid[],
                    $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::uuid[],
-                   $15::uuid[])
+                   $15::uuid[], $16::int[])
          AS u (id, tenant_id, key, hash, kind, source, destination, amount, currency, description, metadata, command,
-               expires_at, hold_id, refund_of)
+               expires_at, hold_id, refund_of, refund_leg)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
      RETURNING ${TRANSFER_COLUMNS}`,
     [
@@ -75,6 +78,7 @@ export async function insertPendingTransfers(db: Pool, transfers: NewTransfer[])
       col((t) => t.expiresAt),
       col((t) => t.holdId),
       col((t) => t.refundOf ?? null),
+      col((t) => t.refundLeg ?? null),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r]));
@@ -138,9 +142,16 @@ export async function findByIdempotencyKey(
   return rows[0] ? { id: rows[0].id, requestHash: rows[0].request_hash } : undefined;
 }
 
-const VISIBLE = '(t.tenant_id = $1 OR t.destination_tenant_id = $1)';
+/**
+ * Who may read a transfer: its payer (the tenant that submitted it), the payee of an ordinary
+ * transfer once decided (destination_tenant_id), and the payee of a leg of a split once decided
+ * (transfer_legs.destination_tenant_id, migrations/0014), who sees it restricted to its legs
+ * (domain/split-visibility.ts).
+ */
+const VISIBLE = `(t.tenant_id = $1 OR t.destination_tenant_id = $1
+  OR EXISTS (SELECT 1 FROM transfer_legs l WHERE l.transfer_id = t.id AND l.destination_tenant_id = $1))`;
 
-/** A transfer the tenant sent or received, with its entries; undefined otherwise. */
+/** A transfer the tenant sent or received, with its entries, as the tenant may see it; undefined otherwise. */
 export async function findVisibleTransfer(
   db: Pool,
   tenantId: string,
@@ -153,7 +164,7 @@ export async function findVisibleTransfer(
   if (!rows[0]) return undefined;
   const entries = await entriesOf(db, [id]);
   const legs = await legsOf(db, [id]);
-  return toTransferRecord(rows[0], entries.get(id) ?? [], legs.get(id) ?? null);
+  return asSeenBy(toTransferRecord(rows[0], entries.get(id) ?? [], legs.get(id) ?? null), tenantId);
 }
 
 export interface TransferFilter {
@@ -168,45 +179,68 @@ export interface TransferFilter {
   limit: number;
 }
 
-/** Newest first. */
+// The filters both lists below share ($3.. as in listVisibleTransfers' parameters).
+const FILTERS = `($3::text IS NULL OR t.status = $3)
+        AND ($4::timestamptz IS NULL OR t.created_at >= $4)
+        AND ($5::timestamptz IS NULL OR t.created_at < $5)
+        AND ($6::timestamptz IS NULL OR (t.created_at, t.id) < ($6, $7::uuid))
+        AND ($9::text IS NULL OR t.kind = $9)
+        AND ($10::uuid IS NULL OR t.refund_of = $10)`;
+
+/**
+ * Newest first, as the tenant may see each. Two index-driven reads merged: the transfers the
+ * tenant sent or was paid by (transfers' tenant, payee and account indexes), and the splits of
+ * other tenants with a leg paying it (transfer_legs by payee, or by account with `accountId`).
+ */
 export async function listVisibleTransfers(
   db: Pool,
   tenantId: string,
   f: TransferFilter,
 ): Promise<TransferRecord[]> {
-  const { rows } = await db.query<TransferRow>(
+  const params = [
+    tenantId,
+    f.accountId ?? null,
+    f.status ?? null,
+    f.from ?? null,
+    f.to ?? null,
+    f.before?.createdAt ?? null,
+    f.before?.id ?? null,
+    f.limit,
+    f.kind ?? null,
+    f.refundOf ?? null,
+  ];
+  const direct = await db.query<TransferRow>(
     `SELECT ${TRANSFER_COLUMNS} FROM transfers t
-      WHERE ${VISIBLE}
+      WHERE (t.tenant_id = $1 OR t.destination_tenant_id = $1)
         AND ($2::uuid IS NULL OR t.source_account_id = $2 OR t.destination_account_id = $2)
-        AND ($3::text IS NULL OR t.status = $3)
-        AND ($4::timestamptz IS NULL OR t.created_at >= $4)
-        AND ($5::timestamptz IS NULL OR t.created_at < $5)
-        AND ($6::timestamptz IS NULL OR (t.created_at, t.id) < ($6, $7::uuid))
-        AND ($9::text IS NULL OR t.kind = $9)
-        AND ($10::uuid IS NULL OR t.refund_of = $10)
+        AND ${FILTERS}
       ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
-    [
-      tenantId,
-      f.accountId ?? null,
-      f.status ?? null,
-      f.from ?? null,
-      f.to ?? null,
-      f.before?.createdAt ?? null,
-      f.before?.id ?? null,
-      f.limit,
-      f.kind ?? null,
-      f.refundOf ?? null,
-    ],
+    params,
   );
-  const entries = await entriesOf(
-    db,
-    rows.map((r) => r.id),
+  // Splits only (no refund is a split): nothing to read when the list asks for refunds.
+  const byLeg =
+    f.refundOf !== undefined || (f.kind !== undefined && f.kind !== 'transfer' && f.kind !== 'capture')
+      ? { rows: [] }
+      : await db.query<TransferRow>(
+          `SELECT ${TRANSFER_COLUMNS} FROM transfers t
+            WHERE t.id IN (SELECT l.transfer_id FROM transfer_legs l
+                            WHERE l.destination_tenant_id = $1 AND ($2::uuid IS NULL OR l.destination_account_id = $2))
+              AND t.tenant_id <> $1 AND t.destination_tenant_id IS NULL
+              AND ${FILTERS}
+            ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
+          params,
+        );
+  const rows = [...direct.rows, ...byLeg.rows]
+    .sort(
+      (a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    )
+    .slice(0, f.limit);
+  const ids = rows.map((r) => r.id);
+  const entries = await entriesOf(db, ids);
+  const legs = await legsOf(db, ids);
+  return rows.map((r) =>
+    asSeenBy(toTransferRecord(r, entries.get(r.id) ?? [], legs.get(r.id) ?? null), tenantId),
   );
-  const legs = await legsOf(
-    db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => toTransferRecord(r, entries.get(r.id) ?? [], legs.get(r.id) ?? null));
 }
 
 export interface StalePending {

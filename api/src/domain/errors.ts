@@ -86,6 +86,21 @@ export class TransferNotRefundable extends DomainError {
   }
 }
 
+/**
+ * A refund whose leg cannot be told: of a split whose legs pay several accounts of the tenant, no
+ * leg given (refund_leg_required); a leg at which no account of the tenant is paid, out of range
+ * alike, or a leg given for a transfer that is no split (refund_leg_not_owned).
+ */
+export class RefundLegInvalid extends DomainError {
+  constructor(readonly code: 'refund_leg_required' | 'refund_leg_not_owned') {
+    super(
+      code === 'refund_leg_required'
+        ? 'the split pays several accounts of yours: give the index of the leg refunded'
+        : 'no leg at that index pays an account of yours (or the transfer is no split)',
+    );
+  }
+}
+
 /** A refund of more than remains refundable (in the original's destination currency). */
 export class RefundExceedsOriginal extends DomainError {
   constructor(readonly remaining: bigint) {

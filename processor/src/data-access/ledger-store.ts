@@ -258,11 +258,11 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
       `INSERT INTO transfers (id, tenant_id, idempotency_key, request_hash, kind, source_account_id,
          destination_account_id, destination_tenant_id, amount, currency, destination_amount,
          destination_currency, rate_numerator, rate_denominator, description, metadata, status, reason,
-         amount_as_sent, expires_at, hold_id, refund_of, created_at, finalized_at)
+         amount_as_sent, expires_at, hold_id, refund_of, refund_leg, created_at, finalized_at)
        SELECT u.*, $20::timestamptz, $20::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],
          $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
          $13::numeric[], $14::numeric[], $15::text[], $16::jsonb[], $17::text[], $18::text[], $19::numeric[],
-         $21::timestamptz[], $22::uuid[], $23::uuid[]) AS u`,
+         $21::timestamptz[], $22::uuid[], $23::uuid[], $24::int[]) AS u`,
       [
         col((o) => o.command.transferId),
         col((o) => o.command.tenantId),
@@ -287,6 +287,7 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
         col((o) => o.expiresAt),
         col((o) => o.command.holdId),
         col((o) => o.command.refundOf ?? null),
+        col((o) => o.command.refundLeg ?? null),
       ],
     );
   }
@@ -320,18 +321,25 @@ export async function writeTransfers(client: PoolClient, outcomes: Outcome[], no
  * Records the legs of split outcomes (transfer_legs, migrations/0013_split_transfers.sql) and
  * which leg failed a rejected one. The API wrote the legs of a split it accepted, as asked, with
  * its pending row: the decision completes them (converted amounts, rates) under the row's lock.
+ * A split decided held or committed records each leg's payee (the owner of its destination,
+ * migrations/0014), who may then read it.
  */
 export async function writeLegs(client: PoolClient, outcomes: Outcome[]): Promise<void> {
   const rows = outcomes.flatMap((o) => (o.legs ?? []).map((leg, position) => ({ o, leg, position })));
   if (rows.length > 0)
     await client.query(
       `INSERT INTO transfer_legs (transfer_id, position, destination_account_id, amount, destination_amount,
-         destination_currency, rate_numerator, rate_denominator)
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bigint[], $5::bigint[], $6::text[],
-         $7::numeric[], $8::numeric[])
+         destination_currency, rate_numerator, rate_denominator, destination_tenant_id)
+       SELECT u.transfer_id, u.position, u.destination_account_id, u.amount, u.destination_amount,
+              u.destination_currency, u.rate_numerator, u.rate_denominator, CASE WHEN u.paid THEN a.tenant_id END
+         FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bigint[], $5::bigint[], $6::text[],
+                     $7::numeric[], $8::numeric[], $9::boolean[])
+           AS u (transfer_id, position, destination_account_id, amount, destination_amount, destination_currency,
+                 rate_numerator, rate_denominator, paid)
+         LEFT JOIN accounts a ON a.id = u.destination_account_id
        ON CONFLICT (transfer_id, position) DO UPDATE SET destination_amount = excluded.destination_amount,
          destination_currency = excluded.destination_currency, rate_numerator = excluded.rate_numerator,
-         rate_denominator = excluded.rate_denominator`,
+         rate_denominator = excluded.rate_denominator, destination_tenant_id = excluded.destination_tenant_id`,
       [
         rows.map((r) => r.o.command.transferId),
         rows.map((r) => r.position),
@@ -341,6 +349,7 @@ export async function writeLegs(client: PoolClient, outcomes: Outcome[]): Promis
         rows.map((r) => r.leg.destinationCurrency),
         rows.map((r) => r.leg.rate?.numerator.toString() ?? null),
         rows.map((r) => r.leg.rate?.denominator.toString() ?? null),
+        rows.map((r) => r.o.status !== 'rejected'),
       ],
     );
   const failed = outcomes.filter((o) => o.failedLeg !== null && o.failedLeg !== undefined);

@@ -1,6 +1,7 @@
 import type { LedgerEventV1 } from '../../../contracts/src';
 import { newId } from '../../../platform/ids';
 import { toTransferView, type TransferRecord } from '../../../domain/transfer-view';
+import { asSeenBy } from '../../../domain/split-visibility';
 import { UNTRACED, type AccountState, type Outcome, type TraceparentOf } from './types';
 
 export interface OutboxRow {
@@ -18,6 +19,7 @@ export function outcomeToRecord(o: Outcome, now: Date): TransferRecord {
     kind: c.kind,
     holdId: c.holdId,
     refundOf: c.refundOf ?? null,
+    refundLeg: c.refundLeg ?? null,
     hold: o.expiresAt
       ? {
           expiresAt: o.expiresAt,
@@ -91,7 +93,8 @@ export function buildEvents(
     const base = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: c.tenantId };
     rows.push({ key, ...traced, event: { ...base, ...transferEvent(o, now) } });
     for (const tenant of refundedTenants(o)) {
-      const payload = toTransferView(o.refundAfter!);
+      // A split as each tenant may see it: the payee refunding a leg, its own legs only.
+      const payload = toTransferView(asSeenBy(o.refundAfter!, tenant));
       const event = { id: newId(), version: 1 as const, occurred_at: occurredAt, tenant_id: tenant };
       rows.push({ key, ...traced, event: { ...event, type: 'transfer.refunded', payload } });
     }

@@ -104,7 +104,7 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
         duplicates.push({ command: received, kind: 'refund_of_not_found' });
         continue;
       }
-      command = withRefundFields(command, original);
+      command = withRefundFields(command, original, state);
     }
     idOwners.set(command.transferId, scope);
     seen.set(scope, command.requestHash);

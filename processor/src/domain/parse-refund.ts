@@ -6,8 +6,9 @@ import { PermanentCommandError } from './errors';
 import type { Command } from './types';
 
 /**
- * A `transfer.refund` command: its accounts and currency are the original's (swapped), filled in
- * when it is decided; until then `amount` is what was asked for (0 for all that remains).
+ * A `transfer.refund` command: its accounts and currency are the original's (swapped; a split's:
+ * the leg's), filled in when it is decided; until then `amount` is what was asked for (0 for all
+ * that remains) and `refundLeg` the leg asked for, if any.
  * @throws PermanentCommandError (schema_violation: an amount that is no amount)
  */
 export function parseRefund(p: RefundCommandPayloadV1): Command {
@@ -31,9 +32,10 @@ export function parseRefund(p: RefundCommandPayloadV1): Command {
     transferId: p.transfer_id ?? deriveTransferId(p.tenant_id, p.idempotency_key),
     tenantId: p.tenant_id,
     idempotencyKey: p.idempotency_key,
-    requestHash: refundFingerprint(p.refund_of, requestedAmount),
+    requestHash: refundFingerprint(p.refund_of, requestedAmount, p.leg ?? null),
     holdId: null,
     requestedAmount,
     refundOf: p.refund_of,
+    refundLeg: p.leg ?? null,
   };
 }

@@ -22,6 +22,8 @@ export interface Command extends TransferRequestFields {
   requestedAmount: bigint | null;
   /** Refunds: the transfer refunded (its accounts, swapped, and currency are filled in when decided). */
   refundOf?: string | null;
+  /** Refunds of a split: the leg asked for (null: the only one the tenant owns), resolved when decided. */
+  refundLeg?: number | null;
 }
 
 /**

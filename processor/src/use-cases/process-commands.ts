@@ -73,20 +73,29 @@ export async function processCommands(
     // covered by its own command). Voids and expiries move none.
     type Mover = Pick<Command, 'tenantId' | 'kind' | 'currency' | 'amount' | 'destinationAccountId'>;
     const movers = accepted.flatMap((c): Mover[] => {
-      // A refund moves the original's money backwards: FX house accounts when it crossed currencies.
+      // A refund moves the original's money backwards (a split's: along the leg refunded, or any
+      // leg when the command names none): FX house accounts when it crossed currencies.
       if (c.refundOf) {
         const original = originals.get(c.refundOf);
-        return original?.destinationCurrency && original.sourceAccountId
-          ? [
-              {
-                tenantId: c.tenantId,
-                kind: 'transfer',
-                currency: original.destinationCurrency,
-                amount: 1n,
-                destinationAccountId: original.sourceAccountId,
-              },
-            ]
-          : [];
+        if (!original?.sourceAccountId) return [];
+        const destinations = original.legs
+          ? original.legs
+              .filter((l, position) => c.refundLeg == null || c.refundLeg === (l.index ?? position))
+              .map((l) => l.destinationCurrency)
+          : [original.destinationCurrency];
+        return destinations.flatMap((currency) =>
+          currency
+            ? [
+                {
+                  tenantId: c.tenantId,
+                  kind: 'transfer' as const,
+                  currency,
+                  amount: 1n,
+                  destinationAccountId: original.sourceAccountId,
+                },
+              ]
+            : [],
+        );
       }
       const mover = !c.holdId ? c : c.kind === 'capture' ? holds.get(c.holdId) : undefined;
       if (!mover) return [];

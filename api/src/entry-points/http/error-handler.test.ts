@@ -14,6 +14,7 @@ const samples: errors.DomainError[] = [
   new errors.RefundOfNotFound('0192f7a0-0000-7000-8000-000000000000'),
   new errors.TransferNotRefundable('a deposit cannot be refunded'),
   new errors.RefundExceedsOriginal(100n),
+  new errors.RefundLegInvalid('refund_leg_required'),
 ];
 
 describe('the mapping of domain errors to HTTP', () => {

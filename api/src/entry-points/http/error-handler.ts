@@ -11,6 +11,7 @@ import {
   HoldNotFound,
   IdempotencyKeyReused,
   RefundExceedsOriginal,
+  RefundLegInvalid,
   RefundOfNotFound,
   TransferNotRefundable,
 } from '../../domain/errors';
@@ -54,6 +55,10 @@ export function fromDomain(error: unknown): ApiError | undefined {
   if (error instanceof HoldNotFound) return new ApiError('not_found', 'transfer not found');
   if (error instanceof RefundOfNotFound) return new ApiError('not_found', 'transfer not found');
   if (error instanceof TransferNotRefundable) return new ApiError('transfer_not_refundable', error.message);
+  if (error instanceof RefundLegInvalid)
+    return new ApiError('validation_failed', 'the request body is invalid', [
+      { field: 'leg', reason: error.message, code: error.code },
+    ]);
   if (error instanceof RefundExceedsOriginal)
     return new ApiError('validation_failed', 'the request body is invalid', [
       { field: 'amount', reason: error.message, code: 'refund_exceeds_original' },

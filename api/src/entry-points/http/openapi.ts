@@ -160,14 +160,16 @@ export function buildOpenApiDocument() {
           },
         }),
         get: op({
-          summary: 'List transfers sent or received',
+          summary:
+            'List transfers sent or received (splits paying one of its accounts included, each restricted to its own legs), newest first',
           requestParams: { query: c.ListTransfersQuery },
           responses: { '200': { description: 'OK', ...json(c.TransferPage) } },
         }),
       },
       '/v1/transfers/{id}': {
         get: op({
-          summary: 'Get a transfer; wait up to 30 s for a final state with ?wait=N or Prefer: wait=N',
+          summary:
+            'Get a transfer; wait up to 30 s for a final state with ?wait=N or Prefer: wait=N. The payee of a leg of a split sees the split restricted to its own legs (amount, entries and refunded totals of those legs only)',
           requestParams: { ...idPath, query: c.GetTransferQuery },
           responses: { '200': { description: 'OK', ...json(c.Transfer) }, '404': error('No such transfer') },
         }),
@@ -196,7 +198,7 @@ export function buildOpenApiDocument() {
       '/v1/transfers/{id}/refunds': {
         post: op({
           summary:
-            'Refund a committed transfer, in full or in part: debits its destination, credits its source (the payee refunds its payer); several partial refunds never exceed the original on either side',
+            "Refund a committed transfer, in full or in part: debits its destination, credits its source (the payee refunds its payer); several partial refunds never exceed the original on either side. A split is refunded leg by leg by the owner of each leg's destination (`leg`: required when it owns several), in the leg's currency at the leg's recorded rate",
           requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
           requestBody: { ...json(c.RefundTransferRequest), required: false },
           responses: {
@@ -209,8 +211,13 @@ export function buildOpenApiDocument() {
               }),
               ...json(c.Transfer),
             },
-            '404': error('No transfer into an account of this tenant by that id'),
-            '409': error('Not refundable: a deposit, withdrawal, hold or follow-up; not committed'),
+            '400': error(
+              'Invalid body, or (details[0].code) refund_exceeds_original: more than remains (of the leg); refund_leg_required: a split paying several accounts of this tenant, no leg given; refund_leg_not_owned: no leg at that index pays an account of this tenant, or a leg given for a transfer that is no split',
+            ),
+            '404': error('No transfer (no split leg) into an account of this tenant by that id'),
+            '409': error(
+              'Not refundable: a deposit, withdrawal, hold (a held split included) or follow-up; not committed',
+            ),
             '422': error('Idempotency-Key reused with another request'),
           },
         }),

@@ -25,7 +25,7 @@ export function refundRoutes(
       res.locals.tenantId,
       idempotencyKey,
       originalId,
-      body.amount,
+      body,
     );
     if (replayed) res.set('Idempotency-Replayed', 'true');
     res
