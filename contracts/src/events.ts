@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CurrencyCode } from './currencies';
 import { AmountString, Timestamp, Uuid } from './primitives';
-import { Transfer } from './transfers';
+import { Transfer, TransferLeg } from './transfers';
 
 export const EVENT_TYPES = [
   'transfer.committed',
@@ -28,6 +28,26 @@ export const AccountMovement = z
   })
   .meta({ id: 'AccountMovement' });
 
+/**
+ * A transfer as events carry it: Transfer, except that the fields added after version 1 events
+ * were first published are optional. Events already in the outbox or on the topic when a newer
+ * processor is deployed lack them, and a consumer (the webhook dispatcher, or any other) must take
+ * those events as they are rather than skip them. The processor always writes every field.
+ */
+const TransferInEvent = Transfer.extend({
+  refund_leg: Transfer.shape.refund_leg.optional(),
+  legs: z
+    .array(
+      TransferLeg.extend({
+        index: TransferLeg.shape.index.optional(),
+        refunded_amount: TransferLeg.shape.refunded_amount.optional(),
+        refunded_destination_amount: TransferLeg.shape.refunded_destination_amount.optional(),
+      }),
+    )
+    .nullable()
+    .meta({ description: Transfer.shape.legs.description }),
+}).meta({ id: 'TransferInEvent' });
+
 const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
   z.object({
     id: Uuid.meta({ description: 'Stable event id: redeliveries carry the same one' }),
@@ -44,18 +64,18 @@ const envelope = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
  */
 export const LedgerEventV1 = z
   .discriminatedUnion('type', [
-    envelope('transfer.committed', Transfer),
-    envelope('transfer.rejected', Transfer),
+    envelope('transfer.committed', TransferInEvent),
+    envelope('transfer.rejected', TransferInEvent),
     // The hold's transfer, after the change: status held / captured / voided / expired, with its
     // `hold` amounts; a capture's entries are in its account.debited / account.credited events.
-    envelope('transfer.held', Transfer),
-    envelope('transfer.captured', Transfer),
-    envelope('transfer.voided', Transfer),
-    envelope('transfer.expired', Transfer),
+    envelope('transfer.held', TransferInEvent),
+    envelope('transfer.captured', TransferInEvent),
+    envelope('transfer.voided', TransferInEvent),
+    envelope('transfer.expired', TransferInEvent),
     // The original transfer, after a refund of it committed: its refunded totals. For the
     // original's payer (whose systems know the payment by the original's id, not the refund's)
     // and, when another tenant, its payee.
-    envelope('transfer.refunded', Transfer),
+    envelope('transfer.refunded', TransferInEvent),
     envelope('account.debited', AccountMovement),
     envelope('account.credited', AccountMovement),
   ])
