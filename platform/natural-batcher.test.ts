@@ -36,25 +36,4 @@ describe('natural batching', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(8);
   });
-
-  it('fails the items queued behind a failed batch at once when asked to, and takes new ones after', async () => {
-    const batches: number[][] = [];
-    let fail: (error: Error) => void = () => undefined;
-    const batcher = createNaturalBatcher<number, number>(
-      async (items) => {
-        batches.push(items);
-        if (batches.length === 1) await new Promise<void>((_, reject) => (fail = reject));
-        return items;
-      },
-      { batchSizeMax: 10, linger_ms: 0, failQueuedOnError: true },
-    );
-    const first = batcher.submit(1);
-    await tick();
-    const queued = batcher.submit(2);
-    fail(new Error('down'));
-    await expect(first).rejects.toThrow('down');
-    await expect(queued).rejects.toThrow('down');
-    expect(await batcher.submit(3)).toBe(3);
-    expect(batches).toEqual([[1], [3]]);
-  });
 });

@@ -12,15 +12,7 @@ interface Waiting<I, O> {
  */
 export function createNaturalBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
-  options: {
-    batchSizeMax: number;
-    linger_ms: number;
-    /**
-     * A failed batch fails the items queued behind it too, at once: for callers with a
-     * fallback of their own, who should not wait for a second attempt at what just failed.
-     */
-    failQueuedOnError?: boolean;
-  },
+  options: { batchSizeMax: number; linger_ms: number },
 ) {
   const queue: Array<Waiting<I, O>> = [];
   let inFlight: Promise<void> | undefined;
@@ -33,10 +25,7 @@ export function createNaturalBatcher<I, O>(
     inFlight = run(batch.map((w) => w.item))
       .then(
         (outputs) => batch.forEach((w, i) => w.resolve(outputs[i]!)),
-        (error: unknown) => {
-          batch.forEach((w) => w.reject(error));
-          if (options.failQueuedOnError) queue.splice(0).forEach((w) => w.reject(error));
-        },
+        (error: unknown) => batch.forEach((w) => w.reject(error)),
       )
       .finally(() => {
         inFlight = undefined;

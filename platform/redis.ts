@@ -21,6 +21,12 @@ export interface RedisOptions {
    * as soon as it is up (nothing awaits it).
    */
   offlineQueue?: boolean;
+  /**
+   * Commands issued in the same tick leave in one write (default). Off for a client whose caller
+   * batches its own work into one command at a time: ioredis's per-tick pipeline would only add
+   * its bookkeeping to every command.
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -42,7 +48,7 @@ export function createRedis(url: string, options: RedisOptions): Redis {
     retryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
     // Commands issued in the same tick (one per request under load) leave in one write: fewer
     // syscalls and round trips. Subscriptions are never pipelined by ioredis.
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.autoPipelining ?? true,
   });
   const log = options.logger.child({ component: 'redis', connection: options.name });
   let down = false;

@@ -133,7 +133,7 @@ export const apiConfigSchema = z.object({
     3_600_000,
   ),
   RATE_LIMIT_REDIS_TIMEOUT_MS: env.int(
-    'longest a rate-limit call to Redis may take (a request waits for at most the call in flight and its own), ms',
+    'longest a request waits on Redis for its rate-limit decision, ms',
     50,
     1,
     1_000,

@@ -35,6 +35,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     logger,
     name: 'api',
     commandTimeout_ms: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    // The limiter sends one script call at a time, for every decision queued meanwhile.
+    autoPipelining: false,
   });
   const subscriber = createRedis(config.REDIS_URL, { logger, name: 'api-subscriber', offlineQueue: true });
   // Rate limits are decided in Redis from the first request when it is there; when it is not, the

@@ -38,10 +38,10 @@ const benchConfig = z.object({
   BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
   BENCH_API_RATE_LIMITS: z
-    .enum(['both', 'on', 'off'])
+    .enum(['both', 'all', 'on', 'off'])
     .default('both')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, or both side by side in the same run',
+      'API profile with rate limiting on (limits above the load), off, both (off, on, off: on against the mean of the two) or all (off, on, in memory with Redis unreachable, off)',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
@@ -174,8 +174,10 @@ async function main(): Promise<void> {
     startApiService: async (name, rateLimits, metrics = true) => {
       const api = start(name, 'api/src/main.js', {
         ...serviceEnv,
-        RATE_LIMIT_ENABLED: String(rateLimits),
+        RATE_LIMIT_ENABLED: String(rateLimits !== false && rateLimits !== 'off'),
         METRICS_ENABLED: String(metrics),
+        // Decided in memory, as during a Redis outage: a port where nothing listens.
+        ...(rateLimits === 'memory' ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}),
       });
       await waitForHealth(url);
       return api;

@@ -89,7 +89,8 @@ export function createRateLimiter(options: RateLimiterOptions) {
       limits: Limit[],
     ): Promise<{ decision: Decision; limits: Limit[]; store: 'redis' | 'memory' }> {
       if (options.redis.status !== 'ready') {
-        fallBack(new Error(`Redis connection ${options.redis.status}`));
+        // An Error (its stack) per request would cost more than the decision: only the first is logged.
+        if (!stats.fallback_active) fallBack(new Error(`Redis connection ${options.redis.status}`));
         return count(await inMemory(limits));
       }
       if (Date.now() < redisAgainAt) return count(await inMemory(limits));

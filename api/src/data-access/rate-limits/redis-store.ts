@@ -1,4 +1,4 @@
-import { createNaturalBatcher } from '../../../../platform/natural-batcher';
+import { createTickBatcher } from '../../../../platform/tick-batcher';
 import type { Redis } from '../../../../platform/redis';
 import { keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
 import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limits/policies';
@@ -57,12 +57,15 @@ local function load(i)
   end
 end
 
-local out = {}
-local function push(...) for _, v in ipairs({...}) do out[#out + 1] = v end end
+local out, k = {}, 0
+local function push5(a, b, c, d, e)
+  out[k + 1], out[k + 2], out[k + 3], out[k + 4], out[k + 5] = a, b, c, d, e
+  k = k + 5
+end
+local ids = {}
 local pos = 5 + g * 4
 for _ = 1, requests do
   local n = tonumber(ARGV[pos])
-  local ids = {}
   for j = 1, n do
     ids[j] = tonumber(ARGV[pos + j])
     load(ids[j])
@@ -73,7 +76,7 @@ for _ = 1, requests do
   for j = 1, n do
     local s = subject[ids[j]]
     if block_left[s] > 0 then
-      push(2, j, block_left[s], offence[s], 0)
+      push5(2, j, block_left[s], offence[s], 0)
       decided = true
       break
     end
@@ -97,7 +100,7 @@ for _ = 1, requests do
         block_left[s], offence[s] = period, o
         att[i] = tat[i]
         written[i] = true
-        push(2, j, period, o, 0)
+        push5(2, j, period, o, 0)
         decided = true
         break
       end
@@ -105,8 +108,8 @@ for _ = 1, requests do
   end
 
   if not decided then
-    local head = #out
-    push(admit and 0 or 1, 0, 0, 0, 0)
+    local head = k
+    push5(admit and 0 or 1, 0, 0, 0, 0)
     local wait, pressure = 0, 0
     for j = 1, n do
       local i = ids[j]
@@ -121,7 +124,9 @@ for _ = 1, requests do
         if span > 0 then p = math.min(1, (att[i] - now - soft[i]) / span) end
         pressure = math.max(pressure, p)
       end
-      push(math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i])), math.ceil((tat[i] - now) / 1000))
+      out[k + 1] = math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i]))
+      out[k + 2] = math.ceil((tat[i] - now) / 1000)
+      k = k + 2
     end
     out[head + 3] = math.ceil(wait / 1000)
     out[head + 5] = math.floor(pressure * 1000)
@@ -143,12 +148,12 @@ type DecideCommand = (...args: Array<string | number>) => Promise<number[]>;
 const BATCH_MAX = 256;
 
 /**
- * The script registered on the client (EVALSHA, loaded again by ioredis on NOSCRIPT), fed by a
- * natural batcher: a request's decision leaves at once when no call is in flight, and requests
- * arriving while one is wait for it and leave together. Under load that is one round trip for
- * many requests (each one a socket write on both sides and a script run in Redis, the limiter's
- * main cost); alone, a request waits for nothing. If a call fails, every request of its batch
- * and every one queued behind it gets the error at once (and the limiter decides them in memory).
+ * The script registered on the client (EVALSHA, loaded again by ioredis on NOSCRIPT), called once
+ * per turn of the event loop for every decision asked for in that turn: under load one round trip
+ * for many requests (each call a socket write on both sides and a script run in Redis), and no
+ * request waits for an earlier call to return, since the time a request waits here is time it
+ * holds everything behind it. If a call fails, every request of it gets the error (and the
+ * limiter decides them in memory).
  */
 export function createRedisStore(
   redis: Redis,
@@ -220,12 +225,6 @@ export function createRedisStore(
     });
   };
 
-  // A request waits for the call in flight, then for its own: each bounded by the client's command
-  // timeout, and a failed call sends those waiting behind it to the fallback at once.
-  const batcher = createNaturalBatcher(decideBatch, {
-    batchSizeMax: BATCH_MAX,
-    linger_ms: 0,
-    failQueuedOnError: true,
-  });
+  const batcher = createTickBatcher(decideBatch, { batchSizeMax: BATCH_MAX });
   return { decide: (limits) => batcher.submit(limits) };
 }

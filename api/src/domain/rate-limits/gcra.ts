@@ -16,10 +16,10 @@ export interface Cells {
 export interface CellStore {
   block(key: string, now_us: number): { left_ms: number; offence: number } | undefined;
   cells(key: string): Cells | undefined;
-  setCells(key: string, cells: Cells, ttl_ms: number): void;
+  setCells(key: string, cells: Cells): void;
   /** Counts one more offence (remembered for `memory_ms`) and returns the count. */
   offend(key: string, memory_ms: number): number;
-  setBlock(key: string, offence: number, until_us: number, period_ms: number): void;
+  setBlock(key: string, offence: number, until_us: number): void;
 }
 
 /**
@@ -53,9 +53,9 @@ export function decide(
     const offence = store.offend(keys.offences, settings.blocks.offence_memory_ms);
     const periods = settings.blocks.periods_ms;
     const period_ms = periods[Math.min(offence, periods.length) - 1]!;
-    store.setBlock(keys.block, offence, now_us + period_ms * 1_000, period_ms);
+    store.setBlock(keys.block, offence, now_us + period_ms * 1_000);
     // The block pays for the excess: the refused attempts are forgiven, the admitted ones still count.
-    store.setCells(keys.cells, { tat: s.tat, att: s.tat }, ttlMs(s.tat, now_us));
+    store.setCells(keys.cells, { tat: s.tat, att: s.tat });
     return { outcome: 'blocked', index, left_ms: period_ms, offence };
   }
   // 4. Charge: the admitted stream if admitted, the attempts always.
@@ -64,7 +64,7 @@ export function decide(
   const states: LimitState[] = seen.map((s, index) => {
     const tat = admit ? s.tat + s.interval_us : s.tat;
     const att = s.att + s.interval_us;
-    store.setCells(keysOf(limits[index]!).cells, { tat, att }, ttlMs(Math.max(tat, att), now_us));
+    store.setCells(keysOf(limits[index]!).cells, { tat, att });
     if (!admit && s.tat + s.interval_us - now_us > s.soft_us) {
       wait_us = Math.max(wait_us, s.tat + s.interval_us - now_us - s.soft_us);
       const span = s.hard_us - s.soft_us;
@@ -78,6 +78,3 @@ export function decide(
   if (admit) return { outcome: 'admitted', limits: states };
   return { outcome: 'limited', limits: states, wait_ms: Math.ceil(wait_us / 1_000), pressure };
 }
-
-/** State lives until its limit is empty again, and not a moment longer (at least 1 ms). */
-const ttlMs = (until_us: number, now_us: number) => Math.max(1, Math.ceil((until_us - now_us) / 1_000));
