@@ -132,7 +132,7 @@ const versusOff = (
     ? [
         {
           profile,
-          figure: `${feature} on, vs off`,
+          figure: `${feature}, vs off`,
           value: Math.round((1_000 * on) / off) / 10,
           unit: '%',
           target: '>= 95',
@@ -199,7 +199,7 @@ async function processorZipf(ctx: BenchContext): Promise<void> {
       mode === 'on',
     );
   }
-  ctx.rows.push(...versusOff('1 processor', 'committed/s with metrics', perSecond.on, perSecond.off));
+  ctx.rows.push(...versusOff('1 processor', 'committed/s with metrics on', perSecond.on, perSecond.off));
 }
 
 /** Every transfer credits one account, half of them debit one account. */
@@ -265,9 +265,10 @@ async function api(ctx: BenchContext): Promise<void> {
   const accepted: Record<string, number[]> = {};
   for (const [run, variant] of variants.entries()) {
     const mode = variant.metrics ? variant.limits : 'metrics-off';
+    // Numbered: a mode measured twice has two rows, and two CPU splits.
     const profile = variant.metrics
-      ? `3 api (rate limits ${variant.limits === 'memory' ? 'in memory, Redis unreachable' : variant.limits})`
-      : '3 api (rate limits on, metrics off)';
+      ? `3 api (run ${run + 1}: rate limits ${variant.limits === 'memory' ? 'in memory, Redis unreachable' : variant.limits})`
+      : `3 api (run ${run + 1}: rate limits on, metrics off)`;
     const label = `p3${mode}${run}`;
     const service = await ctx.startApiService(`api-${mode}`, variant.limits, variant.metrics);
     // Unreported: a new process's first seconds (JIT, pools, caches) would bias whichever variant runs first.
@@ -304,14 +305,14 @@ async function api(ctx: BenchContext): Promise<void> {
   }
   const mean = (xs: number[] | undefined) => (xs ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   ctx.rows.push(
-    ...versusOff('3 api', 'accepted/s with rate limits', mean(accepted.on), mean(accepted.off)),
+    ...versusOff('3 api', 'accepted/s with rate limits on', mean(accepted.on), mean(accepted.off)),
     ...versusOff(
       '3 api',
-      'accepted/s with rate limits in memory (Redis unreachable)',
+      'accepted/s with rate limits decided in memory (Redis unreachable)',
       mean(accepted.memory),
       mean(accepted.off),
     ),
-    ...versusOff('3 api', 'accepted/s with metrics', mean(accepted.on), mean(accepted['metrics-off'])),
+    ...versusOff('3 api', 'accepted/s with metrics on', mean(accepted.on), mean(accepted['metrics-off'])),
   );
 }
 
