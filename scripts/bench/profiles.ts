@@ -237,16 +237,17 @@ async function databaseCeiling(ctx: BenchContext): Promise<void> {
 type LimitMode = 'off' | 'on' | 'memory';
 
 /**
- * The API profile's runs, in order. Compared modes run between two runs with limits off, and are
- * compared with the mean of those two: a run's figures drift with its place in the sequence (the
- * processors', PostgreSQL's and Kafka's caches warming, the tables growing), which this cancels
- * when the drift is steady.
+ * The API profile's runs, in order: each compared mode at the same mean position in the sequence,
+ * and each figure the mean of its runs. A run's figures move with its place in the bench (caches
+ * warming, tables growing, autovacuum after the inserts of the runs before): three runs all with
+ * limits off, named off / on / off, once put the middle one at 89 % of the others. Balanced orders
+ * cancel that drift; the spread between runs of one mode shows what is left.
  */
 const LIMIT_RUNS: Record<BenchContext['config']['BENCH_API_RATE_LIMITS'], LimitMode[]> = {
   off: ['off'],
   on: ['on'],
-  both: ['off', 'on', 'off'],
-  all: ['off', 'on', 'memory', 'off'],
+  both: ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'],
+  all: ['off', 'on', 'memory', 'memory', 'on', 'off'],
 };
 
 /**

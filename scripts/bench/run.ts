@@ -41,7 +41,7 @@ const benchConfig = z.object({
     .enum(['both', 'all', 'on', 'off'])
     .default('both')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, both (off, on, off: on against the mean of the two) or all (off, on, in memory with Redis unreachable, off)',
+      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, in memory with Redis unreachable, each twice, balanced)',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
