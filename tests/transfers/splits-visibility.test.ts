@@ -76,8 +76,11 @@ describe('who reads a split: its payer all of it, each leg payee its own legs on
       entries: [{ account_id: shipping, amount: '900' }],
     });
     expect((await stranger.api.get(`/v1/transfers/${paid.id}`)).status).toBe(404);
-    // The payer sees all of it, as before.
+    // The payer sees all of it, as before, and finds it by its own leg's account too.
     expect((await payer.api.get(`/v1/transfers/${paid.id}`)).body).toEqual(paid);
+    const byFee = await payer.api.get(`/v1/transfers?account_id=${fee}`);
+    expect(ids(byFee)).toEqual([paid.id]);
+    expect(byFee.body.data[0]).toEqual(paid);
 
     // Lists: by a leg's account, and the payee's whole list; each row as that tenant sees it.
     const byGoods = await seller.api.get(`/v1/transfers?account_id=${goods}&kind=transfer`);

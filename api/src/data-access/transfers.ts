@@ -217,20 +217,30 @@ export async function listVisibleTransfers(
       ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
     params,
   );
-  // Splits only (no refund is a split): nothing to read when the list asks for refunds.
+  // Splits only (no refund is a split): nothing to read when the list asks for refunds. By a leg's
+  // account: the splits paying it that the tenant paid or is that leg's payee (the index on the
+  // legs' account); else the splits of other tenants with a leg paying this one (on their payee).
   const byLeg =
     f.refundOf !== undefined || (f.kind !== undefined && f.kind !== 'transfer' && f.kind !== 'capture')
       ? { rows: [] }
       : await db.query<TransferRow>(
-          `SELECT ${TRANSFER_COLUMNS} FROM transfers t
-            WHERE t.id IN (SELECT l.transfer_id FROM transfer_legs l
-                            WHERE l.destination_tenant_id = $1 AND ($2::uuid IS NULL OR l.destination_account_id = $2))
-              AND t.tenant_id <> $1 AND t.destination_tenant_id IS NULL
-              AND ${FILTERS}
-            ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
+          f.accountId
+            ? `SELECT ${TRANSFER_COLUMNS} FROM transfers t
+                WHERE t.id IN (SELECT l.transfer_id FROM transfer_legs l WHERE l.destination_account_id = $2)
+                  AND (t.tenant_id = $1 OR EXISTS (SELECT 1 FROM transfer_legs m WHERE m.transfer_id = t.id
+                        AND m.destination_account_id = $2 AND m.destination_tenant_id = $1))
+                  AND t.destination_tenant_id IS NULL
+                  AND ${FILTERS}
+                ORDER BY t.created_at DESC, t.id DESC LIMIT $8`
+            : `SELECT ${TRANSFER_COLUMNS} FROM transfers t
+                WHERE t.id IN (SELECT l.transfer_id FROM transfer_legs l WHERE l.destination_tenant_id = $1)
+                  AND t.tenant_id <> $1 AND t.destination_tenant_id IS NULL AND $2::uuid IS NULL
+                  AND ${FILTERS}
+                ORDER BY t.created_at DESC, t.id DESC LIMIT $8`,
           params,
         );
-  const rows = [...direct.rows, ...byLeg.rows]
+  const seen = new Set(direct.rows.map((r) => r.id));
+  const rows = [...direct.rows, ...byLeg.rows.filter((r) => !seen.has(r.id))]
     .sort(
       (a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
     )
