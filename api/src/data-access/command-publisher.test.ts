@@ -108,4 +108,30 @@ describe('the publish timeout', () => {
     await expect(queued).rejects.toBeInstanceOf(PublisherUnavailableError);
     expect(sends).toHaveLength(1);
   });
+
+  it('stays available when a producer already dropped fails late, after a probe through its successor got through', async () => {
+    const { createProducer, sends } = recordingProducers();
+    const publisher = createCommandPublisher({ ...options, createProducer });
+    const stuck = publisher.publish({ value: 'a' });
+    await tick();
+    const failing = publisher.probe([{ value: 'b' }]);
+    await tick();
+    sends[1]!.settle(new Error('broker down'));
+    await expect(failing).rejects.toThrow('broker down');
+    expect(publisher.available).toBe(false);
+    const probe = publisher.probe([{ value: 'b' }]);
+    await tick();
+    sends[2]!.settle();
+    await probe;
+    expect(publisher.available).toBe(true);
+    // The first producer's batch, still in flight all along, fails now.
+    sends[0]!.settle(new Error('request timed out on the dead connection'));
+    await expect(stuck).rejects.toThrow('request timed out');
+    expect(publisher.available).toBe(true);
+    const next = publisher.publish({ value: 'c' });
+    await tick();
+    expect(sends[3]).toMatchObject({ producer: 1, size: 1 });
+    sends[3]!.settle();
+    await expect(next).resolves.toBeUndefined();
+  });
 });

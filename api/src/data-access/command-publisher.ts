@@ -67,12 +67,13 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
   /**
    * A producer whose request failed or timed out may still be retrying it for minutes, its
    * connections stuck on a broker that is gone: it is dropped and the next send starts a fresh
-   * one (the processor deduplicates whatever both deliver).
+   * one (the processor deduplicates whatever both deliver). A late failure of a producer already
+   * dropped says nothing about Kafka now: a probe through its successor may have succeeded since.
    */
   function failed(p: Producer, error: unknown): void {
+    if (p !== producer) return;
     if (available) logger.warn({ err: error }, 'Kafka unreachable; accepted transfers wait for the sweeper');
     available = false;
-    if (p !== producer) return;
     producer = options.createProducer();
     connecting = undefined;
     p.disconnect().catch(() => undefined);
