@@ -52,7 +52,7 @@ export interface BenchContext {
   /** The processors behind the API profiles: started by the first that needs them, then shared. */
   apiProcessors: () => void;
   /** rateLimits: off, on, or on with the service's Redis unreachable (decided in memory). */
-  startApiService: (name: string, rateLimits: LimitMode | boolean, metrics?: boolean) => Promise<Service>;
+  startApiService: (name: string, rateLimits: LimitMode, metrics?: boolean) => Promise<Service>;
   say: (line: string) => void;
   rows: Row[];
   /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
@@ -321,7 +321,7 @@ async function api(ctx: BenchContext): Promise<void> {
 async function endToEnd(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   ctx.apiProcessors();
-  await ctx.startApiService('api', true);
+  await ctx.startApiService('api', 'on');
   ctx.say(`profile 4: ${config.BENCH_E2E_RATE}/s for ${config.BENCH_E2E_SECONDS}s`);
   const cpu = machineCpu();
   const r4 = await autocannon({

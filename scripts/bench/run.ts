@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     startApiService: async (name, rateLimits, metrics = true) => {
       const api = start(name, 'api/src/main.js', {
         ...serviceEnv,
-        RATE_LIMIT_ENABLED: String(rateLimits !== false && rateLimits !== 'off'),
+        RATE_LIMIT_ENABLED: String(rateLimits !== 'off'),
         METRICS_ENABLED: String(metrics),
         // Decided in memory, as during a Redis outage: a port where nothing listens.
         ...(rateLimits === 'memory' ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}),
