@@ -80,6 +80,9 @@ describe('publishing while Kafka is unreachable', () => {
     let recovered = 0;
     publisher.onRecovered(() => recovered++);
     await expect(publisher.publish({ value: 'a' })).rejects.toBeInstanceOf(TimeoutError);
+    // The dropped producer's request ends too (by its own timeout, or here at once, whichever
+    // comes first on a loaded machine): nothing is left in flight for the next message to wait for.
+    sends[0]!.settle(new Error('connection closed'));
 
     const probe = publisher.probe([{ value: 'a' }]);
     await tick();
