@@ -34,7 +34,8 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
   const followUps = async (holdId: string) =>
     (
       await system.pool.query<{ kind: string; status: string; reason: string | null }>(
-        'SELECT kind, status, reason FROM transfers WHERE hold_id = $1 ORDER BY created_at',
+        // Follow-ups decided in one transaction share created_at: the kind breaks the tie.
+        'SELECT kind, status, reason FROM transfers WHERE hold_id = $1 ORDER BY created_at, kind',
         [holdId],
       )
     ).rows;
