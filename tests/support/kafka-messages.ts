@@ -35,6 +35,9 @@ export async function collect(kafka: Kafka, topic: string, join_timeout_ms = 30_
   return { messages, until, stop: () => consumer.disconnect() };
 }
 
+/** A command envelope of any type (transfer.refund, transfer.capture...), as a producer outside the ledger would write it. */
+export const commandEnvelope = (type: string, payload: object) =>
+  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
+
 /** A transfer command envelope, as a producer outside the ledger would write it. */
-export const commandJson = (payload: object) =>
-  JSON.stringify({ type: 'transfer.requested', version: 1, occurred_at: new Date().toISOString(), payload });
+export const commandJson = (payload: object) => commandEnvelope('transfer.requested', payload);

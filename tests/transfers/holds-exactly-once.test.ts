@@ -4,9 +4,7 @@ import { ledgerViolations } from '../../domain/ledger-invariants';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
-
-const envelope = (type: string, payload: object) =>
-  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
+import { commandEnvelope } from '../support/kafka-messages';
 
 /** The value `read` gives once `ok` holds of it; the ledger does these things without a client waiting. */
 const readUntil = <T>(read: () => Promise<T>, ok: (value: T) => boolean, timeout_ms = 20_000): Promise<T> =>
@@ -63,7 +61,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     };
     await producer.send({
       topic: system.topics.commands,
-      messages: [1, 2].map(() => ({ key: from, value: envelope('transfer.requested', hold) })),
+      messages: [1, 2].map(() => ({ key: from, value: commandEnvelope('transfer.requested', hold) })),
     });
     const found = await readUntil(
       () => api.get(`/v1/transfers?account_id=${from}&status=held`),
@@ -79,12 +77,12 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     const voiding = { tenant_id: tenantId, idempotency_key: `void-${randomUUID()}`, hold_id: holdId };
     // The capture twice, the void (second: rejected), then all three again, and the hold again.
     const messages = [
-      envelope('transfer.capture', capture),
-      envelope('transfer.capture', capture),
-      envelope('transfer.void', voiding),
-      envelope('transfer.capture', capture),
-      envelope('transfer.void', voiding),
-      envelope('transfer.requested', hold),
+      commandEnvelope('transfer.capture', capture),
+      commandEnvelope('transfer.capture', capture),
+      commandEnvelope('transfer.void', voiding),
+      commandEnvelope('transfer.capture', capture),
+      commandEnvelope('transfer.void', voiding),
+      commandEnvelope('transfer.requested', hold),
     ].map((value) => ({ key: from, value }));
     await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 3) });
     await readUntil(
@@ -125,7 +123,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     };
     await producer.send({
       topic: system.topics.commands,
-      messages: [{ key: from, value: envelope('transfer.requested', hold) }],
+      messages: [{ key: from, value: commandEnvelope('transfer.requested', hold) }],
     });
     const rejected = await readUntil(
       () => api.get(`/v1/transfers?account_id=${from}&status=rejected`),
@@ -154,7 +152,7 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     );
     const expire = (holdId: string) => ({
       key: from,
-      value: envelope('transfer.expire', { tenant_id: tenantId, hold_id: holdId }),
+      value: commandEnvelope('transfer.expire', { tenant_id: tenantId, hold_id: holdId }),
     });
     await producer.send({ topic: system.topics.commands, messages: [expire(notDue.id), expire(notDue.id)] });
 

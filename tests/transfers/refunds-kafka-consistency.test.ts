@@ -3,11 +3,8 @@ import type { Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../contracts/src';
 import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
-import { collect } from '../support/kafka-messages';
+import { collect, commandEnvelope } from '../support/kafka-messages';
 import { startSystem, type System } from '../support/system';
-
-const envelope = (type: string, payload: object) =>
-  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
 /**
  * Every refund that cannot be made, over REST and straight from Kafka: the same stable reason
@@ -38,7 +35,7 @@ describe('refunds that cannot be made answer alike over REST and Kafka', () => {
       messages: [
         {
           key: refundOf,
-          value: envelope('transfer.refund', {
+          value: commandEnvelope('transfer.refund', {
             tenant_id: tenantId,
             idempotency_key: key,
             refund_of: refundOf,

@@ -8,11 +8,8 @@ import { divRoundHalfEven } from '../../domain/money';
 import type { Kafka } from '../../platform/kafka';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
-import { collect } from '../support/kafka-messages';
+import { collect, commandEnvelope } from '../support/kafka-messages';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
-
-const envelope = (type: string, payload: object) =>
-  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
 const pay = async (api: Client, from: string, to: string, amount: number, currency = 'USD') => {
   const accepted = await api.post(
@@ -158,7 +155,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
     };
     const messages = [command, command, whole, command, whole].map((p) => ({
       key: till,
-      value: envelope('transfer.refund', p),
+      value: commandEnvelope('transfer.refund', p),
     }));
     await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 3) });
     await eventually(async () => {
@@ -201,7 +198,10 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
     });
     await producer.send({
       topic: system.topics.commands,
-      messages: [command(), command()].map((p) => ({ key: till, value: envelope('transfer.refund', p) })),
+      messages: [command(), command()].map((p) => ({
+        key: till,
+        value: commandEnvelope('transfer.refund', p),
+      })),
     });
     const rows = await eventually(async () => {
       const found = await refundsOf(payment.id);
@@ -240,7 +240,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
     };
     await producer.send({
       topic: system.topics.commands,
-      messages: [{ key: till, value: envelope('transfer.refund', huge) }],
+      messages: [{ key: till, value: commandEnvelope('transfer.refund', huge) }],
     });
     const rows = await eventually(async () => {
       const found = await refundsOf(payment.id);
@@ -268,7 +268,7 @@ describe('refunds racing each other, redelivered, and told to subscribers', () =
         messages: [
           {
             key: till,
-            value: envelope('transfer.refund', {
+            value: commandEnvelope('transfer.refund', {
               tenant_id: payer.id,
               idempotency_key: key,
               refund_of: payment.id,

@@ -7,6 +7,7 @@ import { refundViolations } from '../../domain/refund-invariants';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { eventually } from '../support/eventually';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
+import { commandEnvelope } from '../support/kafka-messages';
 
 type Leg = { destination_account_id: string; amount: number | string };
 interface LegOut {
@@ -17,9 +18,6 @@ interface LegOut {
   refunded_amount: string | null;
   refunded_destination_amount: string | null;
 }
-
-const envelope = (type: string, payload: object) =>
-  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
 const balanceOf = async (api: Client, id: string) =>
   (await api.get(`/v1/accounts/${id}`)).body.balance as string;
@@ -303,7 +301,7 @@ describe('refunds of split transfers, leg by leg', () => {
     const noLeg = { tenant_id: seller.id, idempotency_key: `noleg-${randomUUID()}`, refund_of: split.id };
     const messages = [command, command, whole, noLeg, command, whole].map((p) => ({
       key: till,
-      value: envelope('transfer.refund', p),
+      value: commandEnvelope('transfer.refund', p),
     }));
     await producer.send({ topic: system.topics.commands, messages: messages.slice(0, 4) });
     await eventually(async () => {

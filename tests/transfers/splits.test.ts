@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import { currencyExponent, LedgerEventV1, type CurrencyCode } from '../../contracts/src';
 import { createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
-import { collect } from '../support/kafka-messages';
+import { collect, commandEnvelope } from '../support/kafka-messages';
 import { ledgerViolations } from '../../domain/ledger-invariants';
 import { convertMinor, parseRate } from '../../domain/money';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
@@ -25,9 +25,6 @@ const split = (api: Client, source: string, legs: Leg[], extra: object = {}, key
 
 const balanceOf = async (api: Client, id: string) =>
   (await api.get(`/v1/accounts/${id}`)).body.balance as string;
-
-const envelope = (type: string, payload: object) =>
-  JSON.stringify({ type, version: 1, occurred_at: new Date().toISOString(), payload });
 
 describe('split transfers: one source, up to 16 destination legs, all or nothing', () => {
   let system: System;
@@ -354,7 +351,7 @@ describe('split transfers: one source, up to 16 destination legs, all or nothing
       ],
       currency: 'USD',
     };
-    const value = envelope('transfer.requested', command);
+    const value = commandEnvelope('transfer.requested', command);
     await producer.send({
       topic: system.topics.commands,
       messages: [1, 2, 3].map(() => ({ key: source, value })),
@@ -392,7 +389,11 @@ describe('split transfers: one source, up to 16 destination legs, all or nothing
       messages: [
         {
           key: source,
-          value: envelope('transfer.requested', { ...command, idempotency_key: holdKey, capture: 'manual' }),
+          value: commandEnvelope('transfer.requested', {
+            ...command,
+            idempotency_key: holdKey,
+            capture: 'manual',
+          }),
         },
       ],
     });
@@ -409,7 +410,7 @@ describe('split transfers: one source, up to 16 destination legs, all or nothing
       messages: [
         {
           key: source,
-          value: envelope('transfer.capture', {
+          value: commandEnvelope('transfer.capture', {
             tenant_id: tenantId,
             idempotency_key: captureKey,
             hold_id: holdId,
