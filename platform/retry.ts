@@ -68,6 +68,12 @@ export const CLAIM_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
 /** A Kafka setup step (creating topics, waiting for leaders) that met metadata still settling. */
 export const KAFKA_SETUP: BackoffPolicy = { base_ms: 50, max_ms: 1_000 };
 
+/** The pending sweeper probing Kafka while the publisher is unavailable (on top of 250 ms). */
+export const KAFKA_PROBE: BackoffPolicy = { base_ms: 250, max_ms: 2_000 };
+
+/** The hold expiry sweeper after a failed sweep (the database, usually); claimed holds are asked for again. */
+export const EXPIRY_SWEEP_FAILURE: BackoffPolicy = { base_ms: 250, max_ms: 5_000 };
+
 /** Exponential backoff with full jitter (attempt 0 is the first retry): uniform in [0, min(max, base·2^attempt)]. */
 export function backoffDelay(
   attempt: number,

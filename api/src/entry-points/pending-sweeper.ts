@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
-import { backoffDelay } from '../../../platform/retry';
+import { backoffDelay, KAFKA_PROBE } from '../../../platform/retry';
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import { claimStalePending } from '../data-access/transfers';
 import type { CommandPublisher } from '../data-access/command-publisher';
@@ -76,7 +76,7 @@ export function createPendingSweeper(options: {
         if (failures++ === 0) logger.warn({ err: error }, 'sweep failed; retrying');
       }
       let wait = options.intervalMs;
-      if (!publisher.available) wait = 250 + backoffDelay(failures, { base_ms: 250, max_ms: 2_000 });
+      if (!publisher.available) wait = 250 + backoffDelay(failures, KAFKA_PROBE);
       else if (Date.now() < catchUpUntil) wait = options.recoveryAgeMs;
       await pause.sleep(wait);
     }

@@ -2,7 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { TransferCommandV1 } from '../../../contracts/src';
 import type { Logger } from '../../../platform/logger';
 import type { Pool } from '../../../platform/postgres';
-import { backoffDelay, withTimeout } from '../../../platform/retry';
+import { backoffDelay, EXPIRY_SWEEP_FAILURE, withTimeout } from '../../../platform/retry';
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import { claimDueHolds } from '../data-access/holds';
 
@@ -73,7 +73,7 @@ export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
       } catch (error) {
         // The claimed holds are asked for again after againAfterMs; nothing is lost.
         if (failures++ === 0) logger.warn({ err: error }, 'hold expiry sweep failed; retrying');
-        wait = Math.max(wait, backoffDelay(failures, { base_ms: 250, max_ms: 5_000 }));
+        wait = Math.max(wait, backoffDelay(failures, EXPIRY_SWEEP_FAILURE));
       }
       await pause.sleep(wait);
     }
