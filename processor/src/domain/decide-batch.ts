@@ -1,5 +1,6 @@
 import type {
   BatchDecision,
+  Decided,
   Duplicate,
   ExistingTransfer,
   HoldSnapshot,
@@ -8,17 +9,10 @@ import type {
 } from './types';
 import type { Command } from './types';
 import type { TransferLegRecord } from '../../../domain/transfer-view';
-import {
-  decideHoldAction,
-  decideNewHold,
-  holdExpiry,
-  holdSnapshot,
-  withHoldFields,
-  type Decided,
-} from './decide-holds';
+import { decideHoldAction, decideNewHold, holdExpiry, holdSnapshot, withHoldFields } from './decide-holds';
 import { Rejection, RunningBalances, type LedgerView } from './plan-transfer';
 import { LegRejection, planAny } from './plan-split';
-import { decideRefund, mayRefund, withRefundFields, type DecidedRefund } from './decide-refund';
+import { decideRefund, mayRefund, withRefundFields } from './decide-refund';
 
 export interface BatchState extends LedgerView {
   /** Keyed by `${tenantId}\n${idempotencyKey}`. */
@@ -113,7 +107,7 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
     const base = { command, write: pending ? ('update' as const) : ('insert' as const), createdAt };
     const expiresAt = command.hold ? holdExpiry(command, createdAt, pending?.expiresAt ?? null) : null;
     try {
-      let decided: Decided | DecidedRefund;
+      let decided: Decided;
       if (original) decided = decideRefund(command, original, ctx);
       else if (hold) decided = decideHoldAction(command, hold, ctx);
       else if (expiresAt) decided = decideNewHold(command, createdAt, expiresAt, !pending?.expiresAt, ctx);

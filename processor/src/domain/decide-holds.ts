@@ -2,7 +2,7 @@ import { HOLD_EXPIRY_DEFAULT_MS, HOLD_EXPIRY_MAX_MS } from '../../../contracts/s
 import { LedgerInvariantError } from './errors';
 import { Rejection, type LedgerView, type RunningBalances } from './plan-transfer';
 import { planAny } from './plan-split';
-import type { Command, HoldSnapshot, Outcome } from './types';
+import type { Command, Decided, HoldSnapshot, Outcome } from './types';
 
 /** What the batch knows while deciding holds and their follow-ups. */
 export interface HoldContext {
@@ -12,22 +12,6 @@ export interface HoldContext {
   /** Every hold the batch may act on, as it stands: loaded (locked), then as the batch changes them. */
   holds: Map<string, HoldSnapshot>;
 }
-
-/** The decided part of an outcome. */
-export type Decided = Pick<
-  Outcome,
-  | 'status'
-  | 'reason'
-  | 'destinationTenantId'
-  | 'destinationAmount'
-  | 'destinationCurrency'
-  | 'rate'
-  | 'entries'
-  | 'expiresAt'
-  | 'heldChanges'
-  | 'holdAfter'
-  | 'legs'
->;
 
 /**
  * When a new hold lapses: as the API recorded it when it accepted the hold, else as the command

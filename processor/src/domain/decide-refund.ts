@@ -11,7 +11,7 @@ import {
 } from '../../../domain/refunds';
 import { LedgerInvariantError } from './errors';
 import { assertBalanced, Rejection, type Leg, type LedgerView, type RunningBalances } from './plan-transfer';
-import type { AccountState, Command, OriginalTransfer, Outcome } from './types';
+import type { AccountState, Command, Decided, OriginalTransfer } from './types';
 
 /** What the batch knows while deciding refunds. */
 export interface RefundContext {
@@ -20,22 +20,6 @@ export interface RefundContext {
   /** Every transfer the batch's refunds name, as it stands: loaded (locked), then as refunds change it. */
   originals: Map<string, OriginalTransfer>;
 }
-
-/** The decided part of a refund's outcome. */
-export type DecidedRefund = Pick<
-  Outcome,
-  | 'status'
-  | 'reason'
-  | 'destinationTenantId'
-  | 'destinationAmount'
-  | 'destinationCurrency'
-  | 'rate'
-  | 'entries'
-  | 'expiresAt'
-  | 'heldChanges'
-  | 'holdAfter'
-  | 'refundAfter'
->;
 
 /**
  * Whether a refund command may name this transfer at all, as the API decides it for a REST
@@ -132,7 +116,7 @@ export function withRefundFields(c: Command, original: OriginalTransfer, view: L
  *   refund_exceeds_original, account_not_found, account_frozen, account_closed,
  *   insufficient_funds, amount_out_of_range
  */
-export function decideRefund(c: Command, original: OriginalTransfer, ctx: RefundContext): DecidedRefund {
+export function decideRefund(c: Command, original: OriginalTransfer, ctx: RefundContext): Decided {
   // In the API's order: the kind, then which leg, then whether it is committed.
   if (!REFUNDABLE_KINDS.includes(original.kind)) throw new Rejection('not_refundable');
   const refunded = refundedLeg(c, original, ctx.view);

@@ -100,6 +100,23 @@ export interface Outcome {
   refundAfter?: OriginalTransfer | null;
 }
 
+/** The decided part of an outcome, as the deciders of holds, their follow-ups and refunds give it. */
+export type Decided = Pick<
+  Outcome,
+  | 'status'
+  | 'reason'
+  | 'destinationTenantId'
+  | 'destinationAmount'
+  | 'destinationCurrency'
+  | 'rate'
+  | 'entries'
+  | 'expiresAt'
+  | 'heldChanges'
+  | 'holdAfter'
+  | 'legs'
+  | 'refundAfter'
+>;
+
 /** A transfer named by refunds, as it stands (locked by the batch), with its refunded totals. */
 export type OriginalTransfer = StoredTransfer;
 
