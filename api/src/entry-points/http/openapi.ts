@@ -6,6 +6,12 @@ const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema }
 /** A request body the route cannot do without (validate() refuses a missing one). */
 const body = (schema: z.ZodType) => ({ required: true, ...json(schema) });
 const error = (description: string) => ({ description, ...json(c.ErrorBody) });
+/** 202 of a submission (a transfer, capture, void or refund): the pending transfer and where to poll it. */
+const accepted = (description: string) => ({
+  description,
+  headers: z.object({ Location: z.string(), 'Idempotency-Replayed': z.literal('true').optional() }),
+  ...json(c.Transfer),
+});
 
 const standardErrors = {
   '400': error('Invalid request: a field, a query parameter or malformed JSON'),
@@ -144,15 +150,9 @@ export function buildOpenApiDocument() {
           requestParams: { header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
           requestBody: body(c.CreateTransferRequest),
           responses: {
-            '202': {
-              description:
-                'Accepted (durably): poll Location until committed or rejected (held, for capture "manual")',
-              headers: z.object({
-                Location: z.string(),
-                'Idempotency-Replayed': z.literal('true').optional(),
-              }),
-              ...json(c.Transfer),
-            },
+            '202': accepted(
+              'Accepted (durably): poll Location until committed or rejected (held, for capture "manual")',
+            ),
             '404': error('An account named does not exist or cannot be debited by this tenant'),
             '413': error('Body too large'),
             '415': error('Body is not JSON'),
@@ -181,15 +181,9 @@ export function buildOpenApiDocument() {
           requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
           requestBody: { ...json(c.CaptureHoldRequest), required: false },
           responses: {
-            '202': {
-              description:
-                'Accepted (durably): the capture is a transfer of kind capture; poll Location until committed, or rejected hold_not_open if the hold was already closed',
-              headers: z.object({
-                Location: z.string(),
-                'Idempotency-Replayed': z.literal('true').optional(),
-              }),
-              ...json(c.Transfer),
-            },
+            '202': accepted(
+              'Accepted (durably): the capture is a transfer of kind capture; poll Location until committed, or rejected hold_not_open if the hold was already closed',
+            ),
             '404': error('No hold of this tenant by that id'),
             '422': error('Idempotency-Key reused with another request'),
           },
@@ -202,15 +196,9 @@ export function buildOpenApiDocument() {
           requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
           requestBody: { ...json(c.RefundTransferRequest), required: false },
           responses: {
-            '202': {
-              description:
-                'Accepted (durably): the refund is a transfer of kind refund with refund_of; poll Location until committed, or rejected (refund_exceeds_original when other refunds used up the original first, insufficient_funds, ...)',
-              headers: z.object({
-                Location: z.string(),
-                'Idempotency-Replayed': z.literal('true').optional(),
-              }),
-              ...json(c.Transfer),
-            },
+            '202': accepted(
+              'Accepted (durably): the refund is a transfer of kind refund with refund_of; poll Location until committed, or rejected (refund_exceeds_original when other refunds used up the original first, insufficient_funds, ...)',
+            ),
             '400': error(
               'Invalid body, or (details[0].code) refund_exceeds_original: more than remains (of the leg); refund_leg_required: a split paying several accounts of this tenant, no leg given; refund_leg_not_owned: no leg at that index pays an account of this tenant, or a leg given for a transfer that is no split',
             ),
@@ -228,15 +216,9 @@ export function buildOpenApiDocument() {
           requestParams: { ...idPath, header: z.object({ 'idempotency-key': c.IdempotencyKey }) },
           requestBody: { ...json(c.VoidHoldRequest), required: false },
           responses: {
-            '202': {
-              description:
-                'Accepted (durably): the void is a transfer of kind void; poll Location until committed, or rejected hold_not_open',
-              headers: z.object({
-                Location: z.string(),
-                'Idempotency-Replayed': z.literal('true').optional(),
-              }),
-              ...json(c.Transfer),
-            },
+            '202': accepted(
+              'Accepted (durably): the void is a transfer of kind void; poll Location until committed, or rejected hold_not_open',
+            ),
             '404': error('No hold of this tenant by that id'),
             '422': error('Idempotency-Key reused with another request'),
           },
