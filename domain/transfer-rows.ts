@@ -80,10 +80,7 @@ export function legsByTransfer(rows: readonly LegRow[]): Map<string, TransferLeg
       amount: BigInt(r.amount),
       destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
       destinationCurrency: r.destination_currency,
-      rate:
-        r.rate_numerator && r.rate_denominator
-          ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
-          : null,
+      rate: rateOfRow(r),
     });
     byTransfer.set(r.transfer_id, list);
   }
@@ -144,10 +141,7 @@ export function toTransferRecord(
     currency: r.currency,
     destinationAmount: r.destination_amount === null ? null : BigInt(r.destination_amount),
     destinationCurrency: r.destination_currency,
-    rate:
-      r.rate_numerator && r.rate_denominator
-        ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
-        : null,
+    rate: rateOfRow(r),
     description: r.description,
     metadata: r.metadata,
     status: r.status,
@@ -158,4 +152,11 @@ export function toTransferRecord(
     finalizedAt: r.finalized_at,
     entries,
   };
+}
+
+/** The exact rate a row records (numerator / denominator), or null within one currency or before it is set. */
+function rateOfRow(r: { rate_numerator: string | null; rate_denominator: string | null }) {
+  return r.rate_numerator && r.rate_denominator
+    ? rateOf(BigInt(r.rate_numerator), BigInt(r.rate_denominator))
+    : null;
 }

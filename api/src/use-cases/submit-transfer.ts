@@ -60,7 +60,8 @@ export async function submitTransfer(
     ...body,
     amount: amount.toString(),
   };
-  const requestHash = requestFingerprint({
+  // What the request asks, as both its fingerprint and its pending row record it.
+  const asked = {
     kind: body.kind,
     sourceAccountId: body.source_account_id ?? null,
     destinationAccountId: body.destination_account_id ?? null,
@@ -68,8 +69,11 @@ export async function submitTransfer(
     currency: body.currency,
     description: body.description ?? null,
     metadata: body.metadata ?? null,
-    hold: manual ? { expiresAt: body.expires_at ? canonicalInstant(body.expires_at) : null } : null,
     legs: legs ?? null,
+  };
+  const requestHash = requestFingerprint({
+    ...asked,
+    hold: manual ? { expiresAt: body.expires_at ? canonicalInstant(body.expires_at) : null } : null,
   });
   let expiresAt: Date | null;
   try {
@@ -83,16 +87,9 @@ export async function submitTransfer(
     tenantId,
     idempotencyKey,
     requestHash,
-    kind: body.kind,
-    sourceAccountId: body.source_account_id ?? null,
-    destinationAccountId: body.destination_account_id ?? null,
-    amount,
-    currency: body.currency,
-    description: body.description ?? null,
-    metadata: body.metadata ?? null,
+    ...asked,
     expiresAt,
     holdId: null,
-    legs: legs ?? null,
     command: payload,
   });
 }
