@@ -119,12 +119,18 @@ describe('the text the ledger stores, decided once in the contracts', () => {
         .string({ unit: 'grapheme', minLength: 1, maxLength: 10 })
         .filter((s) => !s.includes('\u0000') && s.length <= max);
     fc.assert(
-      fc.property(text(40), text(500), text(199), (key, value, name) => {
-        expect(Metadata.safeParse({ [key]: value }).error?.issues).toBeUndefined();
-        expect(
-          CreateAccountRequest.safeParse({ name: `n${name}`, currency: 'EUR' }).error?.issues,
-        ).toBeUndefined();
-      }),
+      // `__proto__` is the one key refused on purpose (primitives.ts RESERVED_KEYS), not for its text.
+      fc.property(
+        text(40).filter((k) => k !== '__proto__'),
+        text(500),
+        text(199),
+        (key, value, name) => {
+          expect(Metadata.safeParse({ [key]: value }).error?.issues).toBeUndefined();
+          expect(
+            CreateAccountRequest.safeParse({ name: `n${name}`, currency: 'EUR' }).error?.issues,
+          ).toBeUndefined();
+        },
+      ),
     );
   });
 
