@@ -138,6 +138,12 @@ export const apiConfigSchema = z.object({
     1,
     1_000,
   ),
+  RATE_LIMIT_LEASE_MS: env.int(
+    "how long a busy limit's lease lasts: tokens Redis hands a process to admit without asking (README, Rate limits); 0: every request asks Redis",
+    100,
+    0,
+    1_000,
+  ),
   RATE_LIMIT_REDIS_RETRY_MS: env.int(
     'after a failed Redis decision, how long decisions stay in memory before Redis is tried again, ms',
     1_000,

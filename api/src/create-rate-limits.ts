@@ -37,6 +37,7 @@ export function createRateLimits(config: ApiConfig, redis: Redis, logger: Logger
     blocks: settings.blocks,
     processes: config.RATE_LIMIT_PROCESSES ?? config.API_WORKERS,
     redis_retry_ms: config.RATE_LIMIT_REDIS_RETRY_MS,
+    lease_ms: config.RATE_LIMIT_LEASE_MS,
   });
   return {
     enabled: config.RATE_LIMIT_ENABLED,

@@ -86,12 +86,13 @@ export function registerRateLimitStats(registry: Registry, stats: RateLimitStats
   });
   new Counter({
     name: 'ledger_rate_limit_store_decisions_total',
-    help: 'Rate-limit decisions by where they were made: redis, or memory (each process its share) while Redis is down',
+    help: 'Rate-limit decisions by where they were made: redis, lease (admitted from tokens Redis leased the process), or memory (each process its share) while Redis is down',
     labelNames: ['store'] as const,
     registers: [registry],
     collect() {
       this.reset();
       this.inc({ store: 'redis' }, stats.decisions_redis);
+      this.inc({ store: 'lease' }, stats.decisions_leased);
       this.inc({ store: 'memory' }, stats.decisions_memory);
     },
   });

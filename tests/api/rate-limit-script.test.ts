@@ -112,3 +112,98 @@ describe('the rate-limit Lua script', () => {
     );
   });
 });
+
+describe('leases of a busy limit (several processes sharing Redis)', () => {
+  const blocks = { periods_ms: [60_000], offence_memory_ms: 3_600_000 };
+  /** `processes` stores sharing one prefix, as API processes share Redis; each leases on its own. */
+  const processes = (n: number, lease_ms: number, hard_pct = 1_000) => {
+    const prefix = `t-${randomUUID().slice(0, 8)}:rl`;
+    return Array.from({ length: n }, () => createRedisStore(redis, { prefix, hard_pct, blocks, lease_ms }));
+  };
+  const limitOf = (quota: number, window_s: number): Limit => ({
+    policy: { name: 'key-write', quota, window_s },
+    subject: 'key',
+    id: randomUUID(),
+  });
+  const admitted = (ds: Decision[]) => ds.filter((d) => d.outcome === 'admitted').length;
+
+  it('never admits beyond the quota, however requests and leases spread over the processes, and admits all of it once each has spent what it holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          quota: fc.integer({ min: 100, max: 400 }),
+          waves: fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 60 })), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+        }),
+        async ({ quota, waves }) => {
+          // A window of ten hours: nothing refills while the test runs, so the quota is the whole budget.
+          const limit = limitOf(quota, 36_000);
+          const stores = processes(3, 60_000);
+          let total = 0;
+          for (const [p, count] of waves) {
+            const ds = await Promise.all(Array.from({ length: count }, () => stores[p]!.decide([limit])));
+            total += admitted(ds);
+            expect(total).toBeLessThanOrEqual(quota);
+          }
+          // Each process in turn asks until refused: what it holds is spent first, then Redis refuses.
+          for (const store of [...stores, ...stores]) {
+            for (;;) {
+              const d = await store.decide([limit]);
+              if (d.outcome !== 'admitted') break;
+              total++;
+            }
+          }
+          expect(total).toBe(quota);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('admits busy requests from leases (most without a round trip), within the quota', async () => {
+    const limit = limitOf(1_000, 36_000);
+    const [a, b] = processes(2, 60_000);
+    const ds: Decision[] = [];
+    for (let wave = 0; wave < 10; wave++)
+      ds.push(
+        ...(await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a! : b!).decide([limit])))),
+      );
+    for (let i = 0; i < 200; i++) ds.push(await a!.decide([limit]));
+
+    expect(admitted(ds)).toBe(600);
+    expect(ds.filter((d) => d.outcome === 'admitted' && d.leased).length).toBeGreaterThan(300);
+  });
+
+  it("keeps a lease out of the others' budget until it ends, even once the limit has refilled", async () => {
+    // 100 a second: one token every 10 ms, whole again 1 s after the last charge.
+    const limit = limitOf(100, 1);
+    const [holder, other] = processes(2, 10_000);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => holder!.decide([limit])));
+    expect(admitted(burst)).toBe(20);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    const seen = await other!.decide([limit]);
+
+    // 20 requests asked a lease of 2 × 20; Redis gave 1/8 of the 80 left: 10 tokens, still held.
+    expect(seen).toMatchObject({ outcome: 'admitted', limits: [{ remaining: 100 - 10 - 1 }] });
+    const spent = [];
+    for (let i = 0; i < 10; i++) spent.push(await holder!.decide([limit]));
+    expect(spent.every((d) => d.outcome === 'admitted' && d.leased)).toBe(true);
+  });
+
+  it('gives back what a lease did not spend when it ends', async () => {
+    const limit = limitOf(100, 36_000);
+    const [holder] = processes(1, 200);
+    expect(admitted(await Promise.all(Array.from({ length: 20 }, () => holder!.decide([limit]))))).toBe(20);
+    for (let i = 0; i < 3; i++) expect(await holder!.decide([limit])).toMatchObject({ leased: true });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+
+    const after = await holder!.decide([limit]);
+
+    // 24 spent: the 7 leased tokens not spent are back in the budget.
+    expect(after).toMatchObject({ outcome: 'admitted', limits: [{ remaining: 100 - 24 }] });
+    expect(after).not.toHaveProperty('leased');
+  });
+});

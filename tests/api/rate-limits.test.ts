@@ -103,6 +103,40 @@ describe('admission', () => {
     expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(25);
   });
 
+  it('admits exactly a busy quota through two API processes that decide many of its requests from leases', async () => {
+    const shared = {
+      RATE_LIMIT_REDIS_PREFIX: prefix(),
+      RATE_LIMIT_READS_PER_KEY: '300/36000',
+      RATE_LIMIT_HARD_PCT: '1000',
+      // Leases outlast the test: none ends with tokens unspent, so the whole quota is admitted.
+      RATE_LIMIT_LEASE_MS: '1000',
+    };
+    const [a, b] = [await api(shared), await api(shared)];
+    const { secrets } = await tenantWithKeys();
+    const read = (url: string) => client(url, secrets[0]).get('/v1/accounts?limit=1');
+
+    const codes: Array<number | string> = [];
+    for (let wave = 0; wave < 4; wave++)
+      codes.push(
+        ...(await Promise.all(Array.from({ length: 100 }, (_, i) => read(i % 2 ? a.url : b.url)))).map(
+          codeOf,
+        ),
+      );
+    expect(codes.filter((c) => c === 200).length).toBeLessThanOrEqual(300);
+    // Then each process until refused, twice round: what one holds is spent before Redis refuses.
+    for (const url of [a.url, b.url, a.url, b.url]) {
+      for (;;) {
+        const code = codeOf(await read(url));
+        codes.push(code);
+        if (code !== 200) break;
+      }
+    }
+
+    expect(codes.filter((c) => c === 200)).toHaveLength(300);
+    const leased = (x: Api) => x.rateLimitStats.decisions_leased;
+    expect(leased(a) + leased(b)).toBeGreaterThan(30);
+  });
+
   it('shares one budget between two API processes and announces every limit that applied', async () => {
     const shared = {
       RATE_LIMIT_REDIS_PREFIX: prefix(),

@@ -8,6 +8,8 @@ import { createRedisStore } from '../data-access/rate-limits/redis-store';
 /** Counters for the metrics endpoint to expose (plain numbers, read at scrape time). */
 export interface RateLimitStats {
   decisions_redis: number;
+  /** Admitted from a lease Redis gave this process (no round trip). */
+  decisions_leased: number;
   decisions_memory: number;
   /** Whether decisions are being made in memory right now (Redis unreachable). */
   fallback_active: boolean;
@@ -28,6 +30,8 @@ export interface RateLimiterOptions {
   processes: number;
   /** After a failed Redis decision, how long to decide in memory before trying Redis again, ms. */
   redis_retry_ms: number;
+  /** How long a busy limit's lease lasts (redis-store.ts); 0: every request asks Redis. */
+  lease_ms: number;
   memory_entries_max?: number;
 }
 
@@ -47,6 +51,7 @@ export function createRateLimiter(options: RateLimiterOptions) {
   const log = options.logger.child({ component: 'rate-limits' });
   const stats: RateLimitStats = {
     decisions_redis: 0,
+    decisions_leased: 0,
     decisions_memory: 0,
     fallback_active: false,
     fallbacks: 0,
@@ -96,7 +101,8 @@ export function createRateLimiter(options: RateLimiterOptions) {
       if (Date.now() < redisAgainAt) return count(await inMemory(limits));
       try {
         const decision = await redisStore.decide(limits);
-        stats.decisions_redis++;
+        if (decision.outcome === 'admitted' && decision.leased) stats.decisions_leased++;
+        else stats.decisions_redis++;
         if (stats.fallback_active) {
           stats.fallback_active = false;
           log.info('rate limits decided in Redis again');

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createTickBatcher } from '../../../../platform/tick-batcher';
 import type { Redis } from '../../../../platform/redis';
 import { keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
 import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limits/policies';
+import { createLeases, LEASE_ROOM_MIN, LEASE_ROOM_SHARE } from './leases';
 
 /**
  * gcra.ts's algorithm as one Lua script that decides a batch of requests in order, each exactly
@@ -12,14 +14,25 @@ import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limit
  * batch is decided, so a request sees the charges and blocks of those before it; every key
  * written gets an expiry in the same step.
  *
+ * Leases (leases.ts): after the batch, a limit with plenty of room may hand the calling process
+ * a few of its tokens to spend without asking, charged now and recorded in the limit's hash
+ * under the process's field (`tokens:end_us`). Until a lease ends, the limit's level is kept at
+ * most its quota minus every other lease (the floor on `tat`), so the tokens left in Redis and
+ * those in the processes' hands never add up to more than the quota: no admission beyond the
+ * burst. A process's next call for the limit closes its lease and gives back what it did not
+ * spend (at most what the lease held).
+ *
  * KEYS: the cells key of each distinct limit (G of them), then the block and offences keys of
  *       each distinct subject.
- * ARGV: block periods (ms, comma-separated), offence memory (ms), G, request count, then per
- *       limit interval, soft and hard capacity (µs) and its subject's index (1-based), then per
- *       request its number of limits followed by their indexes (1-based).
+ * ARGV: block periods (ms, comma-separated), offence memory (ms), G, request count, the calling
+ *       process's lease field, lease duration (µs), then per limit interval, soft and hard
+ *       capacity (µs), its subject's index (1-based), whether this call closes the process's
+ *       lease (1/0), the tokens it gives back, and the tokens it asks for; then per request its
+ *       number of limits followed by their indexes (1-based).
  * Returns, per request in order: outcome (0 admitted, 1 limited, 2 blocked), blocking limit of
  *       the request (1-based) or 0, wait ms (limited) or block ms left (blocked), offence,
- *       pressure (per mille); then, unless blocked, per limit remaining and reset ms.
+ *       pressure (per mille); then, unless blocked, per limit remaining and reset ms. Then per
+ *       limit: tokens leased to the caller, and remaining and reset ms after the lease.
  */
 export const DECIDE_LUA = `
 local periods = {}
@@ -27,24 +40,45 @@ for p in string.gmatch(ARGV[1], '%d+') do periods[#periods + 1] = tonumber(p) en
 local memory_ms = tonumber(ARGV[2])
 local g = tonumber(ARGV[3])
 local requests = tonumber(ARGV[4])
+local own = ARGV[5]
+local lease_us = tonumber(ARGV[6])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local function fmt(x) return string.format('%.0f', x) end
 
-local interval, soft, hard, subject = {}, {}, {}, {}
+local interval, soft, hard, subject, closes, back, asks = {}, {}, {}, {}, {}, {}, {}
 for i = 1, g do
-  local b = 5 + (i - 1) * 4
+  local b = 7 + (i - 1) * 7
   interval[i], soft[i], hard[i] = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
   subject[i] = tonumber(ARGV[b + 3])
+  closes[i], back[i], asks[i] = ARGV[b + 4] == '1', tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
 end
 
 local tat, att, written = {}, {}, {}
+local leases_end, stale, owned = {}, {}, {}
 local block_left, offence = {}, {}
 local function load(i)
   if tat[i] then return end
-  local stored = redis.call('HMGET', KEYS[i], 't', 'a')
-  tat[i] = math.max(tonumber(stored[1]) or 0, now)
-  att[i] = math.max(tonumber(stored[2]) or 0, now)
+  local h = redis.call('HGETALL', KEYS[i])
+  local t, a, others, ends, held = 0, 0, 0, 0, 0
+  stale[i] = {}
+  for x = 1, #h, 2 do
+    local f, v = h[x], h[x + 1]
+    if f == 't' then t = tonumber(v)
+    elseif f == 'a' then a = tonumber(v)
+    else
+      local sep = string.find(v, ':', 1, true)
+      local tokens, lease_end = tonumber(string.sub(v, 1, sep - 1)), tonumber(string.sub(v, sep + 1))
+      if f == own and closes[i] then held = tokens
+      elseif lease_end > now then others, ends = others + tokens, math.max(ends, lease_end)
+      else stale[i][#stale[i] + 1] = f end
+    end
+  end
+  local refund = math.min(back[i], held) * interval[i]
+  tat[i] = math.max(t - refund, now + others * interval[i])
+  att[i] = math.max(a - refund, now)
+  leases_end[i], owned[i] = ends, held > 0
+  if refund > 0 or #stale[i] > 0 then written[i] = true end
   local s = subject[i]
   if block_left[s] then return end
   local block_key = KEYS[g + 2 * s - 1]
@@ -63,7 +97,7 @@ local function push5(a, b, c, d, e)
   k = k + 5
 end
 local ids = {}
-local pos = 5 + g * 4
+local pos = 7 + g * 7
 for _ = 1, requests do
   local n = tonumber(ARGV[pos])
   for j = 1, n do
@@ -133,10 +167,39 @@ for _ = 1, requests do
   end
 end
 
+-- Leases: only out of plenty (at least ${LEASE_ROOM_MIN} tokens of room, at most 1/${LEASE_ROOM_SHARE} of it),
+-- never to a blocked subject, never past the hard limit.
+for i = 1, g do
+  local give = 0
+  if closes[i] and asks[i] > 0 and block_left[subject[i]] == 0 then
+    local room = math.floor((soft[i] - (tat[i] - now)) / interval[i])
+    local attempts = math.floor((hard[i] - (att[i] - now)) / interval[i]) - 1
+    if room >= ${LEASE_ROOM_MIN} then
+      give = math.min(asks[i], math.floor(room / ${LEASE_ROOM_SHARE}), attempts)
+    end
+  end
+  if give >= 2 then
+    tat[i] = tat[i] + give * interval[i]
+    att[i] = att[i] + give * interval[i]
+    redis.call('HSET', KEYS[i], own, give .. ':' .. fmt(now + lease_us))
+    leases_end[i] = math.max(leases_end[i], now + lease_us)
+    written[i] = true
+  else
+    give = 0
+    if owned[i] then redis.call('HDEL', KEYS[i], own) end
+  end
+  out[k + 1] = give
+  out[k + 2] = math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i]))
+  out[k + 3] = math.ceil((tat[i] - now) / 1000)
+  k = k + 3
+end
+
 for i = 1, g do
   if written[i] then
     redis.call('HSET', KEYS[i], 't', fmt(tat[i]), 'a', fmt(att[i]))
-    redis.call('PEXPIRE', KEYS[i], math.max(1, math.ceil((math.max(tat[i], att[i]) - now) / 1000)))
+    if #stale[i] > 0 then redis.call('HDEL', KEYS[i], unpack(stale[i])) end
+    local last = math.max(tat[i], att[i], leases_end[i])
+    redis.call('PEXPIRE', KEYS[i], math.max(1, math.ceil((last - now) / 1000)))
   end
 end
 return out
@@ -147,6 +210,12 @@ type DecideCommand = (...args: Array<string | number>) => Promise<number[]>;
 /** Decisions asked for at once: one script call, one round trip, at most this many requests. */
 const BATCH_MAX = 256;
 
+/** One request waiting for the next script call: its limits and their keys in Redis. */
+interface Asked {
+  limits: Limit[];
+  keys: string[];
+}
+
 /**
  * The script registered on the client (EVALSHA, loaded again by ioredis on NOSCRIPT), called once
  * per turn of the event loop for every decision asked for in that turn: under load one round trip
@@ -154,58 +223,85 @@ const BATCH_MAX = 256;
  * request waits for an earlier call to return, since the time a request waits here is time it
  * holds everything behind it. If a call fails, every request of it gets the error (and the
  * limiter decides them in memory).
+ *
+ * With `lease_ms` > 0, a busy limit's requests are mostly admitted from a lease (leases.ts): no
+ * round trip at all while it lasts. 0 decides every request in Redis.
  */
 export function createRedisStore(
   redis: Redis,
-  settings: { prefix: string; hard_pct: number; blocks: BlockSettings },
+  settings: { prefix: string; hard_pct: number; blocks: BlockSettings; lease_ms?: number },
 ): DecisionStore {
   if (!('ledgerRateLimit' in redis)) redis.defineCommand('ledgerRateLimit', { lua: DECIDE_LUA });
   // defineCommand adds the method at run time; ioredis cannot type it.
   const command = (redis as unknown as { ledgerRateLimit: DecideCommand }).ledgerRateLimit.bind(redis);
   const periods = settings.blocks.periods_ms.join(',');
   const { prefix } = settings;
+  const leases = createLeases({ lease_ms: settings.lease_ms ?? 0 });
+  // This process's field in the hash of every limit it leases from; a restarted process is a new one.
+  const leaseField = `l:${randomUUID()}`;
+  const lease_us = Math.round((settings.lease_ms ?? 0) * 1_000);
+  const cellsKeyOf = (limit: Limit) => `${prefix}:${keysOf(limit).cells}`;
 
-  const decideBatch = async (requests: Limit[][]): Promise<Decision[]> => {
+  const decideBatch = async (requests: Asked[]): Promise<Decision[]> => {
     const limitIndex = new Map<string, number>();
     const subjectIndex = new Map<string, number>();
     const cellKeys: string[] = [];
     const subjectKeys: string[] = [];
     const limitArgs: number[] = [];
     const requestArgs: number[] = [];
-    for (const limits of requests) {
+    const sent = performance.now();
+    for (const { limits, keys } of requests) {
       requestArgs.push(limits.length);
-      for (const limit of limits) {
-        const k = keysOf(limit);
-        let index = limitIndex.get(k.cells);
+      for (const [l, limit] of limits.entries()) {
+        const cells = keys[l]!;
+        let index = limitIndex.get(cells);
         if (index === undefined) {
+          const k = keysOf(limit);
           let subject = subjectIndex.get(k.block);
           if (subject === undefined) {
             subjectKeys.push(`${prefix}:${k.block}`, `${prefix}:${k.offences}`);
             subject = subjectKeys.length / 2;
             subjectIndex.set(k.block, subject);
           }
-          cellKeys.push(`${prefix}:${k.cells}`);
+          cellKeys.push(cells);
           index = cellKeys.length;
-          limitIndex.set(k.cells, index);
+          limitIndex.set(cells, index);
           const c = cellsOf(limit.policy, settings.hard_pct);
-          limitArgs.push(c.interval_us, c.soft_us, c.hard_us, subject);
+          const lease = leases.open(cells, sent);
+          limitArgs.push(
+            c.interval_us,
+            c.soft_us,
+            c.hard_us,
+            subject,
+            lease.closes ? 1 : 0,
+            lease.back,
+            lease.asks,
+          );
         }
         requestArgs.push(index);
       }
     }
     const keys = [...cellKeys, ...subjectKeys];
-    const r = await command(
-      keys.length,
-      ...keys,
-      periods,
-      settings.blocks.offence_memory_ms,
-      cellKeys.length,
-      requests.length,
-      ...limitArgs,
-      ...requestArgs,
-    );
+    let r: number[];
+    try {
+      r = await command(
+        keys.length,
+        ...keys,
+        periods,
+        settings.blocks.offence_memory_ms,
+        cellKeys.length,
+        requests.length,
+        leaseField,
+        lease_us,
+        ...limitArgs,
+        ...requestArgs,
+      );
+    } catch (error) {
+      for (const cells of cellKeys) leases.failed(cells);
+      throw error;
+    }
     let at = 0;
-    return requests.map((limits) => {
+    const decisions = requests.map(({ limits, keys: cells }): Decision => {
       const [outcome, index, ms, offence, permille] = r.slice(at, at + 5).map(Number) as [
         number,
         number,
@@ -214,7 +310,10 @@ export function createRedisStore(
         number,
       ];
       at += 5;
-      if (outcome === 2) return { outcome: 'blocked', index: index - 1, left_ms: ms, offence };
+      if (outcome === 2) {
+        leases.drop(cells[index - 1]!);
+        return { outcome: 'blocked', index: index - 1, left_ms: ms, offence };
+      }
       const states = limits.map(() => {
         const state = { remaining: Number(r[at]), reset_ms: Number(r[at + 1]) };
         at += 2;
@@ -223,8 +322,23 @@ export function createRedisStore(
       if (outcome === 0) return { outcome: 'admitted', limits: states };
       return { outcome: 'limited', limits: states, wait_ms: ms, pressure: permille / 1000 };
     });
+    for (const cells of cellKeys) {
+      const [give, remaining, reset_ms] = [Number(r[at]), Number(r[at + 1]), Number(r[at + 2])];
+      at += 3;
+      leases.settle(cells, sent, give, { remaining, reset_ms });
+    }
+    return decisions;
   };
 
   const batcher = createTickBatcher(decideBatch, { batchSizeMax: BATCH_MAX });
-  return { decide: (limits) => batcher.submit(limits) };
+  return {
+    decide(limits) {
+      const keys = limits.map(cellsKeyOf);
+      if (leases.enabled) {
+        const states = leases.spend(keys, performance.now());
+        if (states) return Promise.resolve({ outcome: 'admitted', limits: states, leased: true });
+      }
+      return batcher.submit({ limits, keys });
+    },
+  };
 }

@@ -15,7 +15,11 @@ export interface LimitState {
  * - blocked: a subject is blocked (now, or earlier and still): `left_ms` of its block remain.
  */
 export type Decision =
-  | { outcome: 'admitted'; limits: LimitState[] }
+  | {
+      outcome: 'admitted';
+      limits: LimitState[];
+      /** From tokens Redis leased this process (no round trip). */ leased?: true;
+    }
   | { outcome: 'limited'; limits: LimitState[]; wait_ms: number; pressure: number }
   | { outcome: 'blocked'; index: number; left_ms: number; offence: number };
 

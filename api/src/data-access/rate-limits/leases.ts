@@ -1,0 +1,127 @@
+import { LRUCache } from 'lru-cache';
+import type { LimitState } from '../../domain/rate-limits/decision';
+
+/** A lease is given only out of at least this much room, and never more than 1/SHARE of it. */
+export const LEASE_ROOM_MIN = 64;
+export const LEASE_ROOM_SHARE = 8;
+/** A process asks for a lease once it saw this many requests of a limit in a lease period. */
+const DEMAND_MIN = 8;
+const LEASE_TOKENS_MAX = 512;
+
+/** What this process knows and holds of one limit between its Redis calls. */
+interface Held {
+  /** Leased tokens left to spend without asking, until `until` (performance.now() ms). */
+  tokens: number;
+  until: number;
+  /** For the headers of requests admitted from the lease: the limit's remaining in Redis right after it, and when it is whole again. */
+  remaining: number;
+  reset_at: number;
+  /** Script calls in flight that name this limit: while one is, no other call closes the lease or asks for one. */
+  calls: number;
+  /** Requests seen in this lease period and the one before: what a lease is sized by. */
+  period_start: number;
+  seen: number;
+  seen_before: number;
+}
+
+/** What a script call says about one limit's lease (see the KEYS/ARGV of redis-store.ts). */
+export interface LeaseAsk {
+  closes: boolean;
+  back: number;
+  asks: number;
+}
+
+/**
+ * The process's side of the leases the Redis script hands out: a busy API key's (or tenant's)
+ * requests are then admitted here, without a round trip, from tokens Redis already charged to
+ * the limit, and a script call is made only when the lease is spent or has ended. Exactness is
+ * kept in Redis (the floor described in redis-store.ts); here a lease is only ever spent before
+ * its end, measured from before the call that got it, so never after Redis stops counting it.
+ *
+ * What a lease costs: a block set by another process reaches requests admitted from a lease only
+ * when it ends (at most `lease_ms`), and a process that stops sending (or dies) holding a lease
+ * leaves its unspent tokens charged until the limit refills them (at most 1/8 of the room, 512).
+ */
+export function createLeases(options: { lease_ms: number; entries_max?: number }) {
+  const held = new LRUCache<string, Held>({ max: options.entries_max ?? 10_000 });
+  // Redis ends a lease `lease_ms` after it ran the script, which is after the call was sent; the
+  // 5 % spare also covers two clocks that do not run at exactly the same rate.
+  const spendable_ms = options.lease_ms * 0.95;
+
+  const entry = (key: string, now: number): Held => {
+    let h = held.get(key);
+    if (!h) {
+      h = {
+        tokens: 0,
+        until: 0,
+        remaining: 0,
+        reset_at: 0,
+        calls: 0,
+        period_start: now,
+        seen: 0,
+        seen_before: 0,
+      };
+      held.set(key, h);
+    }
+    return h;
+  };
+
+  const enabled = options.lease_ms > 0;
+  return {
+    enabled,
+    /** Counts one request of these limits and, if every one has leased tokens left, spends one of each. */
+    spend(keys: string[], now: number): LimitState[] | undefined {
+      let covered = true;
+      const entries = keys.map((key) => {
+        const h = entry(key, now);
+        if (now - h.period_start >= options.lease_ms) {
+          h.seen_before = now - h.period_start < 2 * options.lease_ms ? h.seen : 0;
+          h.seen = 0;
+          h.period_start = now;
+        }
+        h.seen++;
+        if (h.tokens <= 0 || now >= h.until) covered = false;
+        return h;
+      });
+      if (!covered) return undefined;
+      return entries.map((h) => {
+        h.tokens--;
+        return { remaining: h.remaining + h.tokens, reset_ms: Math.max(0, Math.ceil(h.reset_at - now)) };
+      });
+    },
+    /** For a script call about to be sent: closes the lease (giving back what is left) and sizes the next one. */
+    open(key: string, now: number): LeaseAsk {
+      const h = entry(key, now);
+      h.calls++;
+      if (h.calls > 1 || !enabled) return { closes: false, back: 0, asks: 0 };
+      // Tokens of an ended lease are given back too: they were never spent and never will be.
+      const back = h.tokens;
+      h.tokens = 0;
+      const demand = Math.max(h.seen, h.seen_before);
+      return { closes: true, back, asks: demand >= DEMAND_MIN ? Math.min(LEASE_TOKENS_MAX, 2 * demand) : 0 };
+    },
+    /** The call's answer for the limit: the tokens leased (0: none) and where the limit stands after. */
+    settle(key: string, sent: number, give: number, state: LimitState): void {
+      const h = held.get(key);
+      if (!h) return; // Evicted: its lease is simply not spent (Redis counts it as spent).
+      h.calls--;
+      if (give <= 0) return;
+      h.tokens = give;
+      h.until = sent + spendable_ms;
+      h.remaining = state.remaining;
+      h.reset_at = sent + state.reset_ms;
+    },
+    /** The call failed: its answer, and any lease in it, is unknown (Redis counts it as spent). */
+    failed(key: string): void {
+      const h = held.get(key);
+      if (h) h.calls--;
+    },
+    /** Stops spending a limit's lease (its subject was just blocked). */
+    drop(key: string): void {
+      const h = held.get(key);
+      if (h) h.tokens = 0;
+    },
+  };
+}
+
+export type Leases = ReturnType<typeof createLeases>;
