@@ -24,12 +24,20 @@ interface Held {
   seen_before: number;
 }
 
-/** What a script call says about one limit's lease (see the KEYS/ARGV of redis-store.ts). */
-export interface LeaseAsk {
+/**
+ * What a script call says about one limit's lease (see the KEYS/ARGV of redis-store.ts), and
+ * where its answer goes: the tokens leased (0: none) and where the limit stands after, or that
+ * the call failed (its answer, and any lease in it, unknown: Redis counts such a lease as spent).
+ */
+export interface OpenedLease {
   closes: boolean;
   back: number;
   asks: number;
+  settle(sent: number, give: number, state: LimitState): void;
+  failed(): void;
 }
+
+const NOT_LEASING: OpenedLease = { closes: false, back: 0, asks: 0, settle() {}, failed() {} };
 
 /**
  * The process's side of the leases the Redis script hands out: a busy API key's (or tenant's)
@@ -89,32 +97,35 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
         return { remaining: h.remaining + h.tokens, reset_ms: Math.max(0, Math.ceil(h.reset_at - now)) };
       });
     },
-    /** For a script call about to be sent: closes the lease (giving back what is left) and sizes the next one. */
-    open(key: string, now: number): LeaseAsk {
+    /**
+     * For a script call about to be sent: closes the lease (giving back what is left) and sizes
+     * the next one. The answer goes to the entry opened here even if the cache has since let it
+     * go, so a lease is never given to an entry another call may be closing.
+     */
+    open(key: string, now: number): OpenedLease {
+      if (!enabled) return NOT_LEASING;
       const h = entry(key, now);
       h.calls++;
-      if (h.calls > 1 || !enabled) return { closes: false, back: 0, asks: 0 };
+      const done = {
+        settle(sent: number, give: number, state: LimitState) {
+          h.calls--;
+          if (give <= 0) return;
+          h.tokens = give;
+          h.until = sent + spendable_ms;
+          h.remaining = state.remaining;
+          h.reset_at = sent + state.reset_ms;
+        },
+        failed() {
+          h.calls--;
+        },
+      };
+      if (h.calls > 1) return { closes: false, back: 0, asks: 0, ...done };
       // Tokens of an ended lease are given back too: they were never spent and never will be.
       const back = h.tokens;
       h.tokens = 0;
       const demand = Math.max(h.seen, h.seen_before);
-      return { closes: true, back, asks: demand >= DEMAND_MIN ? Math.min(LEASE_TOKENS_MAX, 2 * demand) : 0 };
-    },
-    /** The call's answer for the limit: the tokens leased (0: none) and where the limit stands after. */
-    settle(key: string, sent: number, give: number, state: LimitState): void {
-      const h = held.get(key);
-      if (!h) return; // Evicted: its lease is simply not spent (Redis counts it as spent).
-      h.calls--;
-      if (give <= 0) return;
-      h.tokens = give;
-      h.until = sent + spendable_ms;
-      h.remaining = state.remaining;
-      h.reset_at = sent + state.reset_ms;
-    },
-    /** The call failed: its answer, and any lease in it, is unknown (Redis counts it as spent). */
-    failed(key: string): void {
-      const h = held.get(key);
-      if (h) h.calls--;
+      const asks = demand >= DEMAND_MIN ? Math.min(LEASE_TOKENS_MAX, 2 * demand) : 0;
+      return { closes: true, back, asks, ...done };
     },
     /** Stops spending a limit's lease (its subject was just blocked). */
     drop(key: string): void {
@@ -124,4 +135,3 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
   };
 }
 
-export type Leases = ReturnType<typeof createLeases>;

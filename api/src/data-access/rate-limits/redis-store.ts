@@ -3,7 +3,7 @@ import { createTickBatcher } from '../../../../platform/tick-batcher';
 import type { Redis } from '../../../../platform/redis';
 import { keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
 import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limits/policies';
-import { createLeases, LEASE_ROOM_MIN, LEASE_ROOM_SHARE } from './leases';
+import { createLeases, LEASE_ROOM_MIN, LEASE_ROOM_SHARE, type OpenedLease } from './leases';
 
 /**
  * gcra.ts's algorithm as one Lua script that decides a batch of requests in order, each exactly
@@ -248,6 +248,7 @@ export function createRedisStore(
     const cellKeys: string[] = [];
     const subjectKeys: string[] = [];
     const limitArgs: number[] = [];
+    const opened: OpenedLease[] = [];
     const requestArgs: number[] = [];
     const sent = performance.now();
     for (const { limits, keys } of requests) {
@@ -268,6 +269,7 @@ export function createRedisStore(
           limitIndex.set(cells, index);
           const c = cellsOf(limit.policy, settings.hard_pct);
           const lease = leases.open(cells, sent);
+          opened.push(lease);
           limitArgs.push(
             c.interval_us,
             c.soft_us,
@@ -297,7 +299,7 @@ export function createRedisStore(
         ...requestArgs,
       );
     } catch (error) {
-      for (const cells of cellKeys) leases.failed(cells);
+      for (const lease of opened) lease.failed();
       throw error;
     }
     let at = 0;
@@ -322,10 +324,9 @@ export function createRedisStore(
       if (outcome === 0) return { outcome: 'admitted', limits: states };
       return { outcome: 'limited', limits: states, wait_ms: ms, pressure: permille / 1000 };
     });
-    for (const cells of cellKeys) {
-      const [give, remaining, reset_ms] = [Number(r[at]), Number(r[at + 1]), Number(r[at + 2])];
+    for (const lease of opened) {
+      lease.settle(sent, Number(r[at]), { remaining: Number(r[at + 1]), reset_ms: Number(r[at + 2]) });
       at += 3;
-      leases.settle(cells, sent, give, { remaining, reset_ms });
     }
     return decisions;
   };
