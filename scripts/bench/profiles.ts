@@ -117,9 +117,15 @@ async function processorProfile(
   return r.perSecond;
 }
 
-/** The modes of BENCH_METRICS, metrics off first (the reference). */
+/**
+ * The runs of BENCH_METRICS: with `both`, two of each in a balanced order (see LIMIT_RUNS: a run's
+ * figures move with its place in the bench, by as much as the effect measured).
+ */
 const metricsModes = (ctx: BenchContext): Array<'off' | 'on'> =>
-  ctx.config.BENCH_METRICS === 'both' ? ['off', 'on'] : [ctx.config.BENCH_METRICS];
+  ctx.config.BENCH_METRICS === 'both' ? ['off', 'on', 'on', 'off'] : [ctx.config.BENCH_METRICS];
+
+const mean = (xs: number[] | undefined) =>
+  xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
 
 /** A row comparing a figure with the feature on against off, measured in the same run. */
 const versusOff = (
@@ -177,7 +183,7 @@ const zipfPlan = (ctx: BenchContext, label: string, count: number): PlannedTrans
  * broker first, so the first mode measured is not the one that pays for cold caches.
  */
 async function processorZipf(ctx: BenchContext): Promise<void> {
-  const perSecond: Partial<Record<'off' | 'on', number>> = {};
+  const perSecond: Partial<Record<'off' | 'on', number[]>> = {};
   const modes = metricsModes(ctx);
   if (modes.length > 1) {
     const warm = zipfPlan(ctx, 'p1warm', Math.ceil(ctx.config.BENCH_COMMANDS / 4));
@@ -187,19 +193,26 @@ async function processorZipf(ctx: BenchContext): Promise<void> {
     ctx.expected.push({ label: 'p1warm', minimum: warm.length, maximum: warm.length });
     for (const p of processors) await p.stop();
   }
-  for (const mode of modes) {
-    const label = mode === 'on' ? 'p1' : 'p1m-off';
-    const name = mode === 'on' ? '1 processor (Zipf, 10k accounts)' : '1 processor (metrics off)';
-    perSecond[mode] = await processorProfile(
-      ctx,
-      label,
-      name,
-      '>= 15000',
-      zipfPlan(ctx, label, ctx.config.BENCH_COMMANDS),
-      mode === 'on',
+  for (const [run, mode] of modes.entries()) {
+    const compared = modes.length > 1;
+    const label = compared ? `p1m-${mode}${run}` : 'p1';
+    const name = compared
+      ? `1 processor (run ${run + 1}: metrics ${mode})`
+      : '1 processor (Zipf, 10k accounts)';
+    (perSecond[mode] ??= []).push(
+      await processorProfile(
+        ctx,
+        label,
+        name,
+        '>= 15000',
+        zipfPlan(ctx, label, ctx.config.BENCH_COMMANDS),
+        mode === 'on',
+      ),
     );
   }
-  ctx.rows.push(...versusOff('1 processor', 'committed/s with metrics on', perSecond.on, perSecond.off));
+  ctx.rows.push(
+    ...versusOff('1 processor', 'committed/s with metrics on', mean(perSecond.on), mean(perSecond.off)),
+  );
 }
 
 /** Every transfer credits one account, half of them debit one account. */
@@ -252,17 +265,16 @@ const LIMIT_RUNS: Record<BenchContext['config']['BENCH_API_RATE_LIMITS'], LimitM
 
 /**
  * Concurrent clients submitting transfers; with rate limiting off and on, side by side
- * (BENCH_API_RATE_LIMITS), and with metrics off too (BENCH_METRICS=both, rate limits on).
+ * (BENCH_API_RATE_LIMITS), or with metrics off and on (BENCH_METRICS=both, rate limits on).
  */
 async function api(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   ctx.apiProcessors();
-  const variants = [
-    ...(config.BENCH_METRICS === 'on' ? [] : [{ limits: 'on' as LimitMode, metrics: false }]),
-    ...(config.BENCH_METRICS === 'off'
-      ? []
-      : LIMIT_RUNS[config.BENCH_API_RATE_LIMITS].map((limits) => ({ limits, metrics: true }))),
-  ];
+  // Metrics compared (BENCH_METRICS=both): rate limits on in every run; else the rate-limit runs.
+  const variants =
+    config.BENCH_METRICS === 'on'
+      ? LIMIT_RUNS[config.BENCH_API_RATE_LIMITS].map((limits) => ({ limits, metrics: true }))
+      : metricsModes(ctx).map((m) => ({ limits: 'on' as LimitMode, metrics: m === 'on' }));
   const accepted: Record<string, number[]> = {};
   for (const [run, variant] of variants.entries()) {
     const mode = variant.metrics ? variant.limits : 'metrics-off';
@@ -304,7 +316,6 @@ async function api(ctx: BenchContext): Promise<void> {
     ctx.expected.push({ label, minimum: r3['2xx'], maximum: r3.requests.sent });
     await service.stop();
   }
-  const mean = (xs: number[] | undefined) => (xs ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   ctx.rows.push(
     ...versusOff('3 api', 'accepted/s with rate limits on', mean(accepted.on), mean(accepted.off)),
     ...versusOff(

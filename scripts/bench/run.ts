@@ -47,7 +47,7 @@ const benchConfig = z.object({
     .enum(['both', 'on', 'off'])
     .default('on')
     .describe(
-      'processor and API profiles with metrics on, off (METRICS_ENABLED=false), or both side by side in the same run',
+      'processor and API profiles with metrics on, off (METRICS_ENABLED=false), or both: two runs of each in a balanced order (off on on off), means compared; the API profile then runs with rate limits on only',
     ),
   BENCH_PROFILES: z
     .string()
