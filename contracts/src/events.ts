@@ -35,6 +35,15 @@ export const AccountMovement = z
  * those events as they are rather than skip them. The processor always writes every field.
  */
 const TransferInEvent = Transfer.extend({
+  // Added with holds, refunds and splits (events of the first version 1 processor lack them).
+  capture: Transfer.shape.capture.optional(),
+  hold_id: Transfer.shape.hold_id.optional(),
+  hold: Transfer.shape.hold.optional(),
+  refund_of: Transfer.shape.refund_of.optional(),
+  refunded_amount: Transfer.shape.refunded_amount.optional(),
+  refunded_destination_amount: Transfer.shape.refunded_destination_amount.optional(),
+  failed_leg: Transfer.shape.failed_leg.optional(),
+  // Added with refunds of splits, leg by leg.
   refund_leg: Transfer.shape.refund_leg.optional(),
   legs: z
     .array(
@@ -45,6 +54,7 @@ const TransferInEvent = Transfer.extend({
       }),
     )
     .nullable()
+    .optional()
     .meta({ description: Transfer.shape.legs.description }),
 }).meta({ id: 'TransferInEvent' });
 

@@ -42,7 +42,7 @@ describe('the documents generated from the zod contracts', () => {
     expect(validate({ ...command, payload: { ...command.payload, currency: 'XTS' } })).toBe(true);
   });
 
-  it('takes a transfer event written before split refunds (no refund_leg, legs without index or refunded totals), in zod and in the JSON Schema', () => {
+  it('takes a transfer event written before split refunds (no refund_leg, legs without index or refunded totals), or before holds, refunds and splits, in zod and in the JSON Schema', () => {
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     const validate = ajv.compile(
@@ -113,5 +113,21 @@ describe('the documents generated from the zod contracts', () => {
     };
     expect(LedgerEventV1.safeParse(broken).success).toBe(false);
     expect(validate(broken)).toBe(false);
+
+    // Written by the first version 1 processor, before holds, refunds and splits existed.
+    const {
+      capture: _capture,
+      hold_id: _hold_id,
+      hold: _hold,
+      refund_of: _refund_of,
+      refunded_amount: _refunded_amount,
+      refunded_destination_amount: _refunded_destination_amount,
+      legs: _legs,
+      failed_leg: _failed_leg,
+      ...first
+    } = older.payload;
+    const firstEvent = { ...older, payload: first };
+    expect(LedgerEventV1.safeParse(firstEvent).success).toBe(true);
+    expect(validate(firstEvent)).toBe(true);
   });
 });
