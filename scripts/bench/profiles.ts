@@ -247,7 +247,15 @@ async function databaseCeiling(ctx: BenchContext): Promise<void> {
 }
 
 /** How the API profile runs its service: rate limits off, on (Redis), or on with Redis unreachable. */
-type LimitMode = 'off' | 'on' | 'memory';
+type LimitMode = 'off' | 'on' | 'exact' | 'memory';
+
+/** How each mode is named in the report. */
+const LIMIT_MODE_NAMES: Record<LimitMode, string> = {
+  off: 'off',
+  on: 'on',
+  exact: 'on, every decision in Redis (no leases)',
+  memory: 'in memory, Redis unreachable',
+};
 
 /**
  * The API profile's runs, in order: each compared mode at the same mean position in the sequence,
@@ -260,7 +268,7 @@ const LIMIT_RUNS: Record<BenchContext['config']['BENCH_API_RATE_LIMITS'], LimitM
   off: ['off'],
   on: ['on'],
   both: ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'],
-  all: ['off', 'on', 'memory', 'memory', 'on', 'off'],
+  all: ['off', 'on', 'exact', 'memory', 'memory', 'exact', 'on', 'off'],
 };
 
 /**
@@ -280,7 +288,7 @@ async function api(ctx: BenchContext): Promise<void> {
     const mode = variant.metrics ? variant.limits : 'metrics-off';
     // Numbered: a mode measured twice has two rows, and two CPU splits.
     const profile = variant.metrics
-      ? `3 api (run ${run + 1}: rate limits ${variant.limits === 'memory' ? 'in memory, Redis unreachable' : variant.limits})`
+      ? `3 api (run ${run + 1}: rate limits ${LIMIT_MODE_NAMES[variant.limits]})`
       : `3 api (run ${run + 1}: rate limits on, metrics off)`;
     const label = `p3${mode}${run}`;
     const service = await ctx.startApiService(`api-${mode}`, variant.limits, variant.metrics);
@@ -318,6 +326,12 @@ async function api(ctx: BenchContext): Promise<void> {
   }
   ctx.rows.push(
     ...versusOff('3 api', 'accepted/s with rate limits on', mean(accepted.on), mean(accepted.off)),
+    ...versusOff(
+      '3 api',
+      'accepted/s with rate limits on, every decision in Redis (no leases)',
+      mean(accepted.exact),
+      mean(accepted.off),
+    ),
     ...versusOff(
       '3 api',
       'accepted/s with rate limits decided in memory (Redis unreachable)',

@@ -41,7 +41,7 @@ const benchConfig = z.object({
     .enum(['both', 'all', 'on', 'off'])
     .default('both')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, in memory with Redis unreachable, each twice, balanced)',
+      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced)',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
@@ -178,6 +178,7 @@ async function main(): Promise<void> {
         METRICS_ENABLED: String(metrics),
         // Decided in memory, as during a Redis outage: a port where nothing listens.
         ...(rateLimits === 'memory' ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}),
+        ...(rateLimits === 'exact' ? { RATE_LIMIT_LEASE_MS: '0' } : {}),
       });
       await waitForHealth(url);
       return api;
