@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { ledgerViolations } from '../../domain/ledger-invariants';
-import { fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
+import { fundedAccount, idem, newTenant, settled } from '../support/client';
 import { eventually } from '../support/eventually';
 import { startSystem, type System } from '../support/system';
 import { commandEnvelope } from '../support/kafka-messages';
@@ -196,11 +196,11 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
     expect(await ledgerViolations(system.pool, [from])).toEqual([]);
   });
 
-  it('resolves a capture racing the expiry one way: captured, or expired with the capture rejected hold_not_open', async () => {
+  it('resolves captures racing the expiry one way each: decided before expires_at captured, sent after it expired and rejected hold_not_open', async () => {
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'USD', 10_000);
     const to = await fundedAccount(api, 'USD', 0);
-    const expiresAt = Date.now() + 1_000;
+    const expiresAt = Date.now() + 3_000;
     const holds = await Promise.all(
       Array.from({ length: 12 }, () =>
         api.post(
@@ -218,32 +218,54 @@ describe('holds exactly once: redeliveries, races with the expiry, a processor r
       ),
     );
     await Promise.all(holds.map((h) => settled(api, h.body.id)));
-    // Captures sent around the expiry, 40 ms apart: the early ones win, the late ones lose.
-    const captures: Array<Awaited<ReturnType<Client['post']>>> = [];
-    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now() - 240)));
-    for (const h of holds) {
-      captures.push(await api.post(`/v1/transfers/${h.body.id}/capture`, {}, idem()));
+    // Each side is forced at least once: the first capture is decided while there is time left
+    // (awaited before the others), the rest are sent 40 ms apart across the expiry, the last ones
+    // after it: a capture decided at or after expires_at loses to the expiry whether or not the
+    // sweeper's command has reached the partition yet.
+    const captures: Array<{ sent_ms: number; id: string }> = [];
+    const capture = async (holdId: string) => {
+      const sent_ms = Date.now();
+      captures.push({ sent_ms, id: (await api.post(`/v1/transfers/${holdId}/capture`, {}, idem())).body.id });
+    };
+    await capture(holds[0]!.body.id);
+    await settled(api, captures[0]!.id);
+    await readUntil(
+      async () => Date.now(),
+      (now) => now >= expiresAt - 240,
+    );
+    for (const h of holds.slice(1)) {
+      await capture(h.body.id);
       await new Promise((r) => setTimeout(r, 40));
     }
-    const outcomes = await Promise.all(captures.map((c) => settled(api, c.body.id)));
+    const outcomes = await Promise.all(captures.map((c) => settled(api, c.id)));
+    const sides = { captured: 0, expired: 0 };
     for (const [i, h] of holds.entries()) {
       const hold = await readUntil(
         () => holdRow(h.body.id),
         (x) => x.status !== 'held',
       );
       const rows = await followUps(h.body.id);
-      const committed = rows.filter((r) => r.status === 'committed');
-      expect(committed).toHaveLength(1);
-      if (outcomes[i].status === 'committed') {
+      expect(rows.filter((r) => r.status === 'committed')).toHaveLength(1);
+      const outcome = outcomes[i]!;
+      if (outcome.status === 'committed') {
+        sides.captured++;
         expect(hold.status).toBe('captured');
         expect(rows.some((r) => r.kind === 'expire')).toBe(false);
+        expect(Date.parse(outcome.finalized_at)).toBeLessThan(expiresAt);
       } else {
-        expect(outcomes[i].reason.code).toBe('hold_not_open');
+        sides.expired++;
+        expect(outcome.reason.code).toBe('hold_not_open');
         expect(hold.status).toBe('expired');
       }
+      // Decided before expires_at: in time; sent at or after it: too late, whatever the sweeper did.
+      if (Date.parse(outcome.finalized_at) < expiresAt) expect(outcome.status).toBe('committed');
+      if (captures[i]!.sent_ms >= expiresAt) expect(outcome.status).toBe('rejected');
     }
-    const captured = outcomes.filter((o) => o.status === 'committed').length;
-    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe(String(captured * 100));
+    expect(captures[0]!.sent_ms).toBeLessThan(expiresAt);
+    expect(captures.at(-1)!.sent_ms).toBeGreaterThanOrEqual(expiresAt);
+    expect(sides.captured).toBeGreaterThanOrEqual(1);
+    expect(sides.expired).toBeGreaterThanOrEqual(1);
+    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe(String(sides.captured * 100));
     expect((await api.get(`/v1/accounts/${from}`)).body.held).toBe('0');
     expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
   });

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { LedgerEventV1 } from '../../contracts/src';
+import { createDispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { ledgerViolations } from '../../domain/ledger-invariants';
 import { createKafka } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { client, fundedAccount, idem, newTenant, settled, type Client } from '../support/client';
 import { collect } from '../support/kafka-messages';
 import { eventually } from '../support/eventually';
+import { LOCAL_WEBHOOKS_ENV } from '../support/service-env';
 import { ADMIN_TOKEN, startSystem, type System } from '../support/system';
+import { dispatcherConfig, logger as webhookLogger } from '../webhooks/harness';
+import { startReceiver } from '../webhooks/test-receiver';
 
 /** A hold of `amount` from one account to another (or a withdrawal when `to` is null). */
 const hold = (api: Client, from: string, to: string | null, amount: number | string, extra: object = {}) =>
@@ -45,7 +50,11 @@ const until = (api: Client, id: string, predicate: (t: { status: string }) => bo
 describe('two-phase transfers: hold, then capture, void or expiry', () => {
   let system: System;
   beforeAll(async () => {
-    system = await startSystem({ HOLD_EXPIRY_INTERVAL_MS: '100', HOLD_EXPIRY_AGAIN_AFTER_MS: '500' });
+    system = await startSystem({
+      HOLD_EXPIRY_INTERVAL_MS: '100',
+      HOLD_EXPIRY_AGAIN_AFTER_MS: '500',
+      ...LOCAL_WEBHOOKS_ENV,
+    });
   });
   afterAll(async () => {
     await system.stop();
@@ -158,7 +167,7 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     expect(await ledgerViolations(system.pool, [from])).toEqual([]);
   });
 
-  it('converts a cross-currency capture at the rate in force at capture, not at the hold', async () => {
+  it('converts a partial cross-currency capture at the rate in force at capture, not at the hold, rounding half-even, and releases the rest', async () => {
     const admin = client(system.url, ADMIN_TOKEN);
     const { api } = await newTenant(system.url);
     const from = await fundedAccount(api, 'CNY', 10_000);
@@ -173,13 +182,26 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     };
     const held = await settled(api, (await api.post('/v1/transfers', body, idem())).body.id);
     expect(held).toMatchObject({ status: 'held', destination_currency: 'INR', destination_amount: null });
-    expect((await admin.put('/v1/admin/fx-rates/CNY/INR', { rate: '12' })).status).toBe(200);
+    expect((await admin.put('/v1/admin/fx-rates/CNY/INR', { rate: '12.5' })).status).toBe(200);
+    // 333 CNY at 12.5 is 4,162.5 INR (both in hundredths): a tie, rounded to the even 4,162.
     const captured = await settled(
       api,
-      (await api.post(`/v1/transfers/${held.id}/capture`, {}, idem())).body.id,
+      (await api.post(`/v1/transfers/${held.id}/capture`, { amount: 333 }, idem())).body.id,
     );
-    expect(captured).toMatchObject({ status: 'committed', destination_amount: '12000', rate: '12' });
-    expect((await api.get(`/v1/accounts/${to}`)).body.balance).toBe('12000');
+    expect(captured).toMatchObject({
+      status: 'committed',
+      amount: '333',
+      currency: 'CNY',
+      destination_amount: '4162',
+      destination_currency: 'INR',
+      rate: '12.5',
+    });
+    expect((await api.get(`/v1/transfers/${held.id}`)).body).toMatchObject({
+      status: 'captured',
+      hold: { held_amount: '1000', captured_amount: '333', released_amount: '667', resolved_by: captured.id },
+    });
+    expect(await balances(api, from)).toEqual({ balance: '9667', held: '0', available: '9667' });
+    expect(await balances(api, to)).toEqual({ balance: '4162', held: '0', available: '4162' });
     expect(await ledgerViolations(system.pool, [from, to])).toEqual([]);
   });
 
@@ -300,46 +322,133 @@ describe('two-phase transfers: hold, then capture, void or expiry', () => {
     expect(await ledgerViolations(system.pool, [from])).toEqual([]);
   });
 
-  it('tells subscribers transfer.held, transfer.captured and the account movements of the capture', async () => {
+  it('tells subscribers transfer.held, transfer.captured / voided / expired and the account movements of the capture, and delivers them to a webhook endpoint', async () => {
     const kafka = createKafka({
       brokers: system.brokers,
       clientId: 'test-holds',
       logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
     });
     const events = await collect(kafka, system.topics.events);
+    const dispatcher = createDispatcher(dispatcherConfig(system.prefix), webhookLogger);
+    const receiver = await startReceiver();
     try {
+      await dispatcher.start();
       const { api } = await newTenant(system.url);
       // Webhook subscribers filter on the new event types like on any other.
+      const hook = receiver.endpoint();
       const subscription = await api.post('/v1/webhook-endpoints', {
-        url: 'https://receiver.example/holds',
+        url: hook.url,
         event_types: ['transfer.held', 'transfer.captured', 'transfer.voided', 'transfer.expired'],
       });
       expect(subscription.status).toBe(201);
-      const from = await fundedAccount(api, 'USD', 100);
+      const from = await fundedAccount(api, 'USD', 300);
       const to = await fundedAccount(api, 'USD', 0);
       const held = await settled(api, (await hold(api, from, to, 80)).body.id);
+      const toVoid = await settled(api, (await hold(api, from, to, 50)).body.id);
+      const expiresAt = new Date(Date.now() + 1_500).toISOString();
+      const toExpire = await settled(
+        api,
+        (await hold(api, from, null, 40, { expires_at: expiresAt })).body.id,
+      );
       const capture = await settled(
         api,
         (await api.post(`/v1/transfers/${held.id}/capture`, { amount: 30 }, idem())).body.id,
       );
+      const voided = await settled(
+        api,
+        (await api.post(`/v1/transfers/${toVoid.id}/void`, undefined, idem())).body.id,
+      );
+      const expired = await until(api, toExpire.id, (t) => t.status === 'expired');
+
+      const holdIds = [held.id, toVoid.id, toExpire.id];
       const mine = (all: typeof events.messages) =>
         all
           .map((m) => LedgerEventV1.parse(JSON.parse(m.value!.toString())))
           .filter(
             (e) =>
-              ('id' in e.payload && e.payload.id === held.id) ||
+              ('id' in e.payload && holdIds.includes(e.payload.id)) ||
               ('transfer_id' in e.payload && e.payload.transfer_id === capture.id),
           );
-      const seen = mine(await events.until((all) => mine(all).length >= 4));
+      const seen = mine(await events.until((all) => mine(all).length >= 8));
       expect(seen.map((e) => e.type).sort()).toEqual([
         'account.credited',
         'account.debited',
         'transfer.captured',
+        'transfer.expired',
         'transfer.held',
+        'transfer.held',
+        'transfer.held',
+        'transfer.voided',
       ]);
       const captured = seen.find((e) => e.type === 'transfer.captured')!;
       expect(captured.payload).toMatchObject({ status: 'captured', hold: { captured_amount: '30' } });
+      const voidedEvent = seen.find((e) => e.type === 'transfer.voided')!;
+      expect(voidedEvent.payload).toMatchObject({
+        id: toVoid.id,
+        kind: 'transfer',
+        status: 'voided',
+        source_account_id: from,
+        destination_account_id: to,
+        amount: '50',
+        currency: 'USD',
+        entries: [],
+        hold: {
+          held_amount: '50',
+          captured_amount: '0',
+          released_amount: '50',
+          resolved_by: voided.id,
+          resolved_at: expect.any(String),
+        },
+      });
+      const expiredEvent = seen.find((e) => e.type === 'transfer.expired')!;
+      expect(expiredEvent.payload).toMatchObject({
+        id: toExpire.id,
+        kind: 'withdrawal',
+        status: 'expired',
+        source_account_id: from,
+        amount: '40',
+        entries: [],
+        hold: {
+          expires_at: expiresAt,
+          held_amount: '40',
+          captured_amount: '0',
+          released_amount: '40',
+          resolved_by: expired.hold.resolved_by,
+        },
+      });
+      expect(
+        Date.parse((expiredEvent.payload as { hold: { resolved_at: string } }).hold.resolved_at),
+      ).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+
+      // The dispatcher delivers the hold events (and only those subscribed to), signed.
+      const delivered = (await receiver.waitFor(hook.path, 6, 20_000)).map(
+        (r) =>
+          new Webhook(subscription.body.secret).verify(r.body, r.headers as Record<string, string>) as {
+            type: string;
+            data: { id: string; status: string; hold: Record<string, string | null> };
+          },
+      );
+      expect(delivered.map((e) => e.type).sort()).toEqual([
+        'transfer.captured',
+        'transfer.expired',
+        'transfer.held',
+        'transfer.held',
+        'transfer.held',
+        'transfer.voided',
+      ]);
+      expect(delivered.find((e) => e.type === 'transfer.expired')!.data).toMatchObject({
+        id: toExpire.id,
+        status: 'expired',
+        hold: { released_amount: '40', resolved_by: expired.hold.resolved_by },
+      });
+      expect(delivered.find((e) => e.type === 'transfer.voided')!.data).toMatchObject({
+        id: toVoid.id,
+        status: 'voided',
+        hold: { released_amount: '50', resolved_by: voided.id },
+      });
     } finally {
+      await dispatcher.stop();
+      await receiver.close();
       await events.stop();
     }
   });

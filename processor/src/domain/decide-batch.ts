@@ -9,7 +9,15 @@ import type {
 } from './types';
 import type { Command } from './types';
 import type { TransferLegRecord } from '../../../domain/transfer-view';
-import { decideHoldAction, decideNewHold, holdExpiry, holdSnapshot, withHoldFields } from './decide-holds';
+import {
+  decideHoldAction,
+  decideNewHold,
+  holdExpiry,
+  holdSnapshot,
+  lapsed,
+  withHoldFields,
+} from './decide-holds';
+import { expiryCommand } from './parse-command';
 import { Rejection, RunningBalances, type LedgerView } from './plan-transfer';
 import { LegRejection, planAny } from './plan-split';
 import { decideRefund, mayRefund, withRefundFields } from './decide-refund';
@@ -37,7 +45,9 @@ export const idempotencyScope = (tenantId: string, key: string) => `${tenantId}\
  * currencies and drafts the entries; reserves new holds and decides their captures, voids and
  * expiries against the holds as the batch leaves them (see decide-holds.ts). A follow-up naming
  * no hold of its tenant is set aside as `hold_not_found`; an expiry of a hold not open or not due
- * as `expiry_skipped` (nothing is recorded: the sweeper asks again while the hold is open).
+ * as `expiry_skipped` (nothing is recorded: the sweeper asks again while the hold is open). A
+ * capture or void decided at or after the hold's `expires_at` first expires the hold (an expiry
+ * outcome of its own, as the sweeper's would be) and is then rejected `hold_not_open`.
  * A command whose transfer id is already held by another (tenant, idempotency key), on record
  * or earlier in the batch, is a `transfer_id_conflict` duplicate: it can never be written.
  * Pure: the caller loads the state (with row locks) and writes the decision.
@@ -89,6 +99,24 @@ export function decideBatch(commands: Command[], state: BatchState): BatchDecisi
         continue;
       }
       command = withHoldFields(command, hold);
+      // A capture or void decided at or after the hold's expiry comes too late: the hold lapsed.
+      // It is expired first, exactly as the sweeper's expiry would (which then finds it closed),
+      // and the follow-up is rejected hold_not_open by decideHoldAction.
+      if (lapsed(command, hold, state.now)) {
+        const expiry = withHoldFields(expiryCommand(hold.tenantId, hold.id), hold);
+        const expiryScope = idempotencyScope(expiry.tenantId, expiry.idempotencyKey);
+        const expiryOwner = idOwners.get(expiry.transferId);
+        // An open hold has no expiry on record, so its scope is free unless a producer took the
+        // expiry's transfer id for a request of its own: then the hold stays reserved (the
+        // sweeper's expiry is refused alike), and the follow-up is rejected all the same.
+        if (!seen.has(expiryScope) && (expiryOwner === undefined || expiryOwner === expiryScope)) {
+          idOwners.set(expiry.transferId, expiryScope);
+          seen.set(expiryScope, expiry.requestHash);
+          const decided = decideHoldAction(expiry, hold, ctx);
+          outcomes.push({ command: expiry, write: 'insert', createdAt: state.now, ...decided });
+          hold = holds.get(hold.id)!;
+        }
+      }
     }
     // A refund, likewise, acts on its original as the partition left it (see decide-refund.ts).
     let original: OriginalTransfer | undefined;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { holdActionFingerprint } from '../../../domain/fingerprint';
 import { decideBatch, type BatchState } from './decide-batch';
+import { expiryCommand } from './parse-command';
 import type { AccountState, Command, HoldSnapshot } from './types';
 
 const T = 'tenant';
@@ -125,6 +126,12 @@ function model(balances: Map<string, bigint>, held: Map<string, bigint>, holds: 
     if (!h) return 'dup:hold_not_found';
     if (c.kind === 'expire' && (h.status !== 'held' || now < h.expiresAt)) return 'dup:expiry_skipped';
     if (h.status !== 'held') return 'rejected:hold_not_open';
+    // Too late: the hold lapsed at expires_at, so the system releases it and the follow-up fails.
+    if (c.kind !== 'expire' && now >= h.expiresAt) {
+      held.set(h.from, held.get(h.from)! - h.amount);
+      h.status = 'expired';
+      return 'rejected:hold_not_open';
+    }
     const captured = c.kind === 'capture' ? (c.requestedAmount ?? h.amount) : 0n;
     if (captured > h.amount) return 'rejected:capture_exceeds_hold';
     held.set(h.from, held.get(h.from)! - h.amount);
@@ -170,7 +177,8 @@ describe('holds, captures, voids and expiries decided in partition order (proper
         fc.array(fc.integer({ min: 0, max: 1_000 }), { minLength: 3, maxLength: 3 }),
         fc.array(op, { minLength: 1, maxLength: 60 }),
         fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 20 }),
-        (funds, ops, cuts) => {
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
+        (funds, ops, cuts, gaps) => {
           // Ledger state carried from batch to batch, as the database would.
           const accounts = new Map<string, AccountState>(
             [
@@ -202,11 +210,14 @@ describe('holds, captures, voids and expiries decided in partition order (proper
           });
 
           let start = 0;
+          let elapsed_ms = 0;
           for (let b = 0; start < commands.length; b++) {
             const batch = commands.slice(start, start + cuts[b % cuts.length]!);
             start += batch.length;
-            // A day passes between batches: holds (7 days by default) come due along the way.
-            const now = new Date(b * DAY_MS);
+            // Days pass between batches: holds (7 days by default) come due along the way, and
+            // follow-ups land before, exactly at and after expires_at.
+            elapsed_ms += gaps[b % gaps.length]! * DAY_MS;
+            const now = new Date(elapsed_ms);
             const state: BatchState = {
               existing: new Map(),
               transferIdOwners: new Map(),
@@ -266,5 +277,117 @@ describe('holds, captures, voids and expiries decided in partition order (proper
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('a capture or void decided at or after the hold expires_at', () => {
+  const EXPIRES = new Date(7 * DAY_MS);
+  const ledger = () =>
+    new Map<string, AccountState>(
+      [...CUSTOMERS, WORLD].map((id) => [
+        id,
+        {
+          id,
+          tenantId: T,
+          kind: id === WORLD ? 'world' : 'customer',
+          currency: 'USD',
+          status: 'active',
+          balance: id === WORLD ? -100n : id === 'a' ? 100n : 0n,
+          held: 0n,
+        },
+      ]),
+    );
+  const state = (accounts: Map<string, AccountState>, holds: Map<string, HoldSnapshot>, now: Date) => ({
+    existing: new Map(),
+    transferIdOwners: new Map(),
+    accounts,
+    systemAccountId: () => WORLD,
+    rate: () => undefined,
+    holds,
+    now,
+  });
+  /** A hold of 40 from a to b, open, due at EXPIRES; and the ledger as it left it. */
+  function openHold() {
+    const accounts = ledger();
+    const hold = {
+      ...toCommand({ t: 'hold', from: 0, to: 1, amount: 40 }, []),
+      hold: { expiresAt: EXPIRES.toISOString() },
+    };
+    const d = decideBatch([hold], state(accounts, new Map(), new Date(0)));
+    expect(d.outcomes.map((o) => o.status)).toEqual(['held']);
+    for (const [id, held] of d.held) accounts.set(id, { ...accounts.get(id)!, held });
+    return { accounts, holds: d.holds, holdId: hold.transferId };
+  }
+
+  it.each([
+    ['capture', 0],
+    ['void', 0],
+    ['capture', 1],
+  ] as const)(
+    'a %s %d ms after expires_at expires the hold as the system would, then is rejected hold_not_open',
+    (kind, late_ms) => {
+      const { accounts, holds, holdId } = openHold();
+      const followUp = toCommand({ t: kind, hold: 0, amount: null }, [holdId]);
+      const d = decideBatch([followUp], state(accounts, holds, new Date(EXPIRES.getTime() + late_ms)));
+
+      const expiry = expiryCommand(T, holdId);
+      expect(d.duplicates).toEqual([]);
+      expect(d.outcomes.map((o) => [o.command.kind, o.command.transferId, o.status, o.reason])).toEqual([
+        ['expire', expiry.transferId, 'committed', null],
+        [kind, followUp.transferId, 'rejected', 'hold_not_open'],
+      ]);
+      // The expiry is the sweeper's own command (same key and fingerprint), so it is recorded once.
+      expect(d.outcomes[0]!.command.idempotencyKey).toBe(expiry.idempotencyKey);
+      expect(d.outcomes[0]!.command.requestHash.equals(expiry.requestHash)).toBe(true);
+      expect(d.outcomes[0]!.entries).toEqual([]);
+      expect(d.outcomes[0]!.heldChanges).toEqual([{ accountId: 'a', amount: -40n }]);
+      expect(d.outcomes[1]!.heldChanges).toEqual([]);
+      expect(d.held.get('a')).toBe(0n);
+      expect(d.balances.size).toBe(0);
+      expect(d.holds.get(holdId)).toMatchObject({
+        status: 'expired',
+        hold: { capturedAmount: 0n, releasedAmount: 40n, resolvedBy: expiry.transferId },
+      });
+    },
+  );
+
+  it('a capture 1 ms before expires_at still captures', () => {
+    const { accounts, holds, holdId } = openHold();
+    const capture = toCommand({ t: 'capture', hold: 0, amount: 15 }, [holdId]);
+    const d = decideBatch([capture], state(accounts, holds, new Date(EXPIRES.getTime() - 1)));
+    expect(d.outcomes.map((o) => [o.command.kind, o.status])).toEqual([['capture', 'committed']]);
+    expect(d.holds.get(holdId)!.status).toBe('captured');
+  });
+
+  it("skips the sweeper's expiry that comes after, in the same batch or a later one, and records it once", () => {
+    const { accounts, holds, holdId } = openHold();
+    const late = new Date(EXPIRES.getTime() + 5_000);
+    const capture = toCommand({ t: 'capture', hold: 0, amount: null }, [holdId]);
+    const sweeperExpiry = expiryCommand(T, holdId);
+    const d = decideBatch([capture, sweeperExpiry], state(accounts, holds, late));
+    expect(d.outcomes.map((o) => [o.command.kind, o.status])).toEqual([
+      ['expire', 'committed'],
+      ['capture', 'rejected'],
+    ]);
+    expect(d.duplicates.map((x) => [x.command.kind, x.kind])).toEqual([['expire', 'same']]);
+
+    // A later batch: the expiry is on record, and the hold is closed.
+    for (const [id, held] of d.held) accounts.set(id, { ...accounts.get(id)!, held });
+    const onRecord = {
+      id: sweeperExpiry.transferId,
+      status: 'committed' as const,
+      requestHash: sweeperExpiry.requestHash,
+      createdAt: late,
+      expiresAt: null,
+    };
+    const scope = `${T}\n${sweeperExpiry.idempotencyKey}`;
+    for (const existing of [new Map(), new Map([[scope, onRecord]])]) {
+      const again = decideBatch([expiryCommand(T, holdId)], {
+        ...state(accounts, d.holds, new Date(late.getTime() + 1_000)),
+        existing,
+      });
+      expect(again.outcomes).toEqual([]);
+      expect(again.duplicates.map((x) => x.kind)).toEqual([existing.size ? 'same' : 'expiry_skipped']);
+    }
   });
 });

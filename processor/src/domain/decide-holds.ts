@@ -112,15 +112,26 @@ export function withHoldFields(c: Command, hold: HoldSnapshot): Command {
 }
 
 /**
+ * Whether a capture or void comes too late: its hold is open but was due to lapse at or before
+ * `now` (the batch's clock, the one expiries are decided by). Its hold is released by the system,
+ * not by the follow-up.
+ */
+export function lapsed(c: Command, hold: HoldSnapshot, now: Date): boolean {
+  return c.kind !== 'expire' && hold.status === 'held' && now >= hold.hold.expiresAt;
+}
+
+/**
  * A capture, void or expiry of an open hold (`c` already carries the hold's fields). A capture
  * is decided like the transfer itself at this moment (status of both accounts, the rate in force
  * now) with the reserved amount counted as available, posts the captured amount and releases the
  * whole reservation; a void or expiry releases it. The hold closes: `ctx.holds` holds its new
- * state, so whatever comes after it in the partition finds it closed.
+ * state, so whatever comes after it in the partition finds it closed. A capture or void at or
+ * after the hold's expiry is too late (hold_not_open), even while the hold is still open.
  * @throws Rejection hold_not_open, capture_exceeds_hold, and for captures every reason of planTransfer
  */
 export function decideHoldAction(c: Command, hold: HoldSnapshot, ctx: HoldContext): Decided {
-  if (hold.status !== 'held') throw new Rejection('hold_not_open');
+  // A lapsed hold is the system's to release (decideBatch expires it first), never a client's.
+  if (hold.status !== 'held' || lapsed(c, hold, ctx.now)) throw new Rejection('hold_not_open');
   const source = ctx.view.accounts.get(hold.sourceAccountId!);
   if (!source) throw new LedgerInvariantError(`source account of hold ${hold.id} was not loaded`);
   let captured = 0n;

@@ -75,16 +75,32 @@ export const expiryIdempotencyKey = (holdId: string) => `hold expiry ${holdId}`;
 function parseHoldAction(
   data: Exclude<TransferCommandV1, { type: 'transfer.requested' | 'transfer.refund' }>,
 ): Command {
+  if (data.type === 'transfer.expire') return expiryCommand(data.payload.tenant_id, data.payload.hold_id);
   const p = data.payload;
-  const kind =
-    data.type === 'transfer.capture' ? 'capture' : data.type === 'transfer.void' ? 'void' : 'expire';
+  const kind = data.type === 'transfer.capture' ? 'capture' : 'void';
   const requestedAmount =
     data.type === 'transfer.capture' && data.payload.amount !== undefined
       ? amountOf(data.payload.amount)
       : null;
-  const idempotencyKey = 'idempotency_key' in p ? p.idempotency_key : expiryIdempotencyKey(p.hold_id);
-  const transferId =
-    ('transfer_id' in p ? p.transfer_id : undefined) ?? deriveTransferId(p.tenant_id, idempotencyKey);
+  return holdAction(kind, p.tenant_id, p.hold_id, p.idempotency_key, p.transfer_id, requestedAmount);
+}
+
+/**
+ * The expiry of a hold: one per hold, the same whoever brings it about (the sweeper's command,
+ * or a capture or void decided at or after `expires_at`), so it is recorded once.
+ */
+export function expiryCommand(tenantId: string, holdId: string): Command {
+  return holdAction('expire', tenantId, holdId, expiryIdempotencyKey(holdId), undefined, null);
+}
+
+function holdAction(
+  kind: 'capture' | 'void' | 'expire',
+  tenantId: string,
+  holdId: string,
+  idempotencyKey: string,
+  transferId: string | undefined,
+  requestedAmount: bigint | null,
+): Command {
   return {
     kind,
     sourceAccountId: null,
@@ -94,11 +110,11 @@ function parseHoldAction(
     description: null,
     metadata: null,
     hold: null,
-    transferId,
-    tenantId: p.tenant_id,
+    transferId: transferId ?? deriveTransferId(tenantId, idempotencyKey),
+    tenantId,
     idempotencyKey,
-    requestHash: holdActionFingerprint(kind, p.hold_id, requestedAmount),
-    holdId: p.hold_id,
+    requestHash: holdActionFingerprint(kind, holdId, requestedAmount),
+    holdId,
     requestedAmount,
   };
 }

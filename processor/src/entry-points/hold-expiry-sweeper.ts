@@ -24,7 +24,8 @@ export interface HoldExpirySweeperOptions {
  * its `expires_at`, keyed by the hold's source account, so that the expiry reaches the hold's
  * partition and is ordered there with its capture and void (whichever is first wins; the
  * processor rejects a capture or void that comes after as `hold_not_open`, and skips an expiry
- * of a hold no longer open). Runs in every processor: a claim (FOR UPDATE SKIP LOCKED, stamped
+ * of a hold no longer open). A capture or void decided at or after `expires_at` never wins,
+ * even before this expiry arrives: the processor expires the hold in its place (decide-batch.ts). Runs in every processor: a claim (FOR UPDATE SKIP LOCKED, stamped
  * `expiry_requested_at`) shares due holds among them, and whatever is published twice (two
  * sweepers, a crash between the claim and the send, a lost send asked again after
  * `againAfterMs`) expires the hold once, as the processor acts only on an open hold, under its
