@@ -62,7 +62,6 @@ export function createProcessorMetrics(registry: Registry) {
   return metrics;
 }
 
-
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
 
 /** What processCommands reports of each committed batch (see ProcessorDeps.observer). */
