@@ -81,7 +81,11 @@ export interface DueHold {
  * expiry command per `againAfterMs`, until the processor has expired it (or a capture or void
  * closed it first). Rows locked by a batch deciding the hold right now are skipped this round.
  */
-export async function claimDueHolds(db: Pool, againAfterMs: number, limit: number): Promise<DueHold[]> {
+export async function claimDueHolds(
+  db: Pool | PoolClient,
+  againAfterMs: number,
+  limit: number,
+): Promise<DueHold[]> {
   const { rows } = await db.query<DueHold>(
     `WITH due AS (
        SELECT id, expiry_requested_at IS NOT NULL AS again FROM transfers
