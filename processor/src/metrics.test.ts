@@ -1,4 +1,4 @@
-import { DEAD_LETTER_REASONS } from '../../contracts/src';
+import { DEAD_LETTER_REASONS, TransferRecordKind } from '../../contracts/src';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { parseExposition, total } from '../../tests/support/prometheus-text';
 import { createProcessorMetrics, expiryMetrics } from './metrics';
@@ -15,6 +15,18 @@ describe("the processor's series", () => {
     );
     expect(dead.map((s) => s.labels.reason).sort()).toEqual([...DEAD_LETTER_REASONS, 'unknown'].sort());
     expect(dead.every((s) => s.value === 0)).toBe(true);
+  });
+
+  it('expose commits of every kind at 0 before the first, so rate() counts the first one', async () => {
+    const registry = createMetricsRegistry({ processMetrics: false });
+    createProcessorMetrics(registry);
+    const committed = (await exposition(registry)).samples.filter(
+      (s) => s.name === 'ledger_transfers_committed_total',
+    );
+    expect(committed.map((s) => s.labels.kind).sort()).toEqual(
+      [...TransferRecordKind.options, 'hold'].sort(),
+    );
+    expect(committed.every((s) => s.value === 0)).toBe(true);
   });
 
   it('count the expiry commands of the hold expiry sweeper, first asks and asked again apart, from 0', async () => {

@@ -1,6 +1,6 @@
 import type { Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { DEAD_LETTER_HEADERS, DEAD_LETTER_REASONS } from '../../contracts/src';
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_REASONS, TransferRecordKind } from '../../contracts/src';
 import { LATENCY_BUCKETS_S, WAIT_BUCKETS_S } from '../../platform/metrics/registry';
 import type { Outcome } from './domain/types';
 import type { ExpiryObserver } from './entry-points/hold-expiry-sweeper';
@@ -59,6 +59,8 @@ export function createProcessorMetrics(registry: Registry) {
   // like no increase at all, so every reason is exposed at 0 from the start (the set is bounded).
   for (const reason of [...DEAD_LETTER_REASONS, UNKNOWN_REASON]) metrics.deadLettered.inc({ reason }, 0);
   for (const attempt of ['first', 'again']) metrics.holdExpiriesPublished.inc({ attempt }, 0);
+  // rate() of commits likewise counts a kind's first commit ('hold': a hold reserved).
+  for (const kind of [...TransferRecordKind.options, 'hold']) metrics.committed.inc({ kind }, 0);
   return metrics;
 }
 
