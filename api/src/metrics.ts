@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { TransferRecordKind } from '../../contracts/src';
 import { LATENCY_BUCKETS_S } from '../../platform/metrics/registry';
 import type { InsertResult, NewTransfer } from './data-access/transfers';
 import type { RateLimitStats } from './use-cases/rate-limiter';
@@ -8,7 +9,7 @@ import type { CommandPublisher } from './data-access/command-publisher';
 export function createApiMetrics(registry: Registry) {
   const registers = [registry];
   const httpLabels = ['method', 'route', 'status_class'] as const;
-  return {
+  const metrics = {
     httpRequests: new Counter({
       name: 'ledger_http_requests_total',
       help: 'HTTP requests answered, by method, route template and status class (2xx, 4xx...)',
@@ -41,6 +42,11 @@ export function createApiMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Exposed at 0 from the start, so that rate() and increase() count the first of each (a series
+  // born at 1 reads as no increase). Expiries are never accepted here: the processor makes them.
+  for (const kind of TransferRecordKind.options)
+    if (kind !== 'expire') metrics.transfersAccepted.inc({ kind }, 0);
+  return metrics;
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;

@@ -11,7 +11,7 @@ import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
 import { createCommandConsumer } from './entry-points/command-consumer';
 import { registerBacklogGauges } from './data-access/backlog-gauges';
-import { batchMetrics, countingDeadLetters, createProcessorMetrics } from './metrics';
+import { batchMetrics, countingDeadLetters, createProcessorMetrics, expiryMetrics } from './metrics';
 import { createOutboxRelay } from './entry-points/outbox-relay';
 import { createHoldExpirySweeper } from './entry-points/hold-expiry-sweeper';
 import { createProcessorCache } from './use-cases/process-commands';
@@ -86,6 +86,7 @@ export async function createProcessor(
     againAfterMs: config.HOLD_EXPIRY_AGAIN_AFTER_MS,
     batchSizeMax: 500,
     sendTimeoutMs: 10_000,
+    ...(config.METRICS_ENABLED ? { observer: expiryMetrics(metrics) } : {}),
   });
   if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];

@@ -1,13 +1,17 @@
 import type { Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { DEAD_LETTER_HEADERS } from '../../contracts/src';
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_REASONS, TransferRecordKind } from '../../contracts/src';
 import { LATENCY_BUCKETS_S, WAIT_BUCKETS_S } from '../../platform/metrics/registry';
 import type { Outcome } from './domain/types';
+import type { ExpiryObserver } from './entry-points/hold-expiry-sweeper';
+
+/** The reason counted for a dead-lettered message without a reason header (a bug if ever seen). */
+const UNKNOWN_REASON = 'unknown';
 
 /** The processor's own series (process metrics and consumer lag are registered elsewhere). */
 export function createProcessorMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     committed: new Counter({
       name: 'ledger_transfers_committed_total',
       help: 'Transfers committed to the ledger, by kind',
@@ -44,7 +48,20 @@ export function createProcessorMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers,
     }),
+    holdExpiriesPublished: new Counter({
+      name: 'ledger_hold_expiry_commands_published_total',
+      help: 'transfer.expire commands published by the hold expiry sweeper, by attempt: first, or again (the hold still open HOLD_EXPIRY_AGAIN_AFTER_MS after its expiry was asked for)',
+      labelNames: ['attempt'] as const,
+      registers,
+    }),
   };
+  // Alerts read these with increase(): a series born at 1 on the first dead letter would look
+  // like no increase at all, so every reason is exposed at 0 from the start (the set is bounded).
+  for (const reason of [...DEAD_LETTER_REASONS, UNKNOWN_REASON]) metrics.deadLettered.inc({ reason }, 0);
+  for (const attempt of ['first', 'again']) metrics.holdExpiriesPublished.inc({ attempt }, 0);
+  // rate() of commits likewise counts a kind's first commit ('hold': a hold reserved).
+  for (const kind of [...TransferRecordKind.options, 'hold']) metrics.committed.inc({ kind }, 0);
+  return metrics;
 }
 
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
@@ -89,6 +106,16 @@ export function batchMetrics(metrics: ProcessorMetrics): BatchObserver {
   };
 }
 
+/** Counts the expiry commands the hold expiry sweeper published, first asks and asked again apart. */
+export function expiryMetrics(metrics: ProcessorMetrics): ExpiryObserver {
+  return {
+    published(first, again) {
+      if (first > 0) metrics.holdExpiriesPublished.inc({ attempt: 'first' }, first);
+      if (again > 0) metrics.holdExpiriesPublished.inc({ attempt: 'again' }, again);
+    },
+  };
+}
+
 /**
  * The producer the consumer dead-letters with, counting what reaches the dead-letter topic by
  * the reason header it carries (counted once the send succeeded).
@@ -105,7 +132,7 @@ export function countingDeadLetters(
       if (record.topic === deadLetterTopic)
         for (const m of record.messages) {
           const reason = m.headers?.[DEAD_LETTER_HEADERS.reason];
-          metrics.deadLettered.inc({ reason: typeof reason === 'string' ? reason : 'unknown' });
+          metrics.deadLettered.inc({ reason: typeof reason === 'string' ? reason : UNKNOWN_REASON });
         }
       return result;
     },

@@ -33,6 +33,8 @@ describe('/metrics after real traffic', () => {
   let processor: Exposition;
   let webhooks: Exposition;
   const dispatcherUrl = () => dispatcher.opsUrl()!;
+  const startedAt_s = Date.now() / 1000;
+  let trafficAt_s: number;
 
   beforeAll(async () => {
     system = await startSystem({ WEBHOOK_ALLOW_HTTP: 'true', RATE_LIMIT_READS_PER_KEY: '40/1' });
@@ -51,6 +53,7 @@ describe('/metrics after real traffic', () => {
     endpointId = endpoint.body.id;
     const from = await fundedAccount(tenant.api, 'USD', 10_000);
     const to = await fundedAccount(tenant.api, 'USD', 0);
+    trafficAt_s = Date.now() / 1000;
     for (const amount of [100, 200, 300, 400, 1_000_000]) {
       const res = await tenant.api.post(
         '/v1/transfers',
@@ -232,6 +235,33 @@ describe('/metrics after real traffic', () => {
     expect(events.length).toBeGreaterThan(0);
   });
 
+  it('stamps each partition with the time it last finished a batch, for the stalled-consumer alert', async () => {
+    const stamps = (e: Exposition, topic: string) =>
+      e.samples.filter(
+        (s) => s.name === 'ledger_kafka_consumer_last_batch_timestamp_seconds' && s.labels.topic === topic,
+      );
+    const now = Date.now() / 1000;
+    for (const [e, topic] of [
+      [processor, system.topics.commands],
+      [webhooks, system.topics.events],
+    ] as const) {
+      const lagged = e.samples
+        .filter((s) => s.name === 'ledger_kafka_consumer_lag_messages' && s.labels.topic === topic)
+        .map((s) => s.labels.partition);
+      const stamped = stamps(e, topic);
+      // Every partition the lag names, and only those this instance was assigned, since it started.
+      expect(stamped.map((s) => s.labels.partition)).toEqual(expect.arrayContaining(lagged));
+      for (const s of stamped) {
+        expect(s.value).toBeGreaterThanOrEqual(startedAt_s);
+        expect(s.value).toBeLessThanOrEqual(now);
+      }
+    }
+    // The partitions that carried this file's commands finished a batch after the traffic began.
+    expect(Math.max(...stamps(processor, system.topics.commands).map((s) => s.value))).toBeGreaterThan(
+      trafficAt_s,
+    );
+  });
+
   it('exposes the process metrics (CPU, memory, event-loop lag, GC) on every service', () => {
     for (const e of [api, processor, webhooks])
       for (const name of [
@@ -279,10 +309,28 @@ describe('/metrics after real traffic', () => {
       ).toEqual(['ledger_nope_seconds_bucket', 'up']);
     });
 
+    it('say that accepted counts REST submissions only, beside the figures that count both paths', () => {
+      type Panel = { description?: string; targets?: Array<{ expr: string }> };
+      const flat = (list: Array<Panel & { panels?: Panel[] }>): Panel[] =>
+        list.flatMap((p) => [p, ...flat((p.panels ?? []) as typeof list)]);
+      const showing = (series: string) =>
+        flat(dashboard.panels).filter((p) =>
+          (p.targets ?? []).some((t) => seriesIn(t.expr).includes(series)),
+        );
+      const accepted = showing('ledger_transfers_accepted_total');
+      expect(accepted.length).toBeGreaterThan(0);
+      for (const panel of accepted) {
+        expect(panel.description).toMatch(/REST/);
+        expect(panel.description).toMatch(/straight to Kafka/);
+        expect(showing('ledger_transfers_committed_total')).toContain(panel);
+      }
+    });
+
     it('cover the alerts the runbook promises', () => {
       expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(
         expect.arrayContaining([
           'LedgerConsumerLagGrowing',
+          'LedgerConsumerStalled',
           'LedgerOldestPendingOverAMinute',
           'LedgerWebhookBacklogOverAnHour',
           'LedgerDeadLetters',

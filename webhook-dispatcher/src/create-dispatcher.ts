@@ -6,6 +6,7 @@ import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
 import { createPool } from '../../platform/postgres';
+import type { ClaimedAttempt } from './data-access/attempt-claims';
 import { registerDeliveryBacklogGauges } from './data-access/backlog-gauges';
 import type { WebhookDispatcherConfig } from './config';
 import { deliverAttempt } from './use-cases/deliver-attempt';
@@ -36,7 +37,9 @@ export function createDispatcher(
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'webhook-dispatcher', logger });
   const topics = topicsFor(config.KAFKA_TOPIC_PREFIX);
-  const registry = createMetricsRegistry();
+  // METRICS_ENABLED=false (to measure their cost): the series exist, nothing on the work's path
+  // feeds them (as in the API and the processor); the backlog gauges, read at scrape time, stay.
+  const registry = createMetricsRegistry({ processMetrics: config.METRICS_ENABLED });
   const metrics = createDispatcherMetrics(registry);
   const opsDb = createOpsDb({ url: config.DATABASE_URL, applicationName: 'webhook-dispatcher', logger });
   registerDeliveryBacklogGauges(registry, opsDb, logger, topics.events);
@@ -58,28 +61,26 @@ export function createDispatcher(
     endpointsMax: config.WEBHOOK_SIGNING_KEYS_CACHE_MAX,
   });
   const delivered = createDeliveredRecorder({ pool, batchSizeMax: config.WEBHOOK_RECORD_BATCH_MAX });
+  const deliver = (claimed: ClaimedAttempt, sent: () => void) =>
+    deliverAttempt(
+      {
+        pool,
+        delivered,
+        client,
+        logger,
+        signingKeys,
+        policy,
+        disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
+        random: options.random ?? Math.random,
+      },
+      claimed,
+      sent,
+    );
   const deliveries = createDeliveryLoop({
     pool,
     sourceTopic: topics.events,
     logger: logger.child({ component: 'delivery-loop' }),
-    deliver: countingDeliveries(
-      (claimed, sent) =>
-        deliverAttempt(
-          {
-            pool,
-            delivered,
-            client,
-            logger,
-            signingKeys,
-            policy,
-            disableAfterFailing_ms: config.WEBHOOK_DISABLE_AFTER_FAILING_MS,
-            random: options.random ?? Math.random,
-          },
-          claimed,
-          sent,
-        ),
-      metrics,
-    ),
+    deliver: config.METRICS_ENABLED ? countingDeliveries(deliver, metrics) : deliver,
     concurrencyMax: config.WEBHOOK_CONCURRENCY_MAX,
     endpointConcurrencyMax: config.WEBHOOK_ENDPOINT_CONCURRENCY_MAX,
     claimBatchMax: config.WEBHOOK_CLAIM_BATCH_MAX,
@@ -113,7 +114,7 @@ export function createDispatcher(
     logger: logger.child({ component: 'event-consumer' }),
     onMessages: () => deliveries.kick(),
   });
-  instrumentConsumerLag(consumer.consumer, registry);
+  if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
 
   return {

@@ -3,10 +3,23 @@ import { WAIT_BUCKETS_S } from '../../platform/metrics/registry';
 import type { ClaimedAttempt } from './data-access/attempt-claims';
 import type { Decision } from './domain/attempt-outcome';
 
+// Every outcome and disabling reason, checked exhaustive by the compiler (a new Decision kind
+// must be added here).
+const OUTCOMES = Object.keys({
+  delivered: 0,
+  retry: 0,
+  give_up: 0,
+  disable_endpoint: 0,
+} satisfies Record<Decision['kind'], 0>);
+const DISABLE_REASONS = Object.keys({ gone: 0, failing: 0 } satisfies Record<
+  Extract<Decision, { kind: 'disable_endpoint' }>['reason'],
+  0
+>);
+
 /** The dispatcher's own series (process metrics, consumer lag and backlog gauges are registered elsewhere). */
 export function createDispatcherMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     attempts: new Counter({
       name: 'ledger_webhook_attempts_total',
       help: 'Delivery attempts, by what followed: delivered, retry, give_up, disable_endpoint',
@@ -26,6 +39,11 @@ export function createDispatcherMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Exposed at 0 from the start (bounded label sets): increase() and rate() see the first event
+  // of a series only if the series existed before it.
+  for (const outcome of OUTCOMES) metrics.attempts.inc({ outcome }, 0);
+  for (const reason of DISABLE_REASONS) metrics.endpointsDisabled.inc({ reason }, 0);
+  return metrics;
 }
 
 export type DispatcherMetrics = ReturnType<typeof createDispatcherMetrics>;

@@ -71,6 +71,8 @@ export interface DueHold {
   id: string;
   tenant_id: string;
   source_account_id: string;
+  /** Its expiry was asked for before (that command was lost, late, or is still on its way). */
+  again: boolean;
 }
 
 /**
@@ -79,15 +81,20 @@ export interface DueHold {
  * expiry command per `againAfterMs`, until the processor has expired it (or a capture or void
  * closed it first). Rows locked by a batch deciding the hold right now are skipped this round.
  */
-export async function claimDueHolds(db: Pool, againAfterMs: number, limit: number): Promise<DueHold[]> {
+export async function claimDueHolds(
+  db: Pool | PoolClient,
+  againAfterMs: number,
+  limit: number,
+): Promise<DueHold[]> {
   const { rows } = await db.query<DueHold>(
-    `UPDATE transfers SET expiry_requested_at = now()
-      WHERE id IN (SELECT id FROM transfers
-                    WHERE status = 'held' AND expires_at <= now()
-                      AND (expiry_requested_at IS NULL
-                           OR expiry_requested_at < now() - make_interval(secs => $1 / 1000.0))
-                    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING id, tenant_id, source_account_id`,
+    `WITH due AS (
+       SELECT id, expiry_requested_at IS NOT NULL AS again FROM transfers
+        WHERE status = 'held' AND expires_at <= now()
+          AND (expiry_requested_at IS NULL
+               OR expiry_requested_at < now() - make_interval(secs => $1 / 1000.0))
+        ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+     UPDATE transfers t SET expiry_requested_at = now() FROM due WHERE t.id = due.id
+     RETURNING t.id, t.tenant_id, t.source_account_id, due.again`,
     [againAfterMs, limit],
   );
   return rows;

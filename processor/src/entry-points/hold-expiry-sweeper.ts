@@ -6,6 +6,12 @@ import { backoffDelay, EXPIRY_SWEEP_FAILURE, withTimeout } from '../../../platfo
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import { claimDueHolds } from '../data-access/holds';
 
+/** What the sweeper reports of each batch of expiry commands it published (see expiryMetrics). */
+export interface ExpiryObserver {
+  /** `first`: holds whose expiry was asked for the first time; `again`: asked once more. */
+  published(first: number, again: number): void;
+}
+
 export interface HoldExpirySweeperOptions {
   pool: Pool;
   producer: Pick<Producer, 'send'>;
@@ -17,6 +23,7 @@ export interface HoldExpirySweeperOptions {
   againAfterMs: number;
   batchSizeMax: number;
   sendTimeoutMs: number;
+  observer?: ExpiryObserver;
 }
 
 /**
@@ -59,7 +66,9 @@ export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
       options.sendTimeoutMs,
       'publishing hold expiries',
     );
-    logger.debug({ count: due.length }, 'asked for the expiry of due holds');
+    const again = due.filter((h) => h.again).length;
+    options.observer?.published(due.length - again, again);
+    logger.debug({ count: due.length, again }, 'asked for the expiry of due holds');
     return due.length;
   }
 
