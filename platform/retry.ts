@@ -32,7 +32,9 @@ export interface BackoffPolicy {
 /*
  * Named policies: every backoff in the services is one of these (the webhook retry schedule, a
  * fixed table of long delays, is the other kind: webhook-dispatcher/src/domain/retry-schedule.ts).
- * A policy whose ceiling is configurable is spread with the configured max_ms at its call site.
+ * A policy whose ceiling is configurable is spread with the configured max_ms at its call site;
+ * the API's rate-limit Retry-After backoff is configured whole (RATE_LIMIT_BACKOFF_BASE_MS and
+ * _MAX_MS), its attempt being how hard the client pushes (api/src/domain/rate-limits/backoff.ts).
  */
 
 /** Reconnecting to a dependency that is down: quick at first, every few seconds at most. */
@@ -74,14 +76,18 @@ export const KAFKA_PROBE: BackoffPolicy = { base_ms: 250, max_ms: 2_000 };
 /** The hold expiry sweeper after a failed sweep (the database, usually); claimed holds are asked for again. */
 export const EXPIRY_SWEEP_FAILURE: BackoffPolicy = { base_ms: 250, max_ms: 5_000 };
 
-/** Exponential backoff with full jitter (attempt 0 is the first retry): uniform in [0, min(max, base·2^attempt)]. */
+/** The most an attempt's backoff waits: base·2^attempt, at most max (attempt 0 is the first retry). */
+export function backoffCeiling_ms(attempt: number, policy: BackoffPolicy): number {
+  return Math.min(policy.max_ms, policy.base_ms * 2 ** Math.min(attempt, 30));
+}
+
+/** Exponential backoff with full jitter: uniform in [0, backoffCeiling_ms(attempt)], whole ms. */
 export function backoffDelay(
   attempt: number,
   policy: BackoffPolicy,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.max_ms, policy.base_ms * 2 ** Math.min(attempt, 30));
-  return Math.round(random() * ceiling);
+  return Math.round(random() * backoffCeiling_ms(attempt, policy));
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
