@@ -76,7 +76,7 @@ export function createPendingSweeper(options: {
         if (failures++ === 0) logger.warn({ err: error }, 'sweep failed; retrying');
       }
       let wait = options.intervalMs;
-      if (!publisher.available) wait = 250 + backoffDelay(failures, KAFKA_PROBE);
+      if (!publisher.available) wait = backoffDelay(failures, KAFKA_PROBE);
       else if (Date.now() < catchUpUntil) wait = options.recoveryAgeMs;
       await pause.sleep(wait);
     }
