@@ -74,12 +74,12 @@ export interface DueHold {
 }
 
 /**
- * Open holds past their expiry whose expiry was not asked for within `againAfterMs`, claimed
+ * Open holds past their expiry whose expiry was not asked for within `againAfter_ms`, claimed
  * (marked as asked now) so that sweepers of other processes skip them: each due hold gets one
- * expiry command per `againAfterMs`, until the processor has expired it (or a capture or void
+ * expiry command per `againAfter_ms`, until the processor has expired it (or a capture or void
  * closed it first). Rows locked by a batch deciding the hold right now are skipped this round.
  */
-export async function claimDueHolds(db: Pool, againAfterMs: number, limit: number): Promise<DueHold[]> {
+export async function claimDueHolds(db: Pool, againAfter_ms: number, limit: number): Promise<DueHold[]> {
   const { rows } = await db.query<DueHold>(
     `UPDATE transfers SET expiry_requested_at = now()
       WHERE id IN (SELECT id FROM transfers
@@ -88,7 +88,7 @@ export async function claimDueHolds(db: Pool, againAfterMs: number, limit: numbe
                            OR expiry_requested_at < now() - make_interval(secs => $1 / 1000.0))
                     ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, source_account_id`,
-    [againAfterMs, limit],
+    [againAfter_ms, limit],
   );
   return rows;
 }
