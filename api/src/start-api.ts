@@ -85,8 +85,8 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     subscriber,
     logger,
     cacheTtl_ms: config.AUTH_CACHE_TTL_MS,
-    cacheEntriesMax: 100_000,
-    touchInterval_ms: 60_000,
+    cacheEntriesMax: config.AUTH_CACHE_ENTRIES_MAX,
+    touchInterval_ms: config.AUTH_TOUCH_INTERVAL_MS,
   });
   const app = createApp({
     config,

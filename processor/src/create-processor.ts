@@ -84,8 +84,8 @@ export async function createProcessor(
     logger: logger.child({ component: 'hold-expiry-sweeper' }),
     interval_ms: config.HOLD_EXPIRY_INTERVAL_MS,
     againAfter_ms: config.HOLD_EXPIRY_AGAIN_AFTER_MS,
-    batchSizeMax: 500,
-    sendTimeout_ms: 10_000,
+    batchSizeMax: config.HOLD_EXPIRY_BATCH_SIZE_MAX,
+    sendTimeout_ms: config.HOLD_EXPIRY_SEND_TIMEOUT_MS,
   });
   if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];

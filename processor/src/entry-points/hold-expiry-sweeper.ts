@@ -15,7 +15,9 @@ export interface HoldExpirySweeperOptions {
   interval_ms: number;
   /** A hold still open this long after its expiry was asked for is asked for again, ms. */
   againAfter_ms: number;
+  /** Due holds claimed and published per round. */
   batchSizeMax: number;
+  /** Longest wait for Kafka to take a round's commands, ms. */
   sendTimeout_ms: number;
 }
 
