@@ -9,7 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from './logger';
-import { backoffDelay, KAFKA_SETUP, RECONNECT, sleep, untilItWorks } from './retry';
+import { backoffDelay, KAFKA_SETUP, RESTART, sleep, untilItWorks } from './retry';
 
 export type { Kafka, Producer };
 
@@ -191,7 +191,7 @@ export function manualCommitLifecycle(
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart || stopping) return; // kafkajs restarts it itself
-    const wait_ms = RECONNECT.base_ms + backoffDelay(restarts++, RECONNECT);
+    const wait_ms = backoffDelay(restarts++, RESTART);
     logger.error({ err: payload.error, wait_ms }, 'consumer crashed and stopped; starting it again');
     setTimeout(() => {
       if (stopping) return;

@@ -3,9 +3,11 @@ import {
   CLAIM_FAILURE,
   DATABASE_OUTAGE,
   FAN_OUT_FAILURE,
+  KAFKA_PROBE,
   KAFKA_SETUP,
   RECONNECT,
   REDIS_RECONNECT,
+  RESTART,
   WRITE_CONFLICT,
 } from './retry';
 
@@ -39,4 +41,16 @@ describe('backoffDelay', () => {
     expect(backoffDelay(1_000, { ...DATABASE_OUTAGE, max_ms: 60_000 }, () => 1)).toBe(60_000);
     expect(backoffDelay(2, { ...DATABASE_OUTAGE, max_ms: 30 }, () => 0.5)).toBe(15);
   });
+
+  it.each(Object.entries({ KAFKA_PROBE, RESTART }))(
+    '%s: never retries at once, waiting its floor before the jittered backoff',
+    (_, policy) => {
+      const floor = policy.floor_ms!;
+      expect(floor).toBeGreaterThan(0);
+      expect(backoffDelay(0, policy, () => 0)).toBe(floor);
+      expect(backoffDelay(1_000, policy, () => 0)).toBe(floor);
+      expect(backoffDelay(0, policy, () => 1)).toBe(floor + policy.base_ms);
+      expect(backoffDelay(1_000, policy, () => 1)).toBe(floor + policy.max_ms);
+    },
+  );
 });

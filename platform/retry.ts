@@ -27,16 +27,29 @@ export function withTimeout<T>(work: Promise<T>, timeout_ms: number, what: strin
 export interface BackoffPolicy {
   base_ms: number;
   max_ms: number;
+  /**
+   * Waited before the jittered backoff, on top of it: for a retry that must never come at once
+   * (full jitter alone can draw 0). Absent: 0.
+   */
+  floor_ms?: number;
 }
 
 /*
  * Named policies: every backoff in the services is one of these (the webhook retry schedule, a
  * fixed table of long delays, is the other kind: webhook-dispatcher/src/domain/retry-schedule.ts).
- * A policy whose ceiling is configurable is spread with the configured max_ms at its call site.
+ * A policy whose ceiling is configurable is spread with the configured max_ms at its call site;
+ * the API's rate-limit Retry-After backoff is configured whole (RATE_LIMIT_BACKOFF_BASE_MS and
+ * _MAX_MS), its attempt being how hard the client pushes (api/src/domain/rate-limits/backoff.ts).
  */
 
 /** Reconnecting to a dependency that is down: quick at first, every few seconds at most. */
 export const RECONNECT: BackoffPolicy = { base_ms: 200, max_ms: 5_000 };
+
+/**
+ * Starting again what failed as a whole (a crashed Kafka consumer, the outbox relay's connection
+ * and LISTEN): RECONNECT after at least its base, so a failure that repeats at once never spins.
+ */
+export const RESTART: BackoffPolicy = { ...RECONNECT, floor_ms: RECONNECT.base_ms };
 
 /**
  * Redis reconnection (ioredis' retryStrategy): from 50 ms, at most 2 s apart, jittered so many
@@ -68,20 +81,27 @@ export const CLAIM_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
 /** A Kafka setup step (creating topics, waiting for leaders) that met metadata still settling. */
 export const KAFKA_SETUP: BackoffPolicy = { base_ms: 50, max_ms: 1_000 };
 
-/** The pending sweeper probing Kafka while the publisher is unavailable (on top of 250 ms). */
-export const KAFKA_PROBE: BackoffPolicy = { base_ms: 250, max_ms: 2_000 };
+/** The pending sweeper probing Kafka while the publisher is unavailable: 250 ms, then backing off. */
+export const KAFKA_PROBE: BackoffPolicy = { base_ms: 250, max_ms: 2_000, floor_ms: 250 };
 
 /** The hold expiry sweeper after a failed sweep (the database, usually); claimed holds are asked for again. */
 export const EXPIRY_SWEEP_FAILURE: BackoffPolicy = { base_ms: 250, max_ms: 5_000 };
 
-/** Exponential backoff with full jitter (attempt 0 is the first retry): uniform in [0, min(max, base·2^attempt)]. */
+/** The most an attempt's backoff waits: base·2^attempt, at most max (attempt 0 is the first retry). */
+export function backoffCeiling_ms(attempt: number, policy: BackoffPolicy): number {
+  return Math.min(policy.max_ms, policy.base_ms * 2 ** Math.min(attempt, 30));
+}
+
+/**
+ * Exponential backoff with full jitter, in whole ms: uniform in [0, backoffCeiling_ms(attempt)],
+ * after the policy's floor_ms if it has one.
+ */
 export function backoffDelay(
   attempt: number,
   policy: BackoffPolicy,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.max_ms, policy.base_ms * 2 ** Math.min(attempt, 30));
-  return Math.round(random() * ceiling);
+  return (policy.floor_ms ?? 0) + Math.round(random() * backoffCeiling_ms(attempt, policy));
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

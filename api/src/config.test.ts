@@ -1,6 +1,19 @@
 import { ConfigError } from '../../platform/config';
 import { loadApiConfig } from './config';
 
+describe('the API key cache configuration', () => {
+  it('keeps 100,000 key lookups and writes last_used_at at most once a minute unless told', () => {
+    const config = loadApiConfig({});
+    expect([config.AUTH_CACHE_ENTRIES_MAX, config.AUTH_TOUCH_INTERVAL_MS]).toEqual([100_000, 60_000]);
+    expect(loadApiConfig({ AUTH_CACHE_ENTRIES_MAX: '500' }).AUTH_CACHE_ENTRIES_MAX).toBe(500);
+  });
+
+  it('refuses a cache that holds nothing, naming the variable', () => {
+    expect(() => loadApiConfig({ AUTH_CACHE_ENTRIES_MAX: '0' })).toThrow(/AUTH_CACHE_ENTRIES_MAX/);
+    expect(() => loadApiConfig({ AUTH_TOUCH_INTERVAL_MS: '-1' })).toThrow(/AUTH_TOUCH_INTERVAL_MS/);
+  });
+});
+
 describe('the rate-limit configuration', () => {
   it('trusts no proxy for X-Forwarded-For unless told, and takes addresses, CIDR ranges and express names', () => {
     expect(loadApiConfig({}).API_TRUSTED_PROXIES).toEqual([]);

@@ -71,6 +71,18 @@ export const apiConfigSchema = z.object({
     .optional()
     .describe('bearer token for /v1/admin routes (FX rates); admin routes are refused when unset'),
   AUTH_CACHE_TTL_MS: env.int('how long an API key lookup is cached, ms', 5_000, 0, 60_000),
+  AUTH_CACHE_ENTRIES_MAX: env.int(
+    'API key lookups one API process keeps cached (least recently used go first)',
+    100_000,
+    1,
+    10_000_000,
+  ),
+  AUTH_TOUCH_INTERVAL_MS: env.int(
+    "how often at most an API key's last_used_at is written, per key and API process, ms",
+    60_000,
+    0,
+    86_400_000,
+  ),
   API_TRUSTED_PROXIES: trustedProxies(),
   RATE_LIMIT_ENABLED: env.bool(
     'count requests against the rate limits (off only to measure their cost)',

@@ -49,7 +49,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   const commands = createCommandPublisher({
     createProducer: () => createOrderedProducer(kafka),
     topic: topics.commands,
-    lingerMs: config.PUBLISH_LINGER_MS,
+    linger_ms: config.PUBLISH_LINGER_MS,
     batchSizeMax: config.PUBLISH_BATCH_SIZE_MAX,
     timeout_ms: config.PUBLISH_TIMEOUT_MS,
     logger: logger.child({ component: 'command-publisher' }),
@@ -84,9 +84,9 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     pool,
     subscriber,
     logger,
-    cacheTtlMs: config.AUTH_CACHE_TTL_MS,
-    cacheEntriesMax: 100_000,
-    touchIntervalMs: 60_000,
+    cacheTtl_ms: config.AUTH_CACHE_TTL_MS,
+    cacheEntriesMax: config.AUTH_CACHE_ENTRIES_MAX,
+    touchInterval_ms: config.AUTH_TOUCH_INTERVAL_MS,
   });
   const app = createApp({
     config,
@@ -105,9 +105,9 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     pool,
     publisher: config.METRICS_ENABLED ? countingRepublished(commands, metrics) : commands,
     logger: logger.child({ component: 'pending-sweeper' }),
-    intervalMs: config.SWEEP_INTERVAL_MS,
-    ageMs: config.SWEEP_AGE_MS,
-    recoveryAgeMs: config.PUBLISH_TIMEOUT_MS,
+    interval_ms: config.SWEEP_INTERVAL_MS,
+    age_ms: config.SWEEP_AGE_MS,
+    recoveryAge_ms: config.PUBLISH_TIMEOUT_MS,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));

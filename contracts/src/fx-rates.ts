@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { CurrencyCode } from './currencies';
 import { Timestamp } from './primitives';
 
+/**
+ * The pair of PUT /v1/admin/fx-rates/{base}/{quote}. That quote differs from base is checked here
+ * but cannot be said in the OpenAPI document's schema: its description says it.
+ */
+export const FxRatePairParams = z
+  .object({
+    base: CurrencyCode.meta({ description: 'Currency converted from' }),
+    quote: CurrencyCode.meta({
+      description:
+        'Currency converted into; not base itself: the API refuses a rate of a currency to itself (400 validation_failed), which this schema cannot say',
+    }),
+  })
+  .refine((p) => p.base !== p.quote, { message: 'base and quote must differ', path: ['quote'] });
+
 export const SetFxRateRequest = z
   .object({
     rate: z

@@ -99,7 +99,7 @@ const transferFields = {
   }),
   legs: z.array(TransferLegInput).min(1).max(SPLIT_LEGS_MAX).optional().meta({
     description:
-      'A split transfer (kind transfer only): up to 16 destinations, each with its own amount in `currency`, instead of destination_account_id; the source is debited the sum; all legs commit or none',
+      'A split transfer (kind transfer only): up to 16 destinations, each with its own amount in `currency`, instead of destination_account_id; the source is debited the sum; all legs commit or none. Refused too, though this schema cannot say so: a destination named in two legs, and a leg to source_account_id itself (the API answers 400 validation_failed; the processor sets such a Kafka command aside as a schema violation)',
   }),
   currency: CurrencyCode.meta({
     description: 'Currency of `amount`: the debited account currency (the credited one for deposits)',

@@ -70,6 +70,18 @@ export const processorConfigSchema = z.object({
     100,
     3_600_000,
   ),
+  HOLD_EXPIRY_BATCH_SIZE_MAX: env.int(
+    'due holds claimed and sent their expiry command per round of the sweeper',
+    500,
+    1,
+    10_000,
+  ),
+  HOLD_EXPIRY_SEND_TIMEOUT_MS: env.int(
+    'longest wait for Kafka to take a round of expiry commands before the round fails (and its holds are asked for again after HOLD_EXPIRY_AGAIN_AFTER_MS), ms',
+    10_000,
+    100,
+    300_000,
+  ),
   OPS_HOST: env.string('interface of the ops port (/metrics, /healthz, /readyz)', '127.0.0.1'),
   PROCESSOR_OPS_PORT: env.int(
     'TCP port of /metrics, /healthz and /readyz (0: any free port)',

@@ -82,10 +82,10 @@ export async function createProcessor(
     producer,
     commandsTopic: topics.commands,
     logger: logger.child({ component: 'hold-expiry-sweeper' }),
-    intervalMs: config.HOLD_EXPIRY_INTERVAL_MS,
-    againAfterMs: config.HOLD_EXPIRY_AGAIN_AFTER_MS,
-    batchSizeMax: 500,
-    sendTimeoutMs: 10_000,
+    interval_ms: config.HOLD_EXPIRY_INTERVAL_MS,
+    againAfter_ms: config.HOLD_EXPIRY_AGAIN_AFTER_MS,
+    batchSizeMax: config.HOLD_EXPIRY_BATCH_SIZE_MAX,
+    sendTimeout_ms: config.HOLD_EXPIRY_SEND_TIMEOUT_MS,
     ...(config.METRICS_ENABLED ? { observer: expiryMetrics(metrics) } : {}),
   });
   if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);

@@ -6,6 +6,7 @@ import { createKafka, deleteTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { scrape, total } from '../support/prometheus-text';
 import { eventually } from '../support/eventually';
+import { testKafkaBrokers } from '../support/service-env';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -65,7 +66,7 @@ describe('the API in cluster mode (API_WORKERS=2)', () => {
     }
     const logger = createLogger({ service: 'test', level: 'silent', pretty: false });
     const kafka = createKafka({
-      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+      brokers: testKafkaBrokers().split(','),
       clientId: 'test',
       logger,
     });

@@ -10,7 +10,7 @@ import { createDispatcher } from '../../webhook-dispatcher/src/create-dispatcher
 import { startTcpProxy } from '../support/tcp-proxy';
 import { dispatcherConfig } from '../webhooks/harness';
 import { eventually } from '../support/eventually';
-import { testServiceEnv } from '../support/service-env';
+import { postgresTcp, testDatabaseUrl, testKafkaBrokers, testServiceEnv } from '../support/service-env';
 
 const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
 
@@ -43,11 +43,11 @@ describe('/readyz', () => {
   const prefix = `t-${randomUUID().slice(0, 8)}.`;
   const topics = topicsFor(prefix);
   const kafka = createKafka({
-    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    brokers: testKafkaBrokers().split(','),
     clientId: 'test-setup',
     logger,
   });
-  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:15432/ledger_test');
+  const databaseUrl = new URL(testDatabaseUrl());
   const env = (overrides: Record<string, string>) => ({
     ...process.env,
     ...testServiceEnv(prefix),
@@ -56,8 +56,7 @@ describe('/readyz', () => {
   let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
   let proxiedUrl: string;
   beforeAll(async () => {
-    // The shared server listens on 127.0.0.1:15432 as well as on its Unix socket.
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: 15432 });
+    proxy = await startTcpProxy(postgresTcp());
     proxiedUrl = `postgres://postgres@127.0.0.1:${proxy.port}${databaseUrl.pathname}`;
   });
   afterAll(async () => {

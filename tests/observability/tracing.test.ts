@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
+import { eventually } from '../support/eventually';
 import { outboxDrained } from '../support/system';
 import { testServiceEnv } from '../support/service-env';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
@@ -48,17 +49,16 @@ async function freePort(): Promise<number> {
 }
 
 async function untilHealthy(url: string, service: Service, timeout_ms = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const ok = await fetch(`${url}/health`).then(
+  const healthy = async () => {
+    if (service.child.exitCode !== null) throw new Error(`exited with ${service.child.exitCode}`);
+    return fetch(`${url}/health`).then(
       (r) => r.ok,
       () => false,
     );
-    if (ok) return;
-    if (service.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the API did not come up:\n${service.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  };
+  await eventually(healthy, timeout_ms, 50, 'GET /health').catch((error: unknown) => {
+    throw new Error(`the API did not come up (${String(error)}):\n${service.output()}`);
+  });
 }
 
 /** The span's ancestors within what was received, nearest first. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { client, fundedAccount, idem, newTenant, settled } from '../support/client';
 import { startSystem, type System } from '../support/system';
+import { postgresTcp } from '../support/service-env';
 import { startTcpProxy } from '../support/tcp-proxy';
 
 /** The test database over TCP through a proxy this test can cut (PostgreSQL itself keeps running). */
@@ -9,8 +10,6 @@ function throughProxy(databaseUrl: string, port: number): string {
   return `postgres://postgres@127.0.0.1:${port}${db}`;
 }
 
-const PG_TCP = { host: '127.0.0.1', port: Number(process.env.LEDGER_PG_PORT ?? 15432) };
-
 // PostgreSQL going away (a restart, a failover, a network cut) is an ordinary event: the API
 // answers 503 with Retry-After meanwhile, nothing ends the process, and everything works again
 // once the database is back, without a restart.
@@ -18,7 +17,7 @@ describe('when PostgreSQL becomes unreachable and comes back', () => {
   let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
   let system: System;
   beforeAll(async () => {
-    proxy = await startTcpProxy(PG_TCP);
+    proxy = await startTcpProxy(postgresTcp());
     system = await startSystem({
       DATABASE_URL: throughProxy(process.env.DATABASE_URL!, proxy.port),
       API_DB_CONNECT_TIMEOUT_MS: '1000',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Kafka } from '../../platform/kafka';
+import { eventually } from './eventually';
 
 /**
  * Collects every message of a topic from the beginning, to await conditions on them. Returns once
@@ -24,14 +25,8 @@ export async function collect(kafka: Kafka, topic: string, join_timeout_ms = 30_
       );
     }),
   ]).finally(() => clearTimeout(timer));
-  const until = async (predicate: (all: KafkaMessage[]) => boolean, timeout_ms = 20_000) => {
-    const deadline = Date.now() + timeout_ms;
-    while (!predicate(messages)) {
-      if (Date.now() > deadline) throw new Error(`condition not met on ${topic} within ${timeout_ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return messages;
-  };
+  const until = (predicate: (all: KafkaMessage[]) => boolean, timeout_ms = 20_000) =>
+    eventually(() => predicate(messages) && messages, timeout_ms, 50, `condition on ${topic}`);
   return { messages, until, stop: () => consumer.disconnect() };
 }
 

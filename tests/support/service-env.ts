@@ -21,5 +21,17 @@ export function testServiceEnv(prefix: string): Record<string, string> {
   };
 }
 
+/**
+ * Where the tests reach Kafka and PostgreSQL: the environment (the global setup points
+ * DATABASE_URL at the test database), else the local stack's ports (scripts/infra/stack.sh) and
+ * the `ledger_test` database. Read when called, so that whatever set the environment first wins.
+ */
+export const testKafkaBrokers = (): string => process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+export const testDatabaseUrl = (): string =>
+  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:15432/ledger_test';
+
+/** The local PostgreSQL's TCP listener (it listens on a Unix socket too): for a proxy a test can cut. */
+export const postgresTcp = () => ({ host: '127.0.0.1', port: Number(process.env.LEDGER_PG_PORT ?? 15432) });
+
 /** What a test that sends webhooks to its own receiver adds: plain http to 127.0.0.1. */
 export const LOCAL_WEBHOOKS_ENV = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32' };

@@ -88,9 +88,9 @@ describe('the pending sweeper when Kafka comes back', () => {
       pool: system.pool,
       publisher,
       logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
-      intervalMs: 60_000,
-      ageMs: 600_000,
-      recoveryAgeMs: RECOVERY_AGE_MS,
+      interval_ms: 60_000,
+      age_ms: 600_000,
+      recoveryAge_ms: RECOVERY_AGE_MS,
     });
     sweeper.start();
     try {

@@ -85,6 +85,21 @@ describe('webhooks through the API, the processor and the dispatcher', () => {
     }
   });
 
+  it('answers 409 webhook_endpoint_limit_reached to one endpoint more than a tenant may have (20 by default)', async () => {
+    const { api } = await newTenant(system.url);
+    const endpoint = { url: 'https://hooks.example.com/ledger', event_types: ['transfer.committed'] };
+    for (let i = 0; i < 20; i++) expect((await api.post('/v1/webhook-endpoints', endpoint)).status).toBe(201);
+
+    const refused = await api.post('/v1/webhook-endpoints', endpoint);
+
+    expect([refused.status, refused.body.error.code, refused.body.error.message]).toEqual([
+      409,
+      'webhook_endpoint_limit_reached',
+      'a tenant has at most 20 webhook endpoints',
+    ]);
+    expect((await api.get('/v1/webhook-endpoints?limit=100')).body.data).toHaveLength(20);
+  });
+
   it("answers 404 for another tenant's endpoint and delivery, whatever the route", async () => {
     const owner = await newTenant(system.url);
     const stranger = await newTenant(system.url);

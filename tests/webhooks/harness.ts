@@ -20,15 +20,20 @@ import {
 } from '../../webhook-dispatcher/src/config';
 import { createDispatcher, type Dispatcher } from '../../webhook-dispatcher/src/create-dispatcher';
 import { insertMessages } from '../../webhook-dispatcher/src/data-access/messages';
-import { LOCAL_WEBHOOKS_ENV, testServiceEnv } from '../support/service-env';
+import {
+  LOCAL_WEBHOOKS_ENV,
+  testDatabaseUrl,
+  testKafkaBrokers,
+  testServiceEnv,
+} from '../support/service-env';
 
 export const logger = createLogger({
   service: 'test',
   level: process.env.LOG_LEVEL ?? 'silent',
   pretty: false,
 });
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:15432/ledger_test';
-export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+export const DATABASE_URL = testDatabaseUrl();
+export const KAFKA_BROKERS = testKafkaBrokers();
 const SECRETS_KEY = Buffer.from('dev-only-webhook-secrets-key-32b');
 
 /** Dispatcher settings for tests: http to 127.0.0.1 allowed, a compressed retry schedule. */

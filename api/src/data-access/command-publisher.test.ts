@@ -24,7 +24,7 @@ function recordingProducers() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 const logger = createLogger({ service: 'test', level: 'silent', pretty: false });
-const options = { topic: 't', lingerMs: 0, batchSizeMax: 100, timeout_ms: 60_000, logger };
+const options = { topic: 't', linger_ms: 0, batchSizeMax: 100, timeout_ms: 60_000, logger };
 
 describe('publishing commands with natural batching', () => {
   it('sends at once when idle, and groups what arrives while a send is in flight', async () => {

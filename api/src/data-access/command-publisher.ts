@@ -8,7 +8,7 @@ export interface CommandPublisherOptions {
   createProducer: () => Producer;
   topic: string;
   /** Longest queued commands wait for company after a send returns, ms. */
-  lingerMs: number;
+  linger_ms: number;
   batchSizeMax: number;
   /** Longest a submission waits for Kafka, ms; past it the command is left to the sweeper. */
   timeout_ms: number;
@@ -86,7 +86,7 @@ export function createCommandPublisher(options: CommandPublisherOptions) {
       await send(messages);
       return messages.map(() => undefined);
     },
-    { batchSizeMax: options.batchSizeMax, linger_ms: options.lingerMs },
+    { batchSizeMax: options.batchSizeMax, linger_ms: options.linger_ms },
   );
 
   return {

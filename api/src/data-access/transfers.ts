@@ -262,7 +262,7 @@ export interface StalePending {
 }
 
 /** Pending transfers accepted long enough ago that their command may never have reached Kafka. */
-export async function claimStalePending(db: Pool, olderThanMs: number, limit: number) {
+export async function claimStalePending(db: Pool, olderThan_ms: number, limit: number) {
   const { rows } = await db.query<StalePending>(
     `UPDATE transfers SET republished_at = now()
       WHERE id IN (SELECT id FROM transfers
@@ -270,7 +270,7 @@ export async function claimStalePending(db: Pool, olderThanMs: number, limit: nu
                       AND (republished_at IS NULL OR republished_at < now() - make_interval(secs => $1 / 1000.0))
                     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, source_account_id, destination_account_id, command`,
-    [olderThanMs, limit],
+    [olderThan_ms, limit],
   );
   return rows;
 }

@@ -55,7 +55,6 @@ export class HoldNotFound extends DomainError {
   }
 }
 
-/** A capture of more than the hold holds. */
 /** A capture of part of a held split: a split is captured whole (see decide-holds.ts). */
 export class PartialCaptureOfSplit extends DomainError {
   constructor(readonly held: bigint) {
@@ -63,6 +62,7 @@ export class PartialCaptureOfSplit extends DomainError {
   }
 }
 
+/** A capture of more than the hold holds. */
 export class CaptureExceedsHold extends DomainError {
   constructor(readonly held: bigint) {
     super(`at most the held amount, ${held}`);
@@ -105,5 +105,64 @@ export class RefundLegInvalid extends DomainError {
 export class RefundExceedsOriginal extends DomainError {
   constructor(readonly remaining: bigint) {
     super(`at most what remains refundable, ${remaining}`);
+  }
+}
+
+/**
+ * Something of the tenant's that a use case acts on does not exist, or is another tenant's: one
+ * error for both, so no one learns of another's accounts, endpoints or deliveries.
+ */
+export class ResourceNotFound extends DomainError {
+  constructor(
+    readonly resource: 'account' | 'webhook endpoint' | 'webhook delivery',
+    readonly id: string,
+  ) {
+    super(`${resource} not found`);
+  }
+}
+
+/** Sign-up with an email some tenant already registered (in any letter case). */
+export class TenantEmailTaken extends DomainError {
+  readonly field = 'email';
+  constructor() {
+    super('a tenant with this email already exists');
+  }
+}
+
+/** A change to a closed account: closed is final. */
+export class AccountClosed extends DomainError {
+  constructor(readonly accountId: string) {
+    super('a closed account cannot be changed');
+  }
+}
+
+/** Closing an account whose balance is not zero. */
+export class AccountNotEmpty extends DomainError {
+  readonly field = 'status';
+  constructor(readonly accountId: string) {
+    super('only an account with a zero balance can be closed');
+  }
+}
+
+/** A new webhook endpoint beyond the number a tenant may have. */
+export class WebhookEndpointLimitReached extends DomainError {
+  constructor(readonly max: number) {
+    super(`a tenant has at most ${max} webhook endpoints`);
+  }
+}
+
+/** A retry or recovery of deliveries to an endpoint that is disabled: enable it first. */
+export class WebhookEndpointDisabled extends DomainError {
+  constructor(readonly action: 'retry' | 'recover') {
+    super(
+      `enable the webhook endpoint before ${action === 'retry' ? 'retrying' : 'recovering'} its deliveries`,
+    );
+  }
+}
+
+/** A retry of a delivery that already has an attempt scheduled. */
+export class WebhookDeliveryInProgress extends DomainError {
+  constructor(readonly deliveryId: string) {
+    super('an attempt of this delivery is already scheduled');
   }
 }

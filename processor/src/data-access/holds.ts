@@ -76,14 +76,14 @@ export interface DueHold {
 }
 
 /**
- * Open holds past their expiry whose expiry was not asked for within `againAfterMs`, claimed
+ * Open holds past their expiry whose expiry was not asked for within `againAfter_ms`, claimed
  * (marked as asked now) so that sweepers of other processes skip them: each due hold gets one
- * expiry command per `againAfterMs`, until the processor has expired it (or a capture or void
+ * expiry command per `againAfter_ms`, until the processor has expired it (or a capture or void
  * closed it first). Rows locked by a batch deciding the hold right now are skipped this round.
  */
 export async function claimDueHolds(
   db: Pool | PoolClient,
-  againAfterMs: number,
+  againAfter_ms: number,
   limit: number,
 ): Promise<DueHold[]> {
   const { rows } = await db.query<DueHold>(
@@ -95,7 +95,7 @@ export async function claimDueHolds(
         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
      UPDATE transfers t SET expiry_requested_at = now() FROM due WHERE t.id = due.id
      RETURNING t.id, t.tenant_id, t.source_account_id, due.again`,
-    [againAfterMs, limit],
+    [againAfter_ms, limit],
   );
   return rows;
 }

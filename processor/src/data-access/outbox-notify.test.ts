@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerEventV1 } from '../../../contracts/src';
 import { createPool, type Pool } from '../../../platform/postgres';
+import { eventually } from '../../../tests/support/eventually';
 import { OUTBOX_CHANNEL } from '../domain/outbox-lines';
 import { insertOutbox } from './ledger-store';
 
@@ -42,8 +43,7 @@ describe('the outbox row of a batch', () => {
       expect(heard).toEqual([]);
 
       await writeBatch('COMMIT', topic);
-      const deadline = Date.now() + 5_000;
-      while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await eventually(() => heard.length > 0, 5_000, 20, 'the notification of the commit');
       expect(heard).toEqual([OUTBOX_CHANNEL]);
     } finally {
       await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`);

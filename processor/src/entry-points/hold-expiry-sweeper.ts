@@ -18,11 +18,13 @@ export interface HoldExpirySweeperOptions {
   commandsTopic: string;
   logger: Logger;
   /** How often it looks for due holds when there were none, ms. */
-  intervalMs: number;
+  interval_ms: number;
   /** A hold still open this long after its expiry was asked for is asked for again, ms. */
-  againAfterMs: number;
+  againAfter_ms: number;
+  /** Due holds claimed and published per round. */
   batchSizeMax: number;
-  sendTimeoutMs: number;
+  /** Longest wait for Kafka to take a round's commands, ms. */
+  sendTimeout_ms: number;
   observer?: ExpiryObserver;
 }
 
@@ -35,7 +37,7 @@ export interface HoldExpirySweeperOptions {
  * even before this expiry arrives: the processor expires the hold in its place (decide-batch.ts). Runs in every processor: a claim (FOR UPDATE SKIP LOCKED, stamped
  * `expiry_requested_at`) shares due holds among them, and whatever is published twice (two
  * sweepers, a crash between the claim and the send, a lost send asked again after
- * `againAfterMs`) expires the hold once, as the processor acts only on an open hold, under its
+ * `againAfter_ms`) expires the hold once, as the processor acts only on an open hold, under its
  * row lock, and records the expiry under a key of the hold's own.
  */
 export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
@@ -46,7 +48,7 @@ export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
 
   /** Publishes expiries of one batch of due holds; returns how many. */
   async function sweep(): Promise<number> {
-    const due = await claimDueHolds(options.pool, options.againAfterMs, options.batchSizeMax);
+    const due = await claimDueHolds(options.pool, options.againAfter_ms, options.batchSizeMax);
     if (due.length === 0) return 0;
     const occurred_at = new Date().toISOString();
     await withTimeout(
@@ -63,7 +65,7 @@ export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
           return { key: h.source_account_id, value: JSON.stringify(command) };
         }),
       }),
-      options.sendTimeoutMs,
+      options.sendTimeout_ms,
       'publishing hold expiries',
     );
     const again = due.filter((h) => h.again).length;
@@ -75,13 +77,13 @@ export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      let wait = options.intervalMs;
+      let wait = options.interval_ms;
       try {
         const count = await sweep();
         failures = 0;
         if (count === options.batchSizeMax) continue;
       } catch (error) {
-        // The claimed holds are asked for again after againAfterMs; nothing is lost.
+        // The claimed holds are asked for again after againAfter_ms; nothing is lost.
         if (failures++ === 0) logger.warn({ err: error }, 'hold expiry sweep failed; retrying');
         wait = Math.max(wait, backoffDelay(failures, EXPIRY_SWEEP_FAILURE));
       }

@@ -2,7 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import type { Tracing } from '../../../platform/tracing';
 import type { Pool, PoolClient } from '../../../platform/postgres';
-import { backoffDelay, RECONNECT } from '../../../platform/retry';
+import { backoffDelay, RESTART } from '../../../platform/retry';
 import { createWakeableSleep } from '../../../platform/wakeable-sleep';
 import * as outbox from '../data-access/outbox';
 import { decodeOutboxLines, type OutboxEvent } from '../domain/outbox-lines';
@@ -118,8 +118,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         client?.off('notification', onCommit);
         client?.release(true);
         client = undefined;
-        if (!stopping)
-          await pause.sleep(RECONNECT.base_ms + backoffDelay(failures++, RECONNECT), { kicks: false });
+        if (!stopping) await pause.sleep(backoffDelay(failures++, RESTART), { kicks: false });
       } finally {
         client?.release();
       }

@@ -65,10 +65,3 @@ export function parseRetryAfter(header: string | undefined, now: Date): number |
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
-
-/** Checks a schedule from configuration: 1 to 50 non-negative delays. @throws RangeError */
-export function assertValidSchedule(delays_ms: readonly number[]): void {
-  if (delays_ms.length < 1 || delays_ms.length > RETRY_ATTEMPTS_MAX)
-    throw new RangeError(`a retry schedule has 1 to ${RETRY_ATTEMPTS_MAX} delays`);
-  for (const d of delays_ms) if (!Number.isInteger(d) || d < 0) throw new RangeError(`bad delay ${d}`);
-}

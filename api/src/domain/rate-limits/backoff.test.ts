@@ -1,10 +1,12 @@
-import { backoffCeilingMs, retryAfterSeconds } from './backoff';
+import { backoffCeilingForPressure_ms, retryAfterSeconds } from './backoff';
 
 const backoff = { base_ms: 1_000, max_ms: 60_000 };
 
 describe('Retry-After for a soft refusal', () => {
   it('doubles its jitter ceiling from the base to the maximum as the pressure rises toward the hard limit', () => {
-    const ceilings = [0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1].map((p) => backoffCeilingMs(p, backoff));
+    const ceilings = [0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1].map((p) =>
+      backoffCeilingForPressure_ms(p, backoff),
+    );
 
     expect(ceilings).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
   });

@@ -22,10 +22,10 @@ export interface ApiKeyAuthOptions {
   /** Redis used for revocation broadcasts between API processes; a subscriber connection. */
   subscriber: Redis;
   logger: Logger;
-  cacheTtlMs: number;
+  cacheTtl_ms: number;
   cacheEntriesMax: number;
   /** last_used_at is written at most this often per key. */
-  touchIntervalMs: number;
+  touchInterval_ms: number;
 }
 
 /**
@@ -67,13 +67,13 @@ export function createApiKeyAuth(options: ApiKeyAuthOptions) {
         keyId: row.id,
         tenantId: row.tenant_id,
         revoked: row.revoked_at !== null,
-        expiresAt: now + options.cacheTtlMs,
+        expiresAt: now + options.cacheTtl_ms,
         lastTouchedAt: entry?.lastTouchedAt ?? 0,
       };
       if (epoch === revocations) cache.set(hashHex, entry);
     }
     if (entry.revoked) throw new ApiError('api_key_revoked', 'the API key has been revoked');
-    if (now - entry.lastTouchedAt > options.touchIntervalMs) {
+    if (now - entry.lastTouchedAt > options.touchInterval_ms) {
       entry.lastTouchedAt = now;
       touchApiKey(options.pool, entry.keyId).catch((error: unknown) =>
         req.log.warn({ err: error }, 'could not record API key use'),

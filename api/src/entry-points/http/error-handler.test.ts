@@ -15,6 +15,13 @@ const samples: errors.DomainError[] = [
   new errors.TransferNotRefundable('a deposit cannot be refunded'),
   new errors.RefundExceedsOriginal(100n),
   new errors.RefundLegInvalid('refund_leg_required'),
+  new errors.ResourceNotFound('webhook delivery', '0192f7a0-0000-7000-8000-000000000000'),
+  new errors.TenantEmailTaken(),
+  new errors.AccountClosed('0192f7a0-0000-7000-8000-000000000000'),
+  new errors.AccountNotEmpty('0192f7a0-0000-7000-8000-000000000000'),
+  new errors.WebhookEndpointLimitReached(20),
+  new errors.WebhookEndpointDisabled('recover'),
+  new errors.WebhookDeliveryInProgress('0192f7a0-0000-7000-8000-000000000000'),
 ];
 
 describe('the mapping of domain errors to HTTP', () => {
@@ -40,6 +47,69 @@ describe('the mapping of domain errors to HTTP', () => {
     expect([mapped.status, mapped.code, mapped.message]).toEqual([404, 'not_found', 'account not found']);
     expect(mapped.details).toEqual([
       { field: 'destination_account_id', reason: 'no such account', code: 'account_not_found' },
+    ]);
+  });
+
+  // What the routes answered when they built these ApiErrors themselves, word for word.
+  it.each([
+    [new errors.ResourceNotFound('account', 'x'), 404, 'not_found', 'account not found', undefined],
+    [
+      new errors.ResourceNotFound('webhook endpoint', 'x'),
+      404,
+      'not_found',
+      'webhook endpoint not found',
+      undefined,
+    ],
+    [
+      new errors.TenantEmailTaken(),
+      409,
+      'tenant_email_taken',
+      'a tenant with this email already exists',
+      [{ field: 'email', reason: 'already registered', code: 'duplicate' }],
+    ],
+    [new errors.AccountClosed('x'), 409, 'account_closed', 'a closed account cannot be changed', undefined],
+    [
+      new errors.AccountNotEmpty('x'),
+      409,
+      'account_not_empty',
+      'only an account with a zero balance can be closed',
+      [{ field: 'status', reason: 'the balance is not zero', code: 'account_not_empty' }],
+    ],
+    [
+      new errors.WebhookEndpointLimitReached(20),
+      409,
+      'webhook_endpoint_limit_reached',
+      'a tenant has at most 20 webhook endpoints',
+      undefined,
+    ],
+    [
+      new errors.WebhookEndpointDisabled('retry'),
+      409,
+      'webhook_endpoint_disabled',
+      'enable the webhook endpoint before retrying its deliveries',
+      undefined,
+    ],
+    [
+      new errors.WebhookEndpointDisabled('recover'),
+      409,
+      'webhook_endpoint_disabled',
+      'enable the webhook endpoint before recovering its deliveries',
+      undefined,
+    ],
+    [
+      new errors.WebhookDeliveryInProgress('x'),
+      409,
+      'webhook_delivery_in_progress',
+      'an attempt of this delivery is already scheduled',
+      undefined,
+    ],
+  ] as const)('answers %p with %i %s: "%s"', (error, status, code, message, details) => {
+    const mapped = fromDomain(error)!;
+    expect([mapped.status, mapped.code, mapped.message, mapped.details]).toEqual([
+      status,
+      code,
+      message,
+      details,
     ]);
   });
 

@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ErrorBody } from '../../../../contracts/src';
 import { isDatabaseUnavailable } from '../../../../platform/postgres';
 import {
+  AccountClosed,
+  AccountNotEmpty,
   AccountNotFound,
   AmountTooLarge,
   CaptureExceedsHold,
@@ -13,7 +15,12 @@ import {
   RefundExceedsOriginal,
   RefundLegInvalid,
   RefundOfNotFound,
+  ResourceNotFound,
+  TenantEmailTaken,
   TransferNotRefundable,
+  WebhookDeliveryInProgress,
+  WebhookEndpointDisabled,
+  WebhookEndpointLimitReached,
 } from '../../domain/errors';
 import { ApiError } from './api-error';
 
@@ -71,6 +78,22 @@ export function fromDomain(error: unknown): ApiError | undefined {
     return new ApiError('validation_failed', 'the request body is invalid', [
       { field: 'amount', reason: error.message, code: 'partial_capture_of_split' },
     ]);
+  if (error instanceof ResourceNotFound) return new ApiError('not_found', error.message);
+  if (error instanceof TenantEmailTaken)
+    return new ApiError('tenant_email_taken', error.message, [
+      { field: error.field, reason: 'already registered', code: 'duplicate' },
+    ]);
+  if (error instanceof AccountClosed) return new ApiError('account_closed', error.message);
+  if (error instanceof AccountNotEmpty)
+    return new ApiError('account_not_empty', error.message, [
+      { field: error.field, reason: 'the balance is not zero', code: 'account_not_empty' },
+    ]);
+  if (error instanceof WebhookEndpointLimitReached)
+    return new ApiError('webhook_endpoint_limit_reached', error.message);
+  if (error instanceof WebhookEndpointDisabled)
+    return new ApiError('webhook_endpoint_disabled', error.message);
+  if (error instanceof WebhookDeliveryInProgress)
+    return new ApiError('webhook_delivery_in_progress', error.message);
   return undefined;
 }
 

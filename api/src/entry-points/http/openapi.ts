@@ -369,7 +369,7 @@ export function buildOpenApiDocument() {
         put: {
           summary: 'Set an exchange rate (operator only)',
           security: [{ adminToken: [] }],
-          requestParams: { path: z.object({ base: c.CurrencyCode, quote: c.CurrencyCode }) },
+          requestParams: { path: c.FxRatePairParams },
           requestBody: body(c.SetFxRateRequest),
           responses: {
             '200': { description: 'OK', ...json(c.FxRate) },

@@ -13,10 +13,10 @@ import {
   insertAccount,
   listOwnAccounts,
   statement,
-  updateOwnAccount,
   type AccountRow,
 } from '../../../data-access/accounts';
-import { ApiError, notFound } from '../api-error';
+import { updateAccount } from '../../../use-cases/update-account';
+import { notFound } from '../api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../pagination';
 import { idParam } from '../params';
 import { validate } from '../validate';
@@ -72,16 +72,7 @@ export function accountRoutes(deps: { pool: Pool }): Router {
   router.patch('/accounts/:id', async (req, res) => {
     const id = idParam(req);
     const changes = validate(UpdateAccountRequest, req.body);
-    const result = await updateOwnAccount(deps.pool, res.locals.tenantId, id, changes);
-    if ('refused' in result) {
-      if (result.refused === 'not_found') throw notFound('account');
-      if (result.refused === 'closed')
-        throw new ApiError('account_closed', 'a closed account cannot be changed');
-      throw new ApiError('account_not_empty', 'only an account with a zero balance can be closed', [
-        { field: 'status', reason: 'the balance is not zero', code: 'account_not_empty' },
-      ]);
-    }
-    res.json(accountView(result.row));
+    res.json(accountView(await updateAccount(deps.pool, res.locals.tenantId, id, changes)));
   });
 
   router.get('/accounts/:id/entries', async (req, res) => {

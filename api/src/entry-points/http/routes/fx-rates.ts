@@ -1,6 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { CurrencyCode, SetFxRateRequest, type FxRate, type FxRateList } from '../../../../../contracts/src';
+import {
+  FxRatePairParams,
+  SetFxRateRequest,
+  type FxRate,
+  type FxRateList,
+} from '../../../../../contracts/src';
 import { InvalidRateError, formatRate, parseRate, type Rate } from '../../../../../domain/money';
 import type { Pool } from '../../../../../platform/postgres';
 import { listRates, upsertRate } from '../../../data-access/fx-rates';
@@ -8,18 +12,13 @@ import { ApiError } from '../api-error';
 import { requireAdmin as adminOnly } from '../require-admin';
 import { validate } from '../validate';
 
-const PairParams = z.object({ base: CurrencyCode, quote: CurrencyCode }).refine((p) => p.base !== p.quote, {
-  message: 'base and quote must differ',
-  path: ['quote'],
-});
-
 /** Operator-only routes: exchange rates are never set by tenants. */
 export function fxRateRoutes(deps: { pool: Pool; adminToken: string | undefined }): Router {
   const router = Router();
   const requireAdmin = adminOnly(deps.adminToken);
 
   router.put('/admin/fx-rates/:base/:quote', requireAdmin, async (req, res) => {
-    const { base, quote } = validate(PairParams, req.params, 'path');
+    const { base, quote } = validate(FxRatePairParams, req.params, 'path');
     const rate = rateFrom(validate(SetFxRateRequest, req.body).rate);
     const updatedAt = await upsertRate(deps.pool, base, quote, rate);
     const body: FxRate = { base, quote, rate: formatRate(rate), updated_at: updatedAt.toISOString() };

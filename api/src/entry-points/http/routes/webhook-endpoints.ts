@@ -9,7 +9,6 @@ import {
   type WebhookDelivery,
   type WebhookEndpoint,
 } from '../../../../../contracts/src';
-import { newId } from '../../../../../platform/ids';
 import type { Pool } from '../../../../../platform/postgres';
 import { encryptSecret, generateSecret } from '../../../../../domain/secret-box';
 import type { ApiConfig } from '../../../config';
@@ -18,18 +17,14 @@ import {
   disableOwnEndpoint,
   enableOwnEndpoint,
   findOwnEndpoint,
-  insertEndpoint,
   listOwnEndpoints,
   rotateOwnSecret,
   updateOwnEndpoint,
   type WebhookEndpointRow,
 } from '../../../data-access/webhook-endpoints';
-import {
-  listDeliveries,
-  recoverFailedMessages,
-  retryOwnMessage,
-  type DeliveryRow,
-} from '../../../data-access/webhook-deliveries';
+import { listDeliveries, type DeliveryRow } from '../../../data-access/webhook-deliveries';
+import { createWebhookEndpoint } from '../../../use-cases/create-webhook-endpoint';
+import { recoverDeliveries, retryDelivery } from '../../../use-cases/replay-webhook-deliveries';
 import { ApiError, notFound } from '../api-error';
 import { cursorPart, decodeCursor, encodeCursor } from '../pagination';
 import { idParam } from '../params';
@@ -97,25 +92,7 @@ export function webhookEndpointRoutes(deps: { pool: Pool; config: ApiConfig }): 
   router.post('/webhook-endpoints', async (req, res) => {
     const body = validate(CreateWebhookEndpointRequest, req.body);
     checkScheme(body.url);
-    const id = newId();
-    const secret = generateSecret();
-    const row = await insertEndpoint(
-      pool,
-      {
-        id,
-        tenantId: res.locals.tenantId,
-        url: body.url,
-        description: body.description ?? '',
-        eventTypes: body.event_types,
-        secretEncrypted: encryptSecret(config.WEBHOOK_SECRETS_KEY, id, secret),
-      },
-      config.WEBHOOK_ENDPOINTS_PER_TENANT_MAX,
-    );
-    if (!row)
-      throw new ApiError(
-        'webhook_endpoint_limit_reached',
-        `a tenant has at most ${config.WEBHOOK_ENDPOINTS_PER_TENANT_MAX} webhook endpoints`,
-      );
+    const { row, secret } = await createWebhookEndpoint(deps, res.locals.tenantId, body);
     res
       .status(201)
       .location(`/v1/webhook-endpoints/${row.id}`)
@@ -193,28 +170,20 @@ export function webhookEndpointRoutes(deps: { pool: Pool; config: ApiConfig }): 
 
   router.post('/webhook-deliveries/:id/retry', async (req, res) => {
     const id = idParam(req);
-    const { refused } = await retryOwnMessage(pool, res.locals.tenantId, id);
-    if (refused === 'not_found') throw notFound('webhook delivery');
-    if (refused === 'endpoint_disabled')
-      throw new ApiError(
-        'webhook_endpoint_disabled',
-        'enable the webhook endpoint before retrying its deliveries',
-      );
-    if (refused === 'in_progress')
-      throw new ApiError('webhook_delivery_in_progress', 'an attempt of this delivery is already scheduled');
+    await retryDelivery(pool, res.locals.tenantId, id);
     res.status(202).json({ id, status: 'pending' });
   });
 
   router.post('/webhook-endpoints/:id/recover', async (req, res) => {
     const id = idParam(req);
     const body = validate(RecoverWebhookEndpointRequest, req.body);
-    const endpoint = await own(res.locals.tenantId, id);
-    if (endpoint.status !== 'enabled')
-      throw new ApiError(
-        'webhook_endpoint_disabled',
-        'enable the webhook endpoint before recovering its deliveries',
-      );
-    const recovered = await recoverFailedMessages(pool, id, body.since, config.WEBHOOK_RECOVER_BATCH_MAX);
+    const recovered = await recoverDeliveries(
+      pool,
+      res.locals.tenantId,
+      id,
+      body.since,
+      config.WEBHOOK_RECOVER_BATCH_MAX,
+    );
     res.status(202).json({ recovered });
   });
 
