@@ -134,4 +134,3 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
     },
   };
 }
-
