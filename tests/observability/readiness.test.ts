@@ -203,7 +203,7 @@ describe('/readyz', () => {
         );
         expect(down.body.status).toBe('not_ready');
         expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
-        // What it waits for, in its log (and retried).
+        // What it waits for, in its log.
         await eventually(
           () => service.output().includes('connecting to PostgreSQL: waiting'),
           10_000,
