@@ -1,6 +1,6 @@
 import { Pool, type PoolClient, types } from 'pg';
 import type { Logger } from './logger';
-import { withTimeout } from './retry';
+import { untilItWorks, withTimeout } from './retry';
 
 // BIGINT and NUMERIC arrive as strings; money code turns them into bigint itself. Never Number.
 types.setTypeParser(types.builtins.INT8, (v) => v);
@@ -110,4 +110,18 @@ export async function databaseAnswers(pool: Pool, timeout_ms = 1_500): Promise<b
     () => true,
     () => false,
   );
+}
+
+/**
+ * Resolves once PostgreSQL answers: a service started before its database (a machine booting, a
+ * failover under way) waits for it and says so, "connecting to PostgreSQL: waiting" at the first
+ * failure and every tenth retry (backoff RECONNECT), "…: done" once it answers.
+ * @throws the last error once `stopped()` says the service is stopping
+ */
+export async function untilDatabaseAnswers(
+  pool: Pool,
+  logger: Logger,
+  stopped: () => boolean,
+): Promise<void> {
+  await untilItWorks('connecting to PostgreSQL', () => pool.query('SELECT 1'), { logger, stopped });
 }

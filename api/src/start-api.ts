@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/logger';
 import { availabilityCheck, migrationsCheck, postgresCheck, redisCheck } from '../../platform/metrics/checks';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
-import { createPool } from '../../platform/postgres';
+import { createPool, untilDatabaseAnswers } from '../../platform/postgres';
 import { closeRedis, createRedis, readyWithin } from '../../platform/redis';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import { createApiKeyAuth } from './entry-points/http/authenticate';
@@ -117,6 +117,9 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;
   sweeper.start();
+  // The API answers at once, 503 while the database is out of reach; the log says what it waits for.
+  let stopping = false;
+  untilDatabaseAnswers(pool, logger, () => stopping).catch(() => undefined);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.API_PORT;
   return {
@@ -126,6 +129,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
     rateLimitStats: rateLimits.limiter.stats,
     /** Stop accepting, finish requests in flight, flush publishes, close clients. */
     async stop(): Promise<void> {
+      stopping = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

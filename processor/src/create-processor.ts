@@ -5,7 +5,7 @@ import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
-import { createPool } from '../../platform/postgres';
+import { createPool, untilDatabaseAnswers } from '../../platform/postgres';
 import { untilItWorks } from '../../platform/retry';
 import { TRACING_OFF, type Tracing } from '../../platform/tracing';
 import type { ProcessorConfig } from './config';
@@ -101,6 +101,8 @@ export async function createProcessor(
         checks,
         logger: logger.child({ component: 'ops' }),
       });
+      // Not a member of the group before the database answers: its partitions would only stall here.
+      await untilDatabaseAnswers(pool, logger, () => stopping);
       await untilItWorks('connecting to Kafka', () => producer.connect(), {
         logger,
         stopped: () => stopping,

@@ -5,7 +5,7 @@
 #   stack.sh up      provision what is missing, start what is stopped, wait until healthy
 #   stack.sh down    stop everything this script started
 #   stack.sh status  show what runs
-#   stack.sh env     print the connection variables (for eval)
+#   stack.sh env     print the connection variables and the topics' replication factor (for eval)
 #   stack.sh crash postgres|redis|kafka[:N]
 #                    fault injection: PostgreSQL immediate shutdown, kill -9 of Redis or of Kafka
 #                    node N (every node without :N); `up` starts them again
@@ -16,7 +16,8 @@
 # its own data folder and ports: LEDGER_DATA_DIR, LEDGER_KAFKA_PORT, LEDGER_KAFKA_CONTROLLER_PORT,
 # LEDGER_PG_PORT, LEDGER_REDIS_PORT. LEDGER_KAFKA_NODES=3 runs the production topology: three
 # KRaft nodes in combined mode, node N on ports LEDGER_KAFKA_PORT + 2(N-1) and
-# LEDGER_KAFKA_CONTROLLER_PORT + 2(N-1), internal topics replicated three times, min ISR 2.
+# LEDGER_KAFKA_CONTROLLER_PORT + 2(N-1), internal topics replicated three times, min ISR 2, and
+# `env` gives the services KAFKA_REPLICATION_FACTOR=3 for theirs (min ISR 2 too).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 DATA="${LEDGER_DATA_DIR:-$ROOT/.data}"
@@ -136,14 +137,18 @@ kafka_dir() { if [ "$KAFKA_NODES" = 1 ]; then echo "$DATA/kafka"; else echo "$DA
 kafka_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
 kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
 
+# Replication factor and min ISR, of the internal topics here and (through KAFKA_REPLICATION_FACTOR,
+# printed by `env`) of the services' topics: one node cannot replicate; in a cluster every write
+# survives the loss of any one node (acks=all with min ISR 2), and losing two fails producers
+# (NOT_ENOUGH_REPLICAS) rather than data.
+kafka_replication() { if [ "$KAFKA_NODES" = 1 ]; then echo "1 1"; else echo "3 2"; fi; }
+
 kafka_write_properties() { # node, file
   local node="$1" dir; dir="$(kafka_dir "$1")"
   local voters="" n
   for n in $(seq 1 "$KAFKA_NODES"); do voters+="${voters:+,}$n@127.0.0.1:$(kafka_controller_port "$n")"; done
-  # One node cannot replicate; in a cluster every write survives the loss of any one node
-  # (acks=all with min ISR 2), and losing two fails producers (NOT_ENOUGH_REPLICAS) rather than data.
-  local rf=1 isr=1
-  [ "$KAFKA_NODES" = 1 ] || { rf=3; isr=2; }
+  local rf isr
+  read -r rf isr < <(kafka_replication)
   cat >"$2" <<PROPS
 process.roles=broker,controller
 node.id=$node
@@ -275,6 +280,10 @@ print_env() {
   local brokers="" node
   for node in $(seq 1 "$KAFKA_NODES"); do brokers+="${brokers:+,}127.0.0.1:$(kafka_port "$node")"; done
   echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$brokers}"
+  # The services create their topics with this factor (min ISR one less: 3 and 2 in a cluster).
+  local rf
+  read -r rf _ < <(kafka_replication)
+  echo "export KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-$rf}"
   echo "export DATABASE_URL=${DATABASE_URL:-$(local_database_url)}"
   echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 }

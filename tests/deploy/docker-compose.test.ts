@@ -32,4 +32,13 @@ describe('docker-compose.yml', () => {
     // The services' health checks ask for readiness, not only for a live process.
     for (const port of [3000, 9101, 9102]) expect(config).toContain(`http://127.0.0.1:${port}/readyz`);
   });
+
+  it('restarts the three services when they die (restart: unless-stopped), as npm run up does', () => {
+    const config = composeConfig();
+    for (const service of ['api', 'processor', 'webhook-dispatcher']) {
+      // The service's own block: its lines indented under it, up to the next service.
+      const block = new RegExp(`\\n  ${service}:\\n((?:   .*\\n)*)`).exec(config)?.[1];
+      expect(block).toMatch(/^ {4}restart: unless-stopped$/m);
+    }
+  });
 });

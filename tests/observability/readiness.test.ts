@@ -1,4 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
 import { createKafka, deleteTopics, ensureTopics, topicsFor } from '../../platform/kafka';
@@ -17,6 +20,39 @@ const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? '
 interface Probe {
   status: number;
   body: ReadinessReport;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A service run from its entry point (main.ts) as a child process: what `npm run up` starts. */
+function startService(entry: string, env: NodeJS.ProcessEnv) {
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    /** Everything it wrote (JSON log lines, and a crash's stack on stderr). */
+    output: () => out,
+    running: () => child.exitCode === null && child.signalCode === null,
+    /** SIGTERM (a graceful stop), then its exit code. */
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 async function readyz(baseUrl: string): Promise<Probe> {
@@ -128,6 +164,67 @@ describe('/readyz', () => {
       await processor.stop();
     }
   });
+
+  it('the API, processor and dispatcher started while PostgreSQL is unreachable stay up, say what they wait for, are unready until it answers, then ready', async () => {
+    await ensureTopics(kafka, topics);
+    const [apiPort, processorPort, dispatcherPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const serviceEnv = env({
+      DATABASE_URL: proxiedUrl,
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      API_HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      API_WORKERS: '1',
+      PROCESSOR_OPS_PORT: String(processorPort),
+      WEBHOOK_OPS_PORT: String(dispatcherPort),
+      PROCESSOR_GROUP_ID: `${prefix}processor-cold`,
+      WEBHOOK_DISPATCHER_GROUP_ID: `${prefix}webhooks-cold`,
+    });
+    const services = {
+      api: { url: `http://127.0.0.1:${apiPort}`, entry: 'api/src/main.ts' },
+      processor: { url: `http://127.0.0.1:${processorPort}`, entry: 'processor/src/main.ts' },
+      dispatcher: { url: `http://127.0.0.1:${dispatcherPort}`, entry: 'webhook-dispatcher/src/main.ts' },
+    };
+    proxy.cut();
+    const running = Object.values(services).map((s) => ({ ...s, ...startService(s.entry, serviceEnv) }));
+    try {
+      for (const service of running) {
+        // Up and answering, though not ready: liveness is another matter than readiness.
+        const down = await eventually(
+          async () => {
+            if (!service.running()) throw new Error(`${service.entry} exited:\n${service.output()}`);
+            const probe = await readyz(service.url).catch(() => undefined);
+            return probe?.status === 503 && probe.body.checks.postgres?.status === 'down' && probe;
+          },
+          40_000,
+          100,
+          `${service.entry} answering /readyz 503 naming postgres`,
+        );
+        expect(down.body.status).toBe('not_ready');
+        expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+        // What it waits for, in its log.
+        await eventually(
+          () => service.output().includes('connecting to PostgreSQL: waiting'),
+          10_000,
+          50,
+          `${service.entry} saying it waits for PostgreSQL`,
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}\n${service.output()}`);
+        });
+      }
+
+      proxy.restore();
+      for (const service of running) {
+        await readyzBecomes(service.url, 200, 30_000).catch((error: Error) => {
+          throw new Error(`${service.entry}: ${error.message}\n${service.output()}`);
+        });
+        expect(service.running()).toBe(true);
+      }
+    } finally {
+      proxy.restore();
+      await Promise.all(running.map((s) => s.stop()));
+    }
+  }, 120_000);
 
   it('the processor turns unready while PostgreSQL is unreachable and ready again when it returns', async () => {
     await ensureTopics(kafka, topics);

@@ -173,6 +173,8 @@ describe('commands that can never be written hold up nobody and reveal nothing',
       currency: 'USD',
     });
     const count = 60;
+    // Database time, as finalized_at below (the processor runs on this host's clock).
+    const { rows: sent } = await system.pool.query<{ at: Date }>('SELECT clock_timestamp() AS at');
     await producer.send({
       topic: system.topics.commands,
       messages: [
@@ -209,5 +211,15 @@ describe('commands that can never be written hold up nobody and reveal nothing',
     // Each commit stamps its transfers with one time. Bisection commits the good halves in
     // about log2(121) transactions; replaying command by command took 120.
     expect(done.batches).toBeLessThanOrEqual(16);
+    // The target: a poison command delays the others by under 1 s. From the send to the last good
+    // commit took 90-150 ms here (the same batch without poison: 25-40 ms), under a load average
+    // of 8 on 2 cores; retrying the batch about ten times before replaying it command by command
+    // took about 11 s. Bounded at 2 s, not 1, so that a busier machine does not fail it.
+    const { rows: last } = await system.pool.query<{ ms: number }>(
+      `SELECT extract(epoch FROM max(finalized_at) - $2) * 1000 AS ms FROM transfers
+        WHERE tenant_id = $1 AND kind = 'transfer' AND status = 'committed'`,
+      [tenantId, sent[0]!.at],
+    );
+    expect(Number(last[0]!.ms)).toBeLessThan(2_000);
   });
 });

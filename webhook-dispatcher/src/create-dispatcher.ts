@@ -5,7 +5,7 @@ import { instrumentConsumerLag } from '../../platform/metrics/consumer-lag';
 import { createOpsDb } from '../../platform/metrics/ops-pool';
 import { startOpsServer, type OpsServer } from '../../platform/metrics/ops-server';
 import { createMetricsRegistry } from '../../platform/metrics/registry';
-import { createPool } from '../../platform/postgres';
+import { createPool, untilDatabaseAnswers } from '../../platform/postgres';
 import type { ClaimedAttempt } from './data-access/attempt-claims';
 import { registerDeliveryBacklogGauges } from './data-access/backlog-gauges';
 import type { WebhookDispatcherConfig } from './config';
@@ -116,6 +116,7 @@ export function createDispatcher(
   });
   if (config.METRICS_ENABLED) instrumentConsumerLag(consumer.consumer, registry);
   const checks = [postgresCheck(opsDb), migrationsCheck(opsDb), consumerGroupCheck(consumer.consumer)];
+  let stopping = false;
 
   return {
     async start(): Promise<void> {
@@ -127,11 +128,14 @@ export function createDispatcher(
         checks,
         logger: logger.child({ component: 'ops' }),
       });
+      // Events are only fanned out and deliveries only claimed in the database: wait for it.
+      await untilDatabaseAnswers(pool, logger, () => stopping);
       deliveries.start();
       await consumer.start();
     },
     /** Intake first (events, then claims), the deliveries in flight finish and are recorded, then the clients close. */
     async stop(): Promise<void> {
+      stopping = true;
       await consumer.stop();
       await deliveries.stop();
       client.close();

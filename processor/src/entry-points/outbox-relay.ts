@@ -37,6 +37,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   const onCommit = (n: { payload?: string | undefined }) => {
     if (n.payload === options.topic) pause.kick();
   };
+  /**
+   * The held connection broke (an outage): the loop is woken, its next query fails, and it
+   * connects and listens again. Left asleep it would wait out its poll deaf to every commit
+   * notified meanwhile, its own kicks aside.
+   */
+  const onConnectionLost = () => pause.kick();
 
   /** Relays the oldest whole batches (about batchSizeMax events); returns whether more wait. */
   async function relayOnce(client: PoolClient): Promise<boolean> {
@@ -85,6 +91,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return waiting.length > ids.length;
   }
 
+  function stopListening(client: PoolClient): void {
+    client.off('notification', onCommit);
+    client.off('error', onConnectionLost);
+    client.off('end', onConnectionLost);
+  }
+
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
@@ -102,6 +114,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         // Every processor's batch notifies on commit, so the leader hears of other processes'
         // rows at once instead of at its next poll.
         client.on('notification', onCommit);
+        client.on('error', onConnectionLost);
+        client.on('end', onConnectionLost);
         await outbox.listenForCommits(client);
         while (!stopping) {
           const more = await relayOnce(client);
@@ -109,13 +123,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           failures = 0;
           if (!more) await pause.sleep(options.pollInterval_ms);
         }
-        client.off('notification', onCommit);
+        stopListening(client);
         await outbox.stepDown(client, options.topic);
       } catch (error) {
         // PostgreSQL or Kafka out of reach: said once per outage, then retried with backoff (a
         // new connection, LISTEN again) until both answer.
         if (failures === 0) logger.warn({ err: error }, 'outbox relay failed; retrying until it works');
-        client?.off('notification', onCommit);
+        if (client) stopListening(client);
         client?.release(true);
         client = undefined;
         if (!stopping) await pause.sleep(backoffDelay(failures++, RESTART), { kicks: false });
