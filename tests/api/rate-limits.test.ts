@@ -10,6 +10,7 @@ import { createPool } from '../../platform/postgres';
 import { client, newTenant, type Reply } from '../support/client';
 import { ADMIN_TOKEN } from '../support/system';
 import { eventually } from '../support/eventually';
+import { freePort } from '../support/child-service';
 
 // Rate limits against the real Redis: each API instance here has its own key prefix, so its
 // buckets and blocks (127.0.0.1's included) are its own and no other test file's.
@@ -534,16 +535,5 @@ async function listening(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
   });
 }

@@ -1,22 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { createKafka, deleteTopics, topicsFor } from '../../platform/kafka';
 import { createLogger } from '../../platform/logger';
 import { scrape, total } from '../support/prometheus-text';
 import { eventually } from '../support/eventually';
+import { freePort } from '../support/child-service';
 import { testKafkaBrokers } from '../support/service-env';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * With several API worker processes a scrape of the API port reaches one worker; the primary's

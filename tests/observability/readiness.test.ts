@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { loadApiConfig } from '../../api/src/config';
 import { startApi } from '../../api/src/start-api';
 import { createKafka, deleteTopics, ensureTopics, topicsFor } from '../../platform/kafka';
@@ -13,6 +10,7 @@ import { createDispatcher } from '../../webhook-dispatcher/src/create-dispatcher
 import { startTcpProxy } from '../support/tcp-proxy';
 import { dispatcherConfig } from '../webhooks/harness';
 import { eventually } from '../support/eventually';
+import { freePort, startService } from '../support/child-service';
 import { postgresTcp, testDatabaseUrl, testKafkaBrokers, testServiceEnv } from '../support/service-env';
 
 const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent', pretty: false });
@@ -20,39 +18,6 @@ const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? '
 interface Probe {
   status: number;
   body: ReadinessReport;
-}
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A service run from its entry point (main.ts) as a child process: what `npm run up` starts. */
-function startService(entry: string, env: NodeJS.ProcessEnv) {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    /** Everything it wrote (JSON log lines, and a crash's stack on stderr). */
-    output: () => out,
-    running: () => child.exitCode === null && child.signalCode === null,
-    /** SIGTERM (a graceful stop), then its exit code. */
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 async function readyz(baseUrl: string): Promise<Probe> {

@@ -1,52 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { createPool } from '../../platform/postgres';
 import { idem, newTenant, settled } from '../support/client';
 import { eventually } from '../support/eventually';
+import { freePort, ROOT, startService, type ChildService as Service } from '../support/child-service';
 import { outboxDrained } from '../support/system';
 import { testServiceEnv } from '../support/service-env';
 import { KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-interface Service {
-  child: ChildProcess;
-  /** Everything the process wrote to stdout (its JSON log lines). */
-  output: () => string;
-  /** SIGTERM, then waits for the graceful shutdown (which flushes the spans) to finish. */
-  stop: () => Promise<number | null>;
-}
-
-/** Starts a service from its TypeScript entry point, the way tests/webhooks/resilience does. */
-function startService(entry: string, env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function untilHealthy(url: string, service: Service, timeout_ms = 20_000): Promise<void> {
   const healthy = async () => {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { AssignerProtocol, type Producer } from 'kafkajs';
 import { EVENT_TYPES } from '../../../contracts/src';
 import { createKafka, deleteTopics, topicsFor, type Kafka } from '../../../platform/kafka';
 import { createLogger } from '../../../platform/logger';
 import { createPool } from '../../../platform/postgres';
+import { freePort } from '../../support/child-service';
 import { eventually } from '../../support/eventually';
 import { LOCAL_WEBHOOKS_ENV, testServiceEnv } from '../../support/service-env';
 import { audit, type Bounds, type Metrics } from './audit';
@@ -252,14 +252,6 @@ function errorDigest(services: Services): string {
       return `    ${s.label} logged: ${top.join('; ')}\n`;
     })
     .join('');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function summarise(name: string, violations: string[], m: Metrics): string {
