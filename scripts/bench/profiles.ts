@@ -30,8 +30,9 @@ export interface BenchContext {
     BENCH_E2E_RATE: number;
     BENCH_E2E_SECONDS: number;
     BENCH_TIMEOUT_MS: number;
-    BENCH_API_RATE_LIMITS: 'both' | 'all' | 'on' | 'off';
+    BENCH_API_RATE_LIMITS: 'both' | 'all' | 'paired' | 'on' | 'off';
     BENCH_METRICS: 'both' | 'on' | 'off';
+    BENCH_API_PORT: number;
   };
   pool: Pool;
   kafka: Kafka;
@@ -52,7 +53,12 @@ export interface BenchContext {
   /** The processors behind the API profiles: started by the first that needs them, then shared. */
   apiProcessors: () => void;
   /** rateLimits: off, on, or on with the service's Redis unreachable (decided in memory). */
-  startApiService: (name: string, rateLimits: LimitMode, metrics?: boolean) => Promise<Service>;
+  startApiService: (
+    name: string,
+    rateLimits: LimitMode,
+    metrics?: boolean,
+    port?: number,
+  ) => Promise<Service>;
   say: (line: string) => void;
   rows: Row[];
   /** Per transfer profile: the label of its transfers and how many final ones it must leave. */
@@ -264,7 +270,7 @@ const LIMIT_MODE_NAMES: Record<LimitMode, string> = {
  * limits off, named off / on / off, once put the middle one at 89 % of the others. Balanced orders
  * cancel that drift; the spread between runs of one mode shows what is left.
  */
-const LIMIT_RUNS: Record<BenchContext['config']['BENCH_API_RATE_LIMITS'], LimitMode[]> = {
+const LIMIT_RUNS: Record<Exclude<BenchContext['config']['BENCH_API_RATE_LIMITS'], 'paired'>, LimitMode[]> = {
   off: ['off'],
   on: ['on'],
   both: ['off', 'on', 'on', 'off', 'on', 'off', 'off', 'on'],
@@ -278,10 +284,13 @@ const LIMIT_RUNS: Record<BenchContext['config']['BENCH_API_RATE_LIMITS'], LimitM
 async function api(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   ctx.apiProcessors();
+  if (config.BENCH_API_RATE_LIMITS === 'paired' && config.BENCH_METRICS === 'on') return apiPaired(ctx);
   // Metrics compared (BENCH_METRICS=both): rate limits on in every run; else the rate-limit runs.
   const variants =
     config.BENCH_METRICS === 'on'
-      ? LIMIT_RUNS[config.BENCH_API_RATE_LIMITS].map((limits) => ({ limits, metrics: true }))
+      ? LIMIT_RUNS[config.BENCH_API_RATE_LIMITS === 'paired' ? 'both' : config.BENCH_API_RATE_LIMITS].map(
+          (limits) => ({ limits, metrics: true }),
+        )
       : metricsModes(ctx).map((m) => ({ limits: 'on' as LimitMode, metrics: m === 'on' }));
   const accepted: Record<string, number[]> = {};
   for (const [run, variant] of variants.entries()) {
@@ -339,6 +348,77 @@ async function api(ctx: BenchContext): Promise<void> {
       mean(accepted.off),
     ),
     ...versusOff('3 api', 'accepted/s with metrics on', mean(accepted.on), mean(accepted['metrics-off'])),
+  );
+}
+
+const PAIRED_ROUNDS = 3;
+
+/**
+ * Rate limits on and off at the same time (BENCH_API_RATE_LIMITS=paired): two API services (2
+ * workers each) on ports of their own, each driven by half the connections, in front of the same
+ * processors, database and broker. At every instant both meet the same state of the system, so
+ * what drifts during a bench (checkpoints, batch sizes, tables growing; up to 40 % between runs
+ * here) cancels, and the ratio of their accepted/s is what limiting costs a request when all else
+ * is equal. What it leaves out: an effect of limiting on the stages behind the API shows on both
+ * sides alike.
+ */
+async function apiPaired(ctx: BenchContext): Promise<void> {
+  const { config } = ctx;
+  const connections = Math.max(1, Math.floor(config.BENCH_API_CONNECTIONS / 2));
+  const sides = (['on', 'off'] as const).map((limits, i) => ({ limits, port: config.BENCH_API_PORT + i }));
+  const services: Service[] = [];
+  for (const side of sides)
+    services.push(await ctx.startApiService(`api-${side.limits}`, side.limits, true, side.port));
+  const load = (label: string, duration: number) =>
+    Promise.all(
+      sides.map((side) =>
+        autocannon({
+          url: `http://127.0.0.1:${side.port}`,
+          connections,
+          duration,
+          requests: [ctx.submit(`${label}${side.limits}`)],
+        }),
+      ),
+    );
+  const settle = async (label: string, results: autocannon.Result[]) => {
+    for (const [i, side] of sides.entries()) {
+      const r = results[i]!;
+      await awaitSettled(
+        ctx.pool,
+        ctx.seeded.tenantId,
+        `${label}${side.limits}`,
+        r['2xx'],
+        config.BENCH_TIMEOUT_MS,
+      );
+      ctx.expected.push({ label: `${label}${side.limits}`, minimum: r['2xx'], maximum: r.requests.sent });
+    }
+  };
+  await settle('p3pwarm', await load('p3pwarm', API_WARM_UP_S));
+  const sums = { on: 0, off: 0 };
+  for (let round = 1; round <= PAIRED_ROUNDS; round++) {
+    const label = `p3p${round}`;
+    ctx.say(`3 api (round ${round}, rate limits on and off side by side): ${connections} connections each`);
+    const cpu = machineCpu();
+    const results = await load(label, config.BENCH_API_SECONDS);
+    for (const [i, side] of sides.entries()) {
+      const r = results[i]!;
+      const profile = `3 api (round ${round}: rate limits ${side.limits}, side by side)`;
+      const perSecond = Math.round(r['2xx'] / r.duration);
+      sums[side.limits] += perSecond;
+      ctx.rows.push(
+        { profile, figure: 'accepted/s', value: perSecond, unit: '/s' },
+        { profile, figure: 'latency p99', value: r.latency.p99, unit: 'ms' },
+        { profile, figure: 'non-2xx answers', value: r.non2xx + r.errors, unit: '' },
+      );
+    }
+    ctx.say(`round ${round}: on ${results[0]!['2xx']}, off ${results[1]!['2xx']} accepted; draining`);
+    await settle(label, results);
+    const both = results.reduce((n, r) => n + r['2xx'], 0);
+    ctx.rows.push(...cpuRows(ctx, `3 api (round ${round}: on and off side by side)`, cpu.stop(both)));
+  }
+  for (const service of services) await service.stop();
+  ctx.rows.push(
+    ...versusOff('3 api', 'accepted/s with rate limits on, side by side with off', sums.on, sums.off),
   );
 }
 

@@ -38,10 +38,10 @@ const benchConfig = z.object({
   BENCH_API_PORT: env.int('API port during the bench', 3100, 1, 65_535),
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
   BENCH_API_RATE_LIMITS: z
-    .enum(['both', 'all', 'on', 'off'])
+    .enum(['both', 'all', 'paired', 'on', 'off'])
     .default('both')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced)',
+      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced), or paired (on and off at the same time, two API services sharing the system, half the connections each, 3 rounds)',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
@@ -171,16 +171,17 @@ async function main(): Promise<void> {
       apiProcessorsStarted = true;
       startProcessors('processor-api');
     },
-    startApiService: async (name, rateLimits, metrics = true) => {
+    startApiService: async (name, rateLimits, metrics = true, port = config.BENCH_API_PORT) => {
       const api = start(name, 'api/src/main.js', {
         ...serviceEnv,
+        API_PORT: String(port),
         RATE_LIMIT_ENABLED: String(rateLimits !== 'off'),
         METRICS_ENABLED: String(metrics),
         // Decided in memory, as during a Redis outage: a port where nothing listens.
         ...(rateLimits === 'memory' ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}),
         ...(rateLimits === 'exact' ? { RATE_LIMIT_LEASE_MS: '0' } : {}),
       });
-      await waitForHealth(url);
+      await waitForHealth(`http://127.0.0.1:${port}`);
       return api;
     },
     say,
