@@ -19,6 +19,13 @@ export interface RateLimitStats {
   blocked: number;
 }
 
+/** A decision, the limits it enforced (each process's share in memory) and where it was made. */
+export interface Decided {
+  decision: Decision;
+  limits: Limit[];
+  store: 'redis' | 'memory';
+}
+
 export interface RateLimiterOptions {
   redis: Redis;
   logger: Logger;
@@ -71,16 +78,26 @@ export function createRateLimiter(options: RateLimiterOptions) {
     );
   };
 
-  const inMemory = async (limits: Limit[]) => {
-    const shared = limits.map((l) => ({ ...l, policy: shareOf(l.policy, options.processes) }));
-    stats.decisions_memory++;
-    return { decision: await memory.decide(shared), limits: shared, store: 'memory' as const };
-  };
-
-  const count = <T extends { decision: Decision }>(r: T): T => {
+  const count = (r: Decided): Decided => {
     if (r.decision.outcome === 'limited') stats.limited++;
     else if (r.decision.outcome === 'blocked') stats.blocked++;
     return r;
+  };
+
+  const inMemory = (limits: Limit[]): Decided => {
+    const shared = limits.map((l) => ({ ...l, policy: shareOf(l.policy, options.processes) }));
+    stats.decisions_memory++;
+    return count({ decision: memory.decide(shared), limits: shared, store: 'memory' });
+  };
+
+  const inRedis = (decision: Decision, limits: Limit[]): Decided => {
+    if (decision.outcome === 'admitted' && decision.leased) stats.decisions_leased++;
+    else stats.decisions_redis++;
+    if (stats.fallback_active) {
+      stats.fallback_active = false;
+      log.info('rate limits decided in Redis again');
+    }
+    return count({ decision, limits, store: 'redis' });
   };
 
   return {
@@ -88,30 +105,31 @@ export function createRateLimiter(options: RateLimiterOptions) {
     /**
      * Counts one request against its limits; the limits returned are those enforced (shares in memory).
      * Produces no domain error: a refusal is a decision (`limited`, `blocked`), and a Redis failure
-     * is decided in memory instead, never thrown.
+     * is decided in memory instead, never thrown. Decided at once (in memory, or from a lease), it
+     * is returned as it is; a promise only when Redis is asked.
      */
-    async decide(
-      limits: Limit[],
-    ): Promise<{ decision: Decision; limits: Limit[]; store: 'redis' | 'memory' }> {
+    decide(limits: Limit[]): Decided | Promise<Decided> {
       if (options.redis.status !== 'ready') {
         // An Error (its stack) per request would cost more than the decision: only the first is logged.
         if (!stats.fallback_active) fallBack(new Error(`Redis connection ${options.redis.status}`));
-        return count(await inMemory(limits));
+        return inMemory(limits);
       }
-      if (Date.now() < redisAgainAt) return count(await inMemory(limits));
+      if (Date.now() < redisAgainAt) return inMemory(limits);
+      let decided: Decision | Promise<Decision>;
       try {
-        const decision = await redisStore.decide(limits);
-        if (decision.outcome === 'admitted' && decision.leased) stats.decisions_leased++;
-        else stats.decisions_redis++;
-        if (stats.fallback_active) {
-          stats.fallback_active = false;
-          log.info('rate limits decided in Redis again');
-        }
-        return count({ decision, limits, store: 'redis' as const });
+        decided = redisStore.decide(limits);
       } catch (error) {
         fallBack(error);
-        return count(await inMemory(limits));
+        return inMemory(limits);
       }
+      if (!(decided instanceof Promise)) return inRedis(decided, limits);
+      return decided.then(
+        (decision) => inRedis(decision, limits),
+        (error: unknown) => {
+          fallBack(error);
+          return inMemory(limits);
+        },
+      );
     },
     /** Lifts a block in this process's memory (the Redis side is blocks.ts). */
     liftInMemory(subject: Subject, id: string): boolean {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { decide, type Cells, type CellStore } from '../../domain/rate-limits/gcra';
-import type { DecisionStore } from '../../domain/rate-limits/decision';
+import type { Decision } from '../../domain/rate-limits/decision';
 import type { BlockSettings, Limit } from '../../domain/rate-limits/policies';
 
 type Entry = Cells | { offence: number; until_us: number } | { count: number; until_us: number };
@@ -20,7 +20,9 @@ export function createMemoryStore(options: {
   blocks: BlockSettings;
   entries_max: number;
   now_us?: () => number;
-}): DecisionStore & {
+}): {
+  /** A DecisionStore deciding at once: memory needs no round trip. */
+  decide(limits: Limit[]): Decision;
   /** Lifts a block held in this process (the operator's lift reaches Redis and this). */
   lift(key: string): boolean;
 } {
@@ -53,7 +55,7 @@ export function createMemoryStore(options: {
   };
   const settings = { hard_pct: options.hard_pct, blocks: options.blocks };
   return {
-    decide: async (limits: Limit[]) => {
+    decide: (limits: Limit[]) => {
       now = now_us();
       return decide(store, limits, settings, now);
     },

@@ -337,7 +337,7 @@ export function createRedisStore(
       const keys = limits.map(cellsKeyOf);
       if (leases.enabled) {
         const states = leases.spend(keys, performance.now());
-        if (states) return Promise.resolve({ outcome: 'admitted', limits: states, leased: true });
+        if (states) return { outcome: 'admitted', limits: states, leased: true };
       }
       return batcher.submit({ limits, keys });
     },

@@ -23,9 +23,13 @@ export type Decision =
   | { outcome: 'limited'; limits: LimitState[]; wait_ms: number; pressure: number }
   | { outcome: 'blocked'; index: number; left_ms: number; offence: number };
 
-/** Makes the decision for a list of limits; the Redis store and the in-memory fallback both are one. */
+/**
+ * Makes the decision for a list of limits; the Redis store and the in-memory fallback both are
+ * one. A decision made without a round trip (in memory, or from a lease) is returned as it is,
+ * not as a promise: a request admitted at once goes on in the same turn of the event loop.
+ */
 export interface DecisionStore {
-  decide(limits: Limit[]): Promise<Decision>;
+  decide(limits: Limit[]): Decision | Promise<Decision>;
 }
 
 /** Where a subject's block and its offence count are kept (a block is per subject, not per policy). */

@@ -1,8 +1,8 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { retryAfterSeconds } from '../../domain/rate-limits/backoff';
 import { rateLimitHeader, rateLimitPolicyHeader } from './rate-limit-headers';
 import type { Decision } from '../../domain/rate-limits/decision';
-import type { RateLimiter } from '../../use-cases/rate-limiter';
+import type { Decided, RateLimiter } from '../../use-cases/rate-limiter';
 import type { Limit, Subject } from '../../domain/rate-limits/policies';
 import { ApiError } from './api-error';
 
@@ -25,8 +25,7 @@ export function rateLimit(
   limitsOf: (req: Request, res: Response) => Limit[],
   decisions?: RateLimitDecisions,
 ): RequestHandler {
-  return async (req, res, next) => {
-    const { decision, limits } = await limiter.decide(limitsOf(req, res));
+  const answer = ({ decision, limits }: Decided, res: Response, next: NextFunction): void => {
     decisions?.inc({ policy: decidingPolicy(decision, limits), outcome: decision.outcome });
     res.set('RateLimit-Policy', rateLimitPolicyHeader(limits));
     switch (decision.outcome) {
@@ -56,6 +55,12 @@ export function rateLimit(
         );
       }
     }
+  };
+  // A request decided at once (a lease, or memory) goes on in the same turn: no promise to wait on.
+  return (req, res, next) => {
+    const decided = limiter.decide(limitsOf(req, res));
+    if (decided instanceof Promise) return decided.then((d) => answer(d, res, next));
+    answer(decided, res, next);
   };
 }
 
