@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTickBatcher } from '../../../../platform/tick-batcher';
 import type { Redis } from '../../../../platform/redis';
-import { keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
+import { cellsKeyOf, keysOf, type Decision, type DecisionStore } from '../../domain/rate-limits/decision';
 import { cellsOf, type BlockSettings, type Limit } from '../../domain/rate-limits/policies';
 import { createLeases, LEASE_ROOM_MIN, LEASE_ROOM_SHARE, type OpenedLease } from './leases';
 
@@ -240,7 +240,7 @@ export function createRedisStore(
   // This process's field in the hash of every limit it leases from; a restarted process is a new one.
   const leaseField = `l:${randomUUID()}`;
   const lease_us = Math.round((settings.lease_ms ?? 0) * 1_000);
-  const cellsKeyOf = (limit: Limit) => `${prefix}:${keysOf(limit).cells}`;
+  const redisCellsKeyOf = (limit: Limit) => `${prefix}:${cellsKeyOf(limit)}`;
 
   const decideBatch = async (requests: Asked[]): Promise<Decision[]> => {
     const limitIndex = new Map<string, number>();
@@ -334,7 +334,7 @@ export function createRedisStore(
   const batcher = createTickBatcher(decideBatch, { batchSizeMax: BATCH_MAX });
   return {
     decide(limits) {
-      const keys = limits.map(cellsKeyOf);
+      const keys = limits.map(redisCellsKeyOf);
       if (leases.enabled) {
         const states = leases.spend(keys, performance.now());
         if (states) return { outcome: 'admitted', limits: states, leased: true };

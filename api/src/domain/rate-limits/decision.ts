@@ -36,10 +36,16 @@ export interface DecisionStore {
 export const blockKeyOf = (subject: Subject, id: string) => `block:${subject}:${id}`;
 export const offencesKeyOf = (subject: Subject, id: string) => `offences:${subject}:${id}`;
 
+/**
+ * Where a limit's cells are kept. The policy's figures are part of the name: state kept under
+ * other figures means nothing here.
+ */
+export const cellsKeyOf = (limit: Limit) =>
+  `gcra:${limit.policy.name}:${limit.policy.quota}/${limit.policy.window_s}:${limit.id}`;
+
 /** Names of the state a limit keeps, shared by Redis and memory so both read alike. */
 export const keysOf = (limit: Limit) => ({
-  // The policy's figures are part of the name: state kept under other figures means nothing here.
-  cells: `gcra:${limit.policy.name}:${limit.policy.quota}/${limit.policy.window_s}:${limit.id}`,
+  cells: cellsKeyOf(limit),
   block: blockKeyOf(limit.subject, limit.id),
   offences: offencesKeyOf(limit.subject, limit.id),
 });

@@ -27,15 +27,16 @@ export function rateLimit(
 ): RequestHandler {
   const answer = ({ decision, limits }: Decided, res: Response, next: NextFunction): void => {
     decisions?.inc({ policy: decidingPolicy(decision, limits), outcome: decision.outcome });
-    res.set('RateLimit-Policy', rateLimitPolicyHeader(limits));
+    // setHeader, not express's res.set: plain strings need none of its content-type handling.
+    res.setHeader('RateLimit-Policy', rateLimitPolicyHeader(limits));
     switch (decision.outcome) {
       case 'admitted':
-        res.set('RateLimit', rateLimitHeader(limits, decision.limits));
+        res.setHeader('RateLimit', rateLimitHeader(limits, decision.limits));
         next();
         return;
       case 'limited': {
         const retryAfter = retryAfterSeconds(decision, backoff);
-        res.set('RateLimit', rateLimitHeader(limits, decision.limits));
+        res.setHeader('RateLimit', rateLimitHeader(limits, decision.limits));
         throw new ApiError(
           'rate_limited',
           'too many requests; retry after the time in Retry-After (it grows while requests keep coming too fast)',
@@ -46,7 +47,7 @@ export function rateLimit(
       case 'blocked': {
         const left = Math.max(1, Math.ceil(decision.left_ms / 1_000));
         const limit = limits[decision.index]!;
-        res.set('RateLimit', `"${limit.policy.name}";r=0;t=${left}`);
+        res.setHeader('RateLimit', `"${limit.policy.name}";r=0;t=${left}`);
         throw new ApiError(
           'rate_limit_blocked',
           `${WHO[limit.subject]} kept going past its rate limit and is blocked for ${left} s more (offence ${decision.offence}; blocks grow on repeat offences)`,
