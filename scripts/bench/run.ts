@@ -41,7 +41,7 @@ const benchConfig = z.object({
     .enum(['both', 'all', 'paired', 'on', 'off'])
     .default('both')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced), or paired (on and off at the same time, two API services sharing the system, half the connections each, 3 rounds)',
+      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced), or paired (on and off at the same time, two API services sharing the system, half the connections each, 4 rounds swapping places)',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
