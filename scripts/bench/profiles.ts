@@ -284,14 +284,13 @@ const LIMIT_RUNS: Record<Exclude<BenchContext['config']['BENCH_API_RATE_LIMITS']
 async function api(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   ctx.apiProcessors();
-  if (config.BENCH_API_RATE_LIMITS === 'paired' && config.BENCH_METRICS === 'on') return apiPaired(ctx);
-  // Metrics compared (BENCH_METRICS=both): rate limits on in every run; else the rate-limit runs.
+  const limitRuns = config.BENCH_API_RATE_LIMITS;
+  if (config.BENCH_METRICS === 'on' && limitRuns === 'paired') return apiPaired(ctx);
+  // Metrics compared (BENCH_METRICS=both or off): rate limits on in every run; else the rate-limit runs.
   const variants =
-    config.BENCH_METRICS === 'on'
-      ? LIMIT_RUNS[config.BENCH_API_RATE_LIMITS === 'paired' ? 'both' : config.BENCH_API_RATE_LIMITS].map(
-          (limits) => ({ limits, metrics: true }),
-        )
-      : metricsModes(ctx).map((m) => ({ limits: 'on' as LimitMode, metrics: m === 'on' }));
+    config.BENCH_METRICS !== 'on' || limitRuns === 'paired'
+      ? metricsModes(ctx).map((m) => ({ limits: 'on' as LimitMode, metrics: m === 'on' }))
+      : LIMIT_RUNS[limitRuns].map((limits) => ({ limits, metrics: true }));
   const accepted: Record<string, number[]> = {};
   for (const [run, variant] of variants.entries()) {
     const mode = variant.metrics ? variant.limits : 'metrics-off';
