@@ -9,6 +9,23 @@ const DAY_MS = 86_400_000;
 const CUSTOMERS = ['a', 'b', 'c'];
 const WORLD = `${T}:world:USD`;
 
+/** The tenant's customers and its world account, active, with these balances and nothing held. */
+const ledgerOf = (balanceOf: (id: string) => bigint = () => 0n) =>
+  new Map<string, AccountState>(
+    [...CUSTOMERS, WORLD].map((id) => [
+      id,
+      {
+        id,
+        tenantId: T,
+        kind: id === WORLD ? 'world' : 'customer',
+        currency: 'USD',
+        status: 'active',
+        balance: balanceOf(id),
+        held: 0n,
+      },
+    ]),
+  );
+
 type Op =
   | { t: 'transfer'; from: number; to: number; amount: number }
   | { t: 'withdrawal'; from: number; amount: number }
@@ -143,20 +160,7 @@ function model(balances: Map<string, bigint>, held: Map<string, bigint>, holds: 
 
 describe('holds, captures, voids and expiries decided in partition order (property)', () => {
   it('rejects hold_not_open a void of a hold rejected earlier in the same batch (never hold_not_found: its API row would stay pending)', () => {
-    const accounts = new Map<string, AccountState>(
-      [...CUSTOMERS, WORLD].map((id) => [
-        id,
-        {
-          id,
-          tenantId: T,
-          kind: id === WORLD ? 'world' : 'customer',
-          currency: 'USD',
-          status: 'active',
-          balance: 0n,
-          held: 0n,
-        },
-      ]),
-    );
+    const accounts = ledgerOf();
     const hold = toCommand({ t: 'hold', from: 0, to: 1, amount: 10 }, []);
     const voiding = toCommand({ t: 'void', hold: 0 }, [hold.transferId]);
     const d = decideBatch([hold, voiding], {
@@ -180,22 +184,8 @@ describe('holds, captures, voids and expiries decided in partition order (proper
         fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
         (funds, ops, cuts, gaps) => {
           // Ledger state carried from batch to batch, as the database would.
-          const accounts = new Map<string, AccountState>(
-            [
-              ...CUSTOMERS.map((id, i) => [id, BigInt(funds[i]!)] as const),
-              [WORLD, -BigInt(funds.reduce((x, y) => x + y, 0))] as const,
-            ].map(([id, balance]) => [
-              id,
-              {
-                id,
-                tenantId: T,
-                kind: id === WORLD ? 'world' : 'customer',
-                currency: 'USD',
-                status: 'active',
-                balance,
-                held: 0n,
-              },
-            ]),
+          const accounts = ledgerOf((id) =>
+            id === WORLD ? -BigInt(funds.reduce((x, y) => x + y, 0)) : BigInt(funds[CUSTOMERS.indexOf(id)]!),
           );
           let holds = new Map<string, HoldSnapshot>();
           const refBalances = new Map([...accounts].map(([id, a]) => [id, a.balance]));
@@ -282,21 +272,7 @@ describe('holds, captures, voids and expiries decided in partition order (proper
 
 describe('a capture or void decided at or after the hold expires_at', () => {
   const EXPIRES = new Date(7 * DAY_MS);
-  const ledger = () =>
-    new Map<string, AccountState>(
-      [...CUSTOMERS, WORLD].map((id) => [
-        id,
-        {
-          id,
-          tenantId: T,
-          kind: id === WORLD ? 'world' : 'customer',
-          currency: 'USD',
-          status: 'active',
-          balance: id === WORLD ? -100n : id === 'a' ? 100n : 0n,
-          held: 0n,
-        },
-      ]),
-    );
+  const ledger = () => ledgerOf((id) => (id === WORLD ? -100n : id === 'a' ? 100n : 0n));
   const state = (accounts: Map<string, AccountState>, holds: Map<string, HoldSnapshot>, now: Date) => ({
     existing: new Map(),
     transferIdOwners: new Map(),
