@@ -307,8 +307,7 @@ async function api(ctx: BenchContext): Promise<void> {
       duration: API_WARM_UP_S,
       requests: [ctx.submit(`${label}warm`)],
     });
-    await awaitSettled(ctx.pool, ctx.seeded.tenantId, `${label}warm`, warm['2xx'], config.BENCH_TIMEOUT_MS);
-    ctx.expected.push({ label: `${label}warm`, minimum: warm['2xx'], maximum: warm.requests.sent });
+    await settleLoad(ctx, `${label}warm`, warm);
     ctx.say(`${profile}: ${config.BENCH_API_CONNECTIONS} connections for ${config.BENCH_API_SECONDS}s`);
     const cpu = machineCpu();
     const r3 = await autocannon({
@@ -326,10 +325,8 @@ async function api(ctx: BenchContext): Promise<void> {
       { profile, figure: 'non-2xx answers', value: r3.non2xx + r3.errors, unit: '' },
     );
     ctx.say(`${profile}: ${perSecond}/s accepted, p99 ${r3.latency.p99} ms; draining`);
-    await awaitSettled(ctx.pool, ctx.seeded.tenantId, label, r3['2xx'], config.BENCH_TIMEOUT_MS);
+    await settleLoad(ctx, label, r3);
     ctx.rows.push(...cpuRows(ctx, profile, cpu.stop(r3['2xx'])));
-    // Requests cut off by the clock may have been accepted: at least the 2xx, at most those sent.
-    ctx.expected.push({ label, minimum: r3['2xx'], maximum: r3.requests.sent });
     await service.stop();
   }
   ctx.rows.push(
@@ -348,6 +345,16 @@ async function api(ctx: BenchContext): Promise<void> {
     ),
     ...versusOff('3 api', 'accepted/s with metrics on', mean(accepted.on), mean(accepted['metrics-off'])),
   );
+}
+
+/**
+ * Waits until what a load got accepted under `label` is final, and records what the closing books
+ * check expects of it: requests cut off by the clock may have been accepted, so at least the 2xx
+ * and at most those sent.
+ */
+async function settleLoad(ctx: BenchContext, label: string, r: autocannon.Result): Promise<void> {
+  await awaitSettled(ctx.pool, ctx.seeded.tenantId, label, r['2xx'], ctx.config.BENCH_TIMEOUT_MS);
+  ctx.expected.push({ label, minimum: r['2xx'], maximum: r.requests.sent });
 }
 
 const PAIRED_ROUNDS = 4;
@@ -385,12 +392,7 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
         ),
       );
     const settle = async (label: string, results: autocannon.Result[]) => {
-      for (const [i, side] of sides.entries()) {
-        const r = results[i]!;
-        const sideLabel = `${label}${side.limits}`;
-        await awaitSettled(ctx.pool, ctx.seeded.tenantId, sideLabel, r['2xx'], config.BENCH_TIMEOUT_MS);
-        ctx.expected.push({ label: sideLabel, minimum: r['2xx'], maximum: r.requests.sent });
-      }
+      for (const [i, side] of sides.entries()) await settleLoad(ctx, `${label}${side.limits}`, results[i]!);
     };
     // Unreported: new processes' first seconds (JIT, pools, caches).
     await settle(`p3pwarm${round}`, await load(`p3pwarm${round}`, API_WARM_UP_S));
