@@ -2,7 +2,13 @@ import type { Logger } from '../../../platform/logger';
 import type { Redis } from '../../../platform/redis';
 import { blockKeyOf, type Decision } from '../domain/rate-limits/decision';
 import { createMemoryStore } from '../data-access/rate-limits/memory-store';
-import { shareOf, type BlockSettings, type Limit, type Subject } from '../domain/rate-limits/policies';
+import {
+  shareOf,
+  type BlockSettings,
+  type Limit,
+  type Policy,
+  type Subject,
+} from '../domain/rate-limits/policies';
 import { createRedisStore } from '../data-access/rate-limits/redis-store';
 
 /** Counters for the metrics endpoint to expose (plain numbers, read at scrape time). */
@@ -84,8 +90,17 @@ export function createRateLimiter(options: RateLimiterOptions) {
     return r;
   };
 
+  // Each policy's share is made once: the same objects on every request (the headers' text is
+  // cached per policy object too).
+  const shares = new WeakMap<Policy, Policy>();
+  const shareOfPolicy = (policy: Policy): Policy => {
+    let share = shares.get(policy);
+    if (!share) shares.set(policy, (share = shareOf(policy, options.processes)));
+    return share;
+  };
+
   const inMemory = (limits: Limit[]): Decided => {
-    const shared = limits.map((l) => ({ ...l, policy: shareOf(l.policy, options.processes) }));
+    const shared = limits.map((l) => ({ ...l, policy: shareOfPolicy(l.policy) }));
     stats.decisions_memory++;
     return count({ decision: memory.decide(shared), limits: shared, store: 'memory' });
   };
