@@ -420,6 +420,13 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
     await settle(label, results);
     const both = results.reduce((n, r) => n + r['2xx'], 0);
     ctx.rows.push(...cpuRows(ctx, `3 api (round ${round}: on and off side by side)`, cpu.stop(both)));
+    const on = sides.find((side) => side.limits === 'on')!;
+    ctx.rows.push({
+      profile: `3 api (round ${round}: rate limits on)`,
+      figure: 'decisions admitted from a lease (no Redis call)',
+      value: await leasedPercent(on.port),
+      unit: '%',
+    });
     for (const service of services) await service.stop();
   }
   ctx.rows.push({
@@ -429,6 +436,20 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
     unit: '%',
     target: '>= 95',
   });
+}
+
+/** The share of an API service's rate-limit decisions made from a lease, from its /metrics. */
+async function leasedPercent(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const count = (store: string) =>
+    Number(
+      new RegExp(`^ledger_rate_limit_store_decisions_total\\{store="${store}"\\} (\\d+)`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  const leased = count('lease');
+  const all = leased + count('redis') + count('memory');
+  return all === 0 ? 0 : Math.round((1000 * leased) / all) / 10;
 }
 
 /** End to end at a fixed rate: submission to final state, through the API (rate limits on) and the processors. */

@@ -147,13 +147,20 @@ describe('leases of a busy limit (several processes sharing Redis)', () => {
             total += admitted(ds);
             expect(total).toBeLessThanOrEqual(quota);
           }
-          // Each process in turn asks until refused: what it holds is spent first, then Redis refuses.
-          for (const store of [...stores, ...stores]) {
-            for (;;) {
-              const d = await store.decide([limit]);
-              if (d.outcome !== 'admitted') break;
-              total++;
+          // Each process in turn asks until refused: what it holds is spent first, then Redis
+          // refuses. A renewal still out may yet hand a process tokens, so rounds go on until two
+          // in a row admit nothing (the first one's calls came after every renewal sent before it).
+          for (let idle = 0; idle < 2;) {
+            let round = 0;
+            for (const store of stores) {
+              for (;;) {
+                const d = await store.decide([limit]);
+                if (d.outcome !== 'admitted') break;
+                round++;
+              }
             }
+            total += round;
+            idle = round === 0 ? idle + 1 : 0;
           }
           expect(total).toBe(quota);
         },
@@ -191,6 +198,70 @@ describe('leases of a busy limit (several processes sharing Redis)', () => {
     const spent = [];
     for (let i = 0; i < 10; i++) spent.push(await holder!.decide([limit]));
     expect(spent.every((d) => d.outcome === 'admitted' && d.leased)).toBe(true);
+  });
+
+  it('renews a busy lease before it runs out: once it is busy, no request waits for Redis', async () => {
+    const limit = limitOf(1_000_000, 3_600);
+    // Renewals at half the lease (500 ms) or a quarter of its tokens left: ample time for each.
+    const [store] = processes(1, 1_000);
+    const ds: Decision[] = [];
+    const started = performance.now();
+    while (performance.now() - started < 2_500) {
+      ds.push(await store!.decide([limit]));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+
+    // A lease needs 8 requests seen first; after its first one, every request was admitted from a lease.
+    const first = ds.findIndex((d) => d.outcome === 'admitted' && d.leased);
+    expect(first).toBeLessThan(12);
+    expect(ds.slice(first).filter((d) => !(d.outcome === 'admitted' && d.leased))).toEqual([]);
+    expect(ds.length).toBeGreaterThan(first + 100);
+  });
+
+  it("keeps the tokens of a renewed lease out of the others' budget, and sizes the renewal without them", async () => {
+    // 100 a second: one token every 10 ms, whole again 1 s after the last charge.
+    const limit = limitOf(100, 1);
+    const [holder, other] = processes(2, 2_000);
+    expect(admitted(await Promise.all(Array.from({ length: 20 }, () => holder!.decide([limit]))))).toBe(20);
+    // A lease of 10 (1/8 of the 80 left), one spent.
+    expect(await holder!.decide([limit])).toMatchObject({ leased: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Half the lease's time gone: this spend renews it, keeping the 8 left. The limit has refilled,
+    // but those 8 are not room: Redis gives 1/8 of the 92 left.
+    expect(await holder!.decide([limit])).toMatchObject({ leased: true });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const seen = await other!.decide([limit]);
+
+    expect(seen).toMatchObject({ outcome: 'admitted', limits: [{ remaining: 100 - 8 - 11 - 1 }] });
+    for (let i = 0; i < 19; i++) expect(await holder!.decide([limit])).toMatchObject({ leased: true });
+    expect(await holder!.decide([limit])).not.toHaveProperty('leased');
+  });
+
+  it('stops renewing a lease once its subject is blocked by another process', async () => {
+    // A hard limit at 150 % of a quota of 200 an hour: 300 attempts, then a block.
+    const limit = limitOf(200, 3_600);
+    const [holder, other] = processes(2, 60_000, 150);
+    expect(admitted(await Promise.all(Array.from({ length: 20 }, () => holder!.decide([limit]))))).toBe(20);
+    expect(await holder!.decide([limit])).toMatchObject({ leased: true });
+    // The other process pushes its attempts past the hard limit: the subject is blocked.
+    let blocked = false;
+    for (let i = 0; i < 400 && !blocked; i++) blocked = (await other!.decide([limit])).outcome === 'blocked';
+    expect(blocked).toBe(true);
+
+    // The holder spends its lease (1/8 of the 180 left: 22, one spent) down to a quarter (5),
+    // which renews it; Redis lets it keep none of the 5, so the next request is refused.
+    let leased = 0;
+    for (;;) {
+      const d = await holder!.decide([limit]);
+      if (!(d.outcome === 'admitted' && d.leased)) {
+        expect(d).toMatchObject({ outcome: 'blocked' });
+        break;
+      }
+      leased++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(leased).toBe(21 - 5);
   });
 
   it('gives back what a lease did not spend when it ends', async () => {

@@ -16,8 +16,13 @@ interface Held {
   /** For the headers of requests admitted from the lease: the limit's remaining in Redis right after it, and when it is whole again. */
   remaining: number;
   reset_at: number;
-  /** Script calls in flight that name this limit: while one is, no other call closes the lease or asks for one. */
+  /** Script calls in flight that name this limit: while one is, no other call settles the lease. */
   calls: number;
+  /** A renewal is wanted (set when a spend finds the lease low; cleared by the call that settles it). */
+  due: boolean;
+  /** When a live lease is renewed: at this many tokens left or at this time, whichever comes first. */
+  renew_below: number;
+  renew_at: number;
   /** Requests seen in this lease period and the one before: what a lease is sized by. */
   period_start: number;
   seen: number;
@@ -26,28 +31,49 @@ interface Held {
 
 /**
  * What a script call says about one limit's lease (see the KEYS/ARGV of redis-store.ts), and
- * where its answer goes: the tokens leased (0: none) and where the limit stands after, or that
- * the call failed (its answer, and any lease in it, unknown: Redis counts such a lease as spent).
+ * where its answer goes: the tokens leased (0: none), the tokens of the live lease Redis let it
+ * keep (0: none, drop them), and where the limit stands after; or that the call failed (its
+ * answer, and any lease in it, unknown: Redis counts such a lease as spent).
+ *
+ * A call that settles the lease either closes it (it has ended or is spent: what is left goes
+ * back) or renews it while it is live (the process keeps spending what it holds, Redis extends
+ * it and adds to it), so a busy limit's requests never wait for a lease to be renewed.
  */
 export interface OpenedLease {
-  closes: boolean;
+  settles: boolean;
   back: number;
+  keeps: number;
   asks: number;
-  settle(sent: number, give: number, state: LimitState): void;
+  settle(sent: number, lease: { give: number; kept: number }, state: LimitState): void;
   failed(): void;
 }
 
-const NOT_LEASING: OpenedLease = { closes: false, back: 0, asks: 0, settle() {}, failed() {} };
+const NOT_LEASING: OpenedLease = {
+  settles: false,
+  back: 0,
+  keeps: 0,
+  asks: 0,
+  settle() {},
+  failed() {},
+};
+
+/** The result of spending: the limits' states for the headers, and whether a renewal is due. */
+export interface Spent {
+  states: LimitState[];
+  due: boolean;
+}
 
 /**
  * The process's side of the leases the Redis script hands out: a busy API key's (or tenant's)
  * requests are then admitted here, without a round trip, from tokens Redis already charged to
- * the limit, and a script call is made only when the lease is spent or has ended. Exactness is
- * kept in Redis (the floor described in redis-store.ts); here a lease is only ever spent before
- * its end, measured from before the call that got it, so never after Redis stops counting it.
+ * the limit. A lease running low is renewed by a call sent while it still covers the requests
+ * coming meanwhile, so as long as a limit stays busy none of its requests waits for Redis.
+ * Exactness is kept in Redis (the floor described in redis-store.ts); here a lease is only ever
+ * spent before its end, measured from before the call that got (or renewed) it, so never after
+ * Redis stops counting it.
  *
  * What a lease costs: a block set by another process reaches requests admitted from a lease only
- * when it ends (at most `lease_ms`), and a process that stops sending (or dies) holding a lease
+ * at its next renewal or its end (at most `lease_ms`), and a process that stops sending (or dies) holding a lease
  * leaves its unspent tokens charged until the limit refills them (at most 1/8 of the room, 512).
  */
 export function createLeases(options: { lease_ms: number; entries_max?: number }) {
@@ -65,6 +91,9 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
         remaining: 0,
         reset_at: 0,
         calls: 0,
+        due: false,
+        renew_below: 0,
+        renew_at: 0,
         period_start: now,
         seen: 0,
         seen_before: 0,
@@ -77,8 +106,12 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
   const enabled = options.lease_ms > 0;
   return {
     enabled,
-    /** Counts one request of these limits and, if every one has leased tokens left, spends one of each. */
-    spend(keys: string[], now: number): LimitState[] | undefined {
+    /**
+     * Counts one request of these limits and, if every one has leased tokens left, spends one of
+     * each; `due` once a lease runs low (a quarter of its tokens, or half its time) and is to be
+     * renewed by a call made now, while it still has tokens and time to cover the round trip.
+     */
+    spend(keys: string[], now: number): Spent | undefined {
       let covered = true;
       const entries = keys.map((key) => {
         const h = entry(key, now);
@@ -92,40 +125,53 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
         return h;
       });
       if (!covered) return undefined;
-      return entries.map((h) => {
+      let due = false;
+      const states = entries.map((h) => {
         h.tokens--;
+        if (!h.due && h.calls === 0 && (h.tokens <= h.renew_below || now >= h.renew_at)) h.due = due = true;
         return { remaining: h.remaining + h.tokens, reset_ms: Math.max(0, Math.ceil(h.reset_at - now)) };
       });
+      return { states, due };
     },
     /**
-     * For a script call about to be sent: closes the lease (giving back what is left) and sizes
-     * the next one. The answer goes to the entry opened here even if the cache has since let it
-     * go, so a lease is never given to an entry another call may be closing.
+     * For a script call about to be sent: settles the lease (closing it and giving back what is
+     * left, or renewing it while live) and sizes the next one. The answer goes to the entry opened
+     * here even if the cache has since let it go, so a lease is never given to an entry another
+     * call may be settling.
      */
     open(key: string, now: number): OpenedLease {
       if (!enabled) return NOT_LEASING;
       const h = entry(key, now);
       h.calls++;
+      const settles = h.calls === 1;
       const done = {
-        settle(sent: number, give: number, state: LimitState) {
+        settle(sent: number, lease: { give: number; kept: number }, state: LimitState) {
           h.calls--;
-          if (give <= 0) return;
-          h.tokens = give;
+          if (!settles) return;
+          // What is left of the kept tokens (spent meanwhile, or dropped by a block) goes on.
+          h.tokens = (lease.kept > 0 ? Math.min(h.tokens, lease.kept) : 0) + lease.give;
+          if (h.tokens <= 0) return;
           h.until = sent + spendable_ms;
           h.remaining = state.remaining;
           h.reset_at = sent + state.reset_ms;
+          h.renew_below = Math.floor(h.tokens / 4);
+          h.renew_at = sent + options.lease_ms / 2;
         },
         failed() {
           h.calls--;
         },
       };
-      if (h.calls > 1) return { closes: false, back: 0, asks: 0, ...done };
+      if (!settles) return { settles, back: 0, keeps: 0, asks: 0, ...done };
+      h.due = false;
+      const demand = Math.max(h.seen, h.seen_before);
+      const wanted = demand >= DEMAND_MIN ? Math.min(LEASE_TOKENS_MAX, 2 * demand) : 0;
+      // A live lease is renewed: its tokens are kept (and go on being spent while the call is out).
+      if (h.tokens > 0 && now < h.until)
+        return { settles, back: 0, keeps: h.tokens, asks: Math.max(0, wanted - h.tokens), ...done };
       // Tokens of an ended lease are given back too: they were never spent and never will be.
       const back = h.tokens;
       h.tokens = 0;
-      const demand = Math.max(h.seen, h.seen_before);
-      const asks = demand >= DEMAND_MIN ? Math.min(LEASE_TOKENS_MAX, 2 * demand) : 0;
-      return { closes: true, back, asks, ...done };
+      return { settles, back, keeps: 0, asks: wanted, ...done };
     },
     /** Stops spending a limit's lease (its subject was just blocked). */
     drop(key: string): void {

@@ -19,20 +19,23 @@ import { createLeases, LEASE_ROOM_MIN, LEASE_ROOM_SHARE, type OpenedLease } from
  * under the process's field (`tokens:end_us`). Until a lease ends, the limit's level is kept at
  * most its quota minus every other lease (the floor on `tat`), so the tokens left in Redis and
  * those in the processes' hands never add up to more than the quota: no admission beyond the
- * burst. A process's next call for the limit closes its lease and gives back what it did not
- * spend (at most what the lease held).
+ * burst. A process's next call for the limit settles its lease: it either closes it, giving back
+ * what it did not spend (at most what the lease held), or, while the lease is live, renews it:
+ * the tokens the process keeps stay under the floor and, like any new ones, last a new lease
+ * period. A blocked subject's lease is neither given nor renewed.
  *
  * KEYS: the cells key of each distinct limit (G of them), then the block and offences keys of
  *       each distinct subject.
  * ARGV: block periods (ms, comma-separated), offence memory (ms), G, request count, the calling
  *       process's lease field, lease duration (µs), then per limit interval, soft and hard
- *       capacity (µs), its subject's index (1-based), whether this call closes the process's
- *       lease (1/0), the tokens it gives back, and the tokens it asks for; then per request its
- *       number of limits followed by their indexes (1-based).
+ *       capacity (µs), its subject's index (1-based), whether this call settles the process's
+ *       lease (1/0), the tokens it gives back, the tokens it keeps, and the tokens it asks for;
+ *       then per request its number of limits followed by their indexes (1-based). A call may
+ *       name limits no request names: it only renews their leases.
  * Returns, per request in order: outcome (0 admitted, 1 limited, 2 blocked), blocking limit of
  *       the request (1-based) or 0, wait ms (limited) or block ms left (blocked), offence,
  *       pressure (per mille); then, unless blocked, per limit remaining and reset ms. Then per
- *       limit: tokens leased to the caller, and remaining and reset ms after the lease.
+ *       limit: tokens leased to the caller, tokens it may keep, and remaining and reset ms after.
  */
 export const DECIDE_LUA = `
 local periods = {}
@@ -46,21 +49,22 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local function fmt(x) return string.format('%.0f', x) end
 
-local interval, soft, hard, subject, closes, back, asks = {}, {}, {}, {}, {}, {}, {}
+local interval, soft, hard, subject, settles, back, keeps, asks = {}, {}, {}, {}, {}, {}, {}, {}
 for i = 1, g do
-  local b = 7 + (i - 1) * 7
+  local b = 7 + (i - 1) * 8
   interval[i], soft[i], hard[i] = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
   subject[i] = tonumber(ARGV[b + 3])
-  closes[i], back[i], asks[i] = ARGV[b + 4] == '1', tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
+  settles[i], back[i] = ARGV[b + 4] == '1', tonumber(ARGV[b + 5])
+  keeps[i], asks[i] = tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])
 end
 
 local tat, att, written = {}, {}, {}
-local leases_end, stale, owned = {}, {}, {}
+local leases_end, stale, owned, kept = {}, {}, {}, {}
 local block_left, offence = {}, {}
 local function load(i)
   if tat[i] then return end
   local h = redis.call('HGETALL', KEYS[i])
-  local t, a, others, ends, held = 0, 0, 0, 0, 0
+  local t, a, others, ends, held, held_end = 0, 0, 0, 0, 0, 0
   stale[i] = {}
   for x = 1, #h, 2 do
     local f, v = h[x], h[x + 1]
@@ -69,13 +73,16 @@ local function load(i)
     else
       local sep = string.find(v, ':', 1, true)
       local tokens, lease_end = tonumber(string.sub(v, 1, sep - 1)), tonumber(string.sub(v, sep + 1))
-      if f == own and closes[i] then held = tokens
+      if f == own and settles[i] then held, held_end = tokens, lease_end
       elseif lease_end > now then others, ends = others + tokens, math.max(ends, lease_end)
       else stale[i][#stale[i] + 1] = f end
     end
   end
+  -- Kept tokens are still the process's to spend: under the floor like the others' leases.
+  kept[i] = 0
+  if held_end > now then kept[i] = math.min(keeps[i], held) end
   local refund = math.min(back[i], held) * interval[i]
-  tat[i] = math.max(t - refund, now + others * interval[i])
+  tat[i] = math.max(t - refund, now + (others + kept[i]) * interval[i])
   att[i] = math.max(a - refund, now)
   leases_end[i], owned[i] = ends, held > 0
   if refund > 0 or #stale[i] > 0 then written[i] = true end
@@ -97,7 +104,7 @@ local function push5(a, b, c, d, e)
   k = k + 5
 end
 local ids = {}
-local pos = 7 + g * 7
+local pos = 7 + g * 8
 for _ = 1, requests do
   local n = tonumber(ARGV[pos])
   for j = 1, n do
@@ -168,30 +175,35 @@ for _ = 1, requests do
 end
 
 -- Leases: only out of plenty (at least ${LEASE_ROOM_MIN} tokens of room, at most 1/${LEASE_ROOM_SHARE} of it),
--- never to a blocked subject, never past the hard limit.
+-- never to a blocked subject (whose kept tokens are dropped too), never past the hard limit.
 for i = 1, g do
+  load(i)
   local give = 0
-  if closes[i] and asks[i] > 0 and block_left[subject[i]] == 0 then
+  if block_left[subject[i]] > 0 then kept[i] = 0 end
+  if settles[i] and asks[i] > 0 and block_left[subject[i]] == 0 then
     local room = math.floor((soft[i] - (tat[i] - now)) / interval[i])
     local attempts = math.floor((hard[i] - (att[i] - now)) / interval[i]) - 1
     if room >= ${LEASE_ROOM_MIN} then
       give = math.min(asks[i], math.floor(room / ${LEASE_ROOM_SHARE}), attempts)
     end
   end
-  if give >= 2 then
+  if give < 2 then give = 0 end
+  if give > 0 then
     tat[i] = tat[i] + give * interval[i]
     att[i] = att[i] + give * interval[i]
-    redis.call('HSET', KEYS[i], own, give .. ':' .. fmt(now + lease_us))
+    written[i] = true
+  end
+  if give + kept[i] > 0 then
+    redis.call('HSET', KEYS[i], own, (give + kept[i]) .. ':' .. fmt(now + lease_us))
     leases_end[i] = math.max(leases_end[i], now + lease_us)
     written[i] = true
-  else
-    give = 0
-    if owned[i] then redis.call('HDEL', KEYS[i], own) end
+  elseif owned[i] then
+    redis.call('HDEL', KEYS[i], own)
   end
-  out[k + 1] = give
-  out[k + 2] = math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i]))
-  out[k + 3] = math.ceil((tat[i] - now) / 1000)
-  k = k + 3
+  out[k + 1], out[k + 2] = give, kept[i]
+  out[k + 3] = math.max(0, math.floor((soft[i] - (tat[i] - now)) / interval[i]))
+  out[k + 4] = math.ceil((tat[i] - now) / 1000)
+  k = k + 4
 end
 
 for i = 1, g do
@@ -210,10 +222,14 @@ type DecideCommand = (...args: Array<string | number>) => Promise<number[]>;
 /** Decisions asked for at once: one script call, one round trip, at most this many requests. */
 const BATCH_MAX = 256;
 
-/** One request waiting for the next script call: its limits and their keys in Redis. */
+/**
+ * One request waiting for the next script call, its limits and their keys in Redis; or, with
+ * `renew`, no request: only the leases of these limits to renew (its answer is undefined).
+ */
 interface Asked {
   limits: Limit[];
   keys: string[];
+  renew?: true;
 }
 
 /**
@@ -224,8 +240,9 @@ interface Asked {
  * holds everything behind it. If a call fails, every request of it gets the error (and the
  * limiter decides them in memory).
  *
- * With `lease_ms` > 0, a busy limit's requests are mostly admitted from a lease (leases.ts): no
- * round trip at all while it lasts. 0 decides every request in Redis.
+ * With `lease_ms` > 0, a busy limit's requests are admitted from a lease (leases.ts), renewed by a
+ * call of its own before it runs out: no round trip for them at all. 0 decides every request in
+ * Redis.
  */
 export function createRedisStore(
   redis: Redis,
@@ -242,7 +259,7 @@ export function createRedisStore(
   const lease_us = Math.round((settings.lease_ms ?? 0) * 1_000);
   const redisCellsKeyOf = (limit: Limit) => `${prefix}:${cellsKeyOf(limit)}`;
 
-  const decideBatch = async (requests: Asked[]): Promise<Decision[]> => {
+  const decideBatch = async (asked: Asked[]): Promise<Array<Decision | undefined>> => {
     const limitIndex = new Map<string, number>();
     const subjectIndex = new Map<string, number>();
     const cellKeys: string[] = [];
@@ -251,8 +268,12 @@ export function createRedisStore(
     const opened: OpenedLease[] = [];
     const requestArgs: number[] = [];
     const sent = performance.now();
-    for (const { limits, keys } of requests) {
-      requestArgs.push(limits.length);
+    let requests = 0;
+    for (const { limits, keys, renew } of asked) {
+      if (!renew) {
+        requests++;
+        requestArgs.push(limits.length);
+      }
       for (const [l, limit] of limits.entries()) {
         const cells = keys[l]!;
         let index = limitIndex.get(cells);
@@ -275,12 +296,13 @@ export function createRedisStore(
             c.soft_us,
             c.hard_us,
             subject,
-            lease.closes ? 1 : 0,
+            lease.settles ? 1 : 0,
             lease.back,
+            lease.keeps,
             lease.asks,
           );
         }
-        requestArgs.push(index);
+        if (!renew) requestArgs.push(index);
       }
     }
     const keys = [...cellKeys, ...subjectKeys];
@@ -292,7 +314,7 @@ export function createRedisStore(
         periods,
         settings.blocks.offence_memory_ms,
         cellKeys.length,
-        requests.length,
+        requests,
         leaseField,
         lease_us,
         ...limitArgs,
@@ -303,7 +325,8 @@ export function createRedisStore(
       throw error;
     }
     let at = 0;
-    const decisions = requests.map(({ limits, keys: cells }): Decision => {
+    const decisions = asked.map(({ limits, keys: cells, renew }): Decision | undefined => {
+      if (renew) return undefined;
       const [outcome, index, ms, offence, permille] = r.slice(at, at + 5).map(Number) as [
         number,
         number,
@@ -325,8 +348,12 @@ export function createRedisStore(
       return { outcome: 'limited', limits: states, wait_ms: ms, pressure: permille / 1000 };
     });
     for (const lease of opened) {
-      lease.settle(sent, Number(r[at]), { remaining: Number(r[at + 1]), reset_ms: Number(r[at + 2]) });
-      at += 3;
+      lease.settle(
+        sent,
+        { give: Number(r[at]), kept: Number(r[at + 1]) },
+        { remaining: Number(r[at + 2]), reset_ms: Number(r[at + 3]) },
+      );
+      at += 4;
     }
     return decisions;
   };
@@ -336,10 +363,15 @@ export function createRedisStore(
     decide(limits) {
       const keys = limits.map(redisCellsKeyOf);
       if (leases.enabled) {
-        const states = leases.spend(keys, performance.now());
-        if (states) return { outcome: 'admitted', limits: states, leased: true };
+        const spent = leases.spend(keys, performance.now());
+        if (spent) {
+          // A failed renewal leaves the lease as it was, to end on time: nothing to do.
+          if (spent.due) batcher.submit({ limits, keys, renew: true }).catch(() => {});
+          return { outcome: 'admitted', limits: spent.states, leased: true };
+        }
       }
-      return batcher.submit({ limits, keys });
+      // Only renewals are answered undefined.
+      return batcher.submit({ limits, keys }) as Promise<Decision>;
     },
   };
 }
