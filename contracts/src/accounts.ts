@@ -117,3 +117,4 @@ export const StatementPage = page(StatementEntry).meta({ id: 'StatementPage' });
 
 export type Account = z.infer<typeof Account>;
 export type Balance = z.infer<typeof Balance>;
+export type BalanceQuery = z.infer<typeof BalanceQuery>;

@@ -75,3 +75,4 @@ export const BalanceHistory = z
   });
 
 export type BalanceHistory = z.infer<typeof BalanceHistory>;
+export type BalanceHistoryQuery = z.infer<typeof BalanceHistoryQuery>;

@@ -166,3 +166,25 @@ export class WebhookDeliveryInProgress extends DomainError {
     super('an attempt of this delivery is already scheduled');
   }
 }
+
+/** No exchange rate is set from one currency to the other (an operator sets them: `npm run fx`). */
+export class FxRateUnavailable extends DomainError {
+  readonly field = 'currency';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`no exchange rate from ${from} to ${to}`);
+  }
+}
+
+/** A balance history's range holds no interval, or more than are answered at once. */
+export class BalanceHistoryRangeInvalid extends DomainError {
+  readonly field = 'to';
+  constructor(
+    readonly code: 'range_empty' | 'too_many_intervals',
+    reason: string,
+  ) {
+    super(reason);
+  }
+}

@@ -22,6 +22,8 @@ const samples: errors.DomainError[] = [
   new errors.WebhookEndpointLimitReached(20),
   new errors.WebhookEndpointDisabled('recover'),
   new errors.WebhookDeliveryInProgress('0192f7a0-0000-7000-8000-000000000000'),
+  new errors.FxRateUnavailable('EUR', 'JPY'),
+  new errors.BalanceHistoryRangeInvalid('range_empty', 'must be after from'),
 ];
 
 describe('the mapping of domain errors to HTTP', () => {
@@ -95,6 +97,23 @@ describe('the mapping of domain errors to HTTP', () => {
       'webhook_endpoint_disabled',
       'enable the webhook endpoint before recovering its deliveries',
       undefined,
+    ],
+    [
+      new errors.FxRateUnavailable('EUR', 'JPY'),
+      422,
+      'fx_rate_unavailable',
+      'no exchange rate from EUR to JPY',
+      [{ field: 'currency', reason: 'no rate set for this pair', code: 'fx_rate_unavailable' }],
+    ],
+    [
+      new errors.BalanceHistoryRangeInvalid(
+        'too_many_intervals',
+        'at most 1000 intervals of an hour from `from`',
+      ),
+      400,
+      'validation_failed',
+      'the request query is invalid',
+      [{ field: 'to', reason: 'at most 1000 intervals of an hour from `from`', code: 'too_many_intervals' }],
     ],
     [
       new errors.WebhookDeliveryInProgress('x'),

@@ -6,9 +6,11 @@ import {
   AccountNotEmpty,
   AccountNotFound,
   AmountTooLarge,
+  BalanceHistoryRangeInvalid,
   CaptureExceedsHold,
   PartialCaptureOfSplit,
   DomainError,
+  FxRateUnavailable,
   HoldExpiryOutOfRange,
   HoldNotFound,
   IdempotencyKeyReused,
@@ -94,6 +96,14 @@ export function fromDomain(error: unknown): ApiError | undefined {
     return new ApiError('webhook_endpoint_disabled', error.message);
   if (error instanceof WebhookDeliveryInProgress)
     return new ApiError('webhook_delivery_in_progress', error.message);
+  if (error instanceof BalanceHistoryRangeInvalid)
+    return new ApiError('validation_failed', 'the request query is invalid', [
+      { field: error.field, reason: error.message, code: error.code },
+    ]);
+  if (error instanceof FxRateUnavailable)
+    return new ApiError('fx_rate_unavailable', error.message, [
+      { field: error.field, reason: 'no rate set for this pair', code: 'fx_rate_unavailable' },
+    ]);
   return undefined;
 }
 
