@@ -23,9 +23,9 @@ function groupOf(pid: number, cmdline: string): string {
   return 'other';
 }
 
-/** CPU ticks (user + system) of every live process, keyed by pid, with its group. */
-function processTicks(): Map<number, { group: string; ticks: number }> {
-  const result = new Map<number, { group: string; ticks: number }>();
+/** CPU ticks (user + system) of every live process, keyed by pid, with its group and parent. */
+function processTicks(): Map<number, { group: string; ticks: number; parent: number }> {
+  const result = new Map<number, { group: string; ticks: number; parent: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -35,7 +35,7 @@ function processTicks(): Map<number, { group: string; ticks: number }> {
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(rest[11]) + Number(rest[12]); // utime, stime
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      result.set(pid, { group: groupOf(pid, cmdline), ticks });
+      result.set(pid, { group: groupOf(pid, cmdline), ticks, parent: Number(rest[1]) });
     } catch {
       // the process ended between listing and reading
     }
@@ -99,5 +99,21 @@ export function machineCpu() {
         ),
       };
     },
+  };
+}
+
+/** CPU ticks of a process and its children (a service's primary and its cluster workers). */
+function treeTicks(root: number): number {
+  let ticks = 0;
+  for (const [pid, p] of processTicks()) if (pid === root || p.parent === root) ticks += p.ticks;
+  return ticks;
+}
+
+/** What one service (its primary and its workers) spent during a stretch: CPU ms per unit of work. */
+export function serviceCpu(root: number) {
+  const start = treeTicks(root);
+  return {
+    stop: (units: number): number =>
+      units > 0 ? Math.round(((treeTicks(root) - start) * 1000 * 1000) / TICKS_PER_SECOND / units) / 1000 : 0,
   };
 }

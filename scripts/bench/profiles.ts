@@ -3,7 +3,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Topics } from '../../platform/kafka';
 import type { Pool } from '../../platform/postgres';
 import { databaseLimit } from './db-limit';
-import { machineCpu, type CpuCost } from './machine-cpu';
+import { machineCpu, serviceCpu, type CpuCost } from './machine-cpu';
 import { awaitSettled, awaitThroughput } from './measure';
 import { publishCommands, type PlannedTransfer } from './publish';
 import { publishHoldsAndCaptures } from './holds-profile';
@@ -374,6 +374,7 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   const connections = Math.max(1, Math.floor(config.BENCH_API_CONNECTIONS / 2));
   let logRatios = 0;
+  let logCpuRatios = 0;
   for (let round = 1; round <= PAIRED_ROUNDS; round++) {
     const order = round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const);
     const sides = order.map((limits, i) => ({ limits, port: config.BENCH_API_PORT + i }));
@@ -401,19 +402,25 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
       `3 api (round ${round}, rate limits ${order.join(' | ')} side by side): ${connections} connections each`,
     );
     const cpu = machineCpu();
+    const sideCpu = services.map((service) => serviceCpu(service.child.pid!));
     const results = await load(label, config.BENCH_API_SECONDS);
+    const sideMs = sideCpu.map((c, i) => c.stop(results[i]!['2xx']));
     const perSecond = { on: 0, off: 0 };
+    const cpuMs = { on: 0, off: 0 };
     for (const [i, side] of sides.entries()) {
       const r = results[i]!;
       const profile = `3 api (round ${round}: rate limits ${side.limits}, side by side, place ${i + 1})`;
       perSecond[side.limits] = r['2xx'] / r.duration;
+      cpuMs[side.limits] = sideMs[i]!;
       ctx.rows.push(
         { profile, figure: 'accepted/s', value: Math.round(perSecond[side.limits]), unit: '/s' },
         { profile, figure: 'latency p99', value: r.latency.p99, unit: 'ms' },
         { profile, figure: 'non-2xx answers', value: r.non2xx + r.errors, unit: '' },
+        { profile, figure: 'API CPU per accepted request', value: sideMs[i]!, unit: 'ms' },
       );
     }
     logRatios += Math.log(perSecond.on / perSecond.off);
+    logCpuRatios += Math.log(cpuMs.on / cpuMs.off);
     ctx.say(
       `round ${round}: on ${Math.round(perSecond.on)}/s, off ${Math.round(perSecond.off)}/s (${((100 * perSecond.on) / perSecond.off).toFixed(1)} %); draining`,
     );
@@ -435,6 +442,12 @@ async function apiPaired(ctx: BenchContext): Promise<void> {
     value: Math.round(1000 * Math.exp(logRatios / PAIRED_ROUNDS)) / 10,
     unit: '%',
     target: '>= 95',
+  });
+  ctx.rows.push({
+    profile: '3 api',
+    figure: 'API CPU per accepted request with rate limits on, against off (geometric mean of the rounds)',
+    value: Math.round(1000 * Math.exp(logCpuRatios / PAIRED_ROUNDS)) / 10,
+    unit: '%',
   });
 }
 
