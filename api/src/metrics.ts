@@ -3,6 +3,8 @@ import { TransferRecordKind } from '../../contracts/src';
 import { LATENCY_BUCKETS_S } from '../../platform/metrics/registry';
 import type { InsertResult, NewTransfer } from './data-access/transfers';
 import type { RateLimitStats } from './use-cases/rate-limiter';
+import type { Decision } from './domain/rate-limits/decision';
+import type { RateLimitDecisions } from './entry-points/http/rate-limit';
 import type { CommandPublisher } from './data-access/command-publisher';
 
 /** The API's own series (process metrics are registered with the registry). */
@@ -24,12 +26,7 @@ export function createApiMetrics(registry: Registry) {
       registers,
     }),
     /** Called by the rate limiter: outcome admitted, limited (429 rate_limited) or blocked (429 rate_limit_blocked). */
-    rateLimitDecisions: new Counter({
-      name: 'ledger_rate_limit_decisions_total',
-      help: 'Rate-limit decisions, by the policy that decided (e.g. key-write) and outcome (admitted, limited, blocked)',
-      labelNames: ['policy', 'outcome'] as const,
-      registers,
-    }),
+    rateLimitDecisions: rateLimitDecisions(registry),
     transfersAccepted: new Counter({
       name: 'ledger_transfers_accepted_total',
       help: 'Transfers accepted (202, a pending row written; replays not counted), by kind',
@@ -50,6 +47,35 @@ export function createApiMetrics(registry: Registry) {
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+const OUTCOMES: readonly Decision['outcome'][] = ['admitted', 'limited', 'blocked'];
+
+/**
+ * Rate-limit decisions, one per request: counted in plain numbers and handed to the registry when
+ * scraped, since prom-client's label handling on every request would cost more than the decision
+ * itself (a lease spent in memory).
+ */
+function rateLimitDecisions(registry: Registry): RateLimitDecisions {
+  const counts = new Map<string, Record<Decision['outcome'], number>>();
+  new Counter({
+    name: 'ledger_rate_limit_decisions_total',
+    help: 'Rate-limit decisions, by the policy that decided (e.g. key-write) and outcome (admitted, limited, blocked)',
+    labelNames: ['policy', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [policy, byOutcome] of counts)
+        for (const outcome of OUTCOMES) this.inc({ policy, outcome }, byOutcome[outcome]);
+    },
+  });
+  return {
+    count(policy, outcome) {
+      let byOutcome = counts.get(policy);
+      if (!byOutcome) counts.set(policy, (byOutcome = { admitted: 0, limited: 0, blocked: 0 }));
+      byOutcome[outcome]++;
+    },
+  };
+}
 
 /** The pending-row writer, counting the transfers it accepted (a replay of a key inserts nothing). */
 export function countingAccepted(

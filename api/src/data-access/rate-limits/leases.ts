@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
 import type { LimitState } from '../../domain/rate-limits/decision';
+import type { Limit, Policy } from '../../domain/rate-limits/policies';
 
 /** A lease is given only out of at least this much room, and never more than 1/SHARE of it. */
 export const LEASE_ROOM_MIN = 64;
@@ -77,14 +77,46 @@ export interface Spent {
  * leaves its unspent tokens charged until the limit refills them (at most 1/8 of the room, 512).
  */
 export function createLeases(options: { lease_ms: number; entries_max?: number }) {
-  const held = new LRUCache<string, Held>({ max: options.entries_max ?? 10_000 });
+  const entriesMax = options.entries_max ?? 10_000;
+  // By policy (its figures, as in the limit's Redis key: policies alike share), then subject id.
+  // No text is built and nothing is hashed anew per request: a policy's text is made once, and
+  // an id (from the authentication cache) hashes once.
+  const held = new Map<string, Map<string, Held>>();
+  const policyTexts = new WeakMap<Policy, string>();
   // Redis ends a lease `lease_ms` after it ran the script, which is after the call was sent; the
   // 5 % spare also covers two clocks that do not run at exactly the same rate.
   const spendable_ms = options.lease_ms * 0.95;
 
-  const entry = (key: string, now: number): Held => {
-    let h = held.get(key);
+  const idsOf = (policy: Policy): Map<string, Held> => {
+    let text = policyTexts.get(policy);
+    if (text === undefined)
+      policyTexts.set(policy, (text = `${policy.name}:${policy.quota}/${policy.window_s}`));
+    let ids = held.get(text);
+    if (!ids) held.set(text, (ids = new Map()));
+    return ids;
+  };
+
+  /**
+   * Makes room for one more entry: drops the oldest of the first few that no call is settling
+   * (dropping one would let a second call settle the same lease in Redis). Its tokens, if any,
+   * stay charged until the limit refills them.
+   */
+  const makeRoom = (ids: Map<string, Held>): void => {
+    let looked = 0;
+    for (const [id, h] of ids) {
+      if (h.calls === 0) {
+        ids.delete(id);
+        return;
+      }
+      if (++looked >= 8) return;
+    }
+  };
+
+  const entry = (limit: Limit, now: number): Held => {
+    const ids = idsOf(limit.policy);
+    let h = ids.get(limit.id);
     if (!h) {
+      if (ids.size >= entriesMax) makeRoom(ids);
       h = {
         tokens: 0,
         until: 0,
@@ -98,7 +130,7 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
         seen: 0,
         seen_before: 0,
       };
-      held.set(key, h);
+      ids.set(limit.id, h);
     }
     return h;
   };
@@ -111,10 +143,10 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
      * each; `due` once a lease runs low (a quarter of its tokens, or half its time) and is to be
      * renewed by a call made now, while it still has tokens and time to cover the round trip.
      */
-    spend(keys: string[], now: number): Spent | undefined {
+    spend(limits: Limit[], now: number): Spent | undefined {
       let covered = true;
-      const entries = keys.map((key) => {
-        const h = entry(key, now);
+      const entries = limits.map((limit) => {
+        const h = entry(limit, now);
         if (now - h.period_start >= options.lease_ms) {
           h.seen_before = now - h.period_start < 2 * options.lease_ms ? h.seen : 0;
           h.seen = 0;
@@ -136,12 +168,11 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
     /**
      * For a script call about to be sent: settles the lease (closing it and giving back what is
      * left, or renewing it while live) and sizes the next one. The answer goes to the entry opened
-     * here even if the cache has since let it go, so a lease is never given to an entry another
-     * call may be settling.
+     * here, which is kept while the call is out.
      */
-    open(key: string, now: number): OpenedLease {
+    open(limit: Limit, now: number): OpenedLease {
       if (!enabled) return NOT_LEASING;
-      const h = entry(key, now);
+      const h = entry(limit, now);
       h.calls++;
       const settles = h.calls === 1;
       const done = {
@@ -174,8 +205,8 @@ export function createLeases(options: { lease_ms: number; entries_max?: number }
       return { settles, back, keeps: 0, asks: wanted, ...done };
     },
     /** Stops spending a limit's lease (its subject was just blocked). */
-    drop(key: string): void {
-      const h = held.get(key);
+    drop(limit: Limit): void {
+      const h = idsOf(limit.policy).get(limit.id);
       if (h) h.tokens = 0;
     },
   };

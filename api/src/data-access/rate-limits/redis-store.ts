@@ -289,7 +289,7 @@ export function createRedisStore(
           index = cellKeys.length;
           limitIndex.set(cells, index);
           const c = cellsOf(limit.policy, settings.hard_pct);
-          const lease = leases.open(cells, sent);
+          const lease = leases.open(limit, sent);
           opened.push(lease);
           limitArgs.push(
             c.interval_us,
@@ -325,7 +325,7 @@ export function createRedisStore(
       throw error;
     }
     let at = 0;
-    const decisions = asked.map(({ limits, keys: cells, renew }): Decision | undefined => {
+    const decisions = asked.map(({ limits, renew }): Decision | undefined => {
       if (renew) return undefined;
       const [outcome, index, ms, offence, permille] = r.slice(at, at + 5).map(Number) as [
         number,
@@ -336,7 +336,7 @@ export function createRedisStore(
       ];
       at += 5;
       if (outcome === 2) {
-        leases.drop(cells[index - 1]!);
+        leases.drop(limits[index - 1]!);
         return { outcome: 'blocked', index: index - 1, left_ms: ms, offence };
       }
       const states = limits.map(() => {
@@ -361,17 +361,17 @@ export function createRedisStore(
   const batcher = createTickBatcher(decideBatch, { batchSizeMax: BATCH_MAX });
   return {
     decide(limits) {
-      const keys = limits.map(redisCellsKeyOf);
       if (leases.enabled) {
-        const spent = leases.spend(keys, performance.now());
+        const spent = leases.spend(limits, performance.now());
         if (spent) {
           // A failed renewal leaves the lease as it was, to end on time: nothing to do.
-          if (spent.due) batcher.submit({ limits, keys, renew: true }).catch(() => {});
+          if (spent.due)
+            batcher.submit({ limits, keys: limits.map(redisCellsKeyOf), renew: true }).catch(() => {});
           return { outcome: 'admitted', limits: spent.states, leased: true };
         }
       }
       // Only renewals are answered undefined.
-      return batcher.submit({ limits, keys }) as Promise<Decision>;
+      return batcher.submit({ limits, keys: limits.map(redisCellsKeyOf) }) as Promise<Decision>;
     },
   };
 }

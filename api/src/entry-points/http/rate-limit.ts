@@ -26,7 +26,7 @@ export function rateLimit(
   decisions?: RateLimitDecisions,
 ): RequestHandler {
   const answer = ({ decision, limits }: Decided, res: Response, next: NextFunction): void => {
-    decisions?.inc({ policy: decidingPolicy(decision, limits), outcome: decision.outcome });
+    decisions?.count(decidingPolicy(decision, limits), decision.outcome);
     // setHeader, not express's res.set: plain strings need none of its content-type handling.
     res.setHeader('RateLimit-Policy', rateLimitPolicyHeader(limits));
     switch (decision.outcome) {
@@ -67,7 +67,7 @@ export function rateLimit(
 
 /** Counts decisions (metrics): by the policy that decided and the outcome (admitted, limited, blocked). */
 export interface RateLimitDecisions {
-  inc(labels: { policy: string; outcome: Decision['outcome'] }): void;
+  count(policy: string, outcome: Decision['outcome']): void;
 }
 
 /** The policy a decision is about: the blocked or exhausted one, else the request's first. */
