@@ -151,10 +151,10 @@ export const apiConfigSchema = z.object({
     1_000,
   ),
   RATE_LIMIT_LEASE_MS: env.int(
-    "how long a busy limit's lease lasts: tokens Redis hands a process to admit without asking (README, Rate limits); 0: every request asks Redis",
-    100,
+    "how long a busy limit's lease lasts, ms: tokens Redis hands a process to admit without asking, renewed at half this (README, Rate limits); also the longest a block set through another process takes to reach requests admitted from a lease; 0: every request asks Redis",
+    500,
     0,
-    1_000,
+    5_000,
   ),
   RATE_LIMIT_REDIS_RETRY_MS: env.int(
     'after a failed Redis decision, how long decisions stay in memory before Redis is tried again, ms',
