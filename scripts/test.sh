@@ -8,6 +8,18 @@ ensure_deps
 cd "$ROOT"
 
 test_db_given="${DATABASE_URL:-}"
+# What this run starts it stops when it ends, passed or failed; what already ran (`npm run up`, an
+# earlier `stack.sh up`) or is external (its variable set) it leaves as it was.
+started=()
+stack_status="$(bash scripts/infra/stack.sh status)"
+[ -n "${KAFKA_BROKERS:-}" ] || ! grep -q '^kafka node 1: stopped' <<<"$stack_status" || started+=(kafka)
+[ -n "${DATABASE_URL:-}" ] || ! grep -q '^postgres: stopped' <<<"$stack_status" || started+=(postgres)
+[ -n "${REDIS_URL:-}" ] || ! grep -q '^redis: stopped' <<<"$stack_status" || started+=(redis)
+stop_started() {
+  [ ${#started[@]} -gt 0 ] || return 0
+  env -u KAFKA_BROKERS -u DATABASE_URL -u REDIS_URL bash scripts/infra/stack.sh down "${started[@]}" || true
+}
+trap stop_started EXIT
 bash scripts/infra/stack.sh up
 # The compose-file test validates docker-compose.yml with Debian's docker-compose (no engine needed).
 command -v docker-compose >/dev/null || apt_install docker-compose

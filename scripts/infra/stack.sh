@@ -3,7 +3,8 @@
 # a three-node cluster, jars from Maven Central), PostgreSQL and Redis (Debian packages) as plain
 # processes on 127.0.0.1 and non-default ports, with data under .data/ (git-ignored). Idempotent.
 #   stack.sh up      provision what is missing, start what is stopped, wait until healthy
-#   stack.sh down    stop everything this script started
+#   stack.sh down [kafka|redis|postgres ...]
+#                    stop everything this script started (or only those named)
 #   stack.sh status  show what runs
 #   stack.sh env     print the connection variables and the topics' replication factor (for eval)
 #   stack.sh crash postgres|redis|kafka[:N]
@@ -305,7 +306,17 @@ case "${1:-up}" in
     log "infrastructure ready in $((SECONDS - started))s"
     print_env | sed 's/^export /  /' >&2
     ;;
-  down) kafka_down; redis_down; pg_down ;;
+  down)
+    [ $# -gt 1 ] || set -- down kafka redis postgres
+    for component in "${@:2}"; do
+      case "$component" in
+        kafka) kafka_down ;;
+        redis) redis_down ;;
+        postgres) pg_down ;;
+        *) die "stack.sh down: no component $component (kafka, redis, postgres)" ;;
+      esac
+    done
+    ;;
   status)
     for node in $(seq 1 "$KAFKA_NODES"); do
       pid_alive "$(kafka_dir "$node")/kafka.pid" && echo "kafka node $node: running" || echo "kafka node $node: stopped"
