@@ -39,9 +39,9 @@ const benchConfig = z.object({
   BENCH_TIMEOUT_MS: env.int('longest a profile may take to drain, ms', 600_000, 1_000, 3_600_000),
   BENCH_API_RATE_LIMITS: z
     .enum(['both', 'all', 'paired', 'on', 'off'])
-    .default('both')
+    .default('paired')
     .describe(
-      'API profile with rate limiting on (limits above the load), off, both (4 runs of each, in a balanced order: off on on off on off off on) or all (off, on, on without leases, in memory with Redis unreachable, each twice, balanced), or paired (on and off at the same time, two API services sharing the system, half the connections each, 4 rounds swapping places)',
+      'API profile with rate limiting (limits above the load) paired: on and off at the same time, two API services sharing the system, half the connections each, 4 rounds swapping places (default); both: 4 runs of each, one after the other in a balanced order (off on on off on off off on); all: off, on, on without leases, in memory with Redis unreachable, each twice, balanced; on or off: that one',
     ),
   BENCH_METRICS: z
     .enum(['both', 'on', 'off'])
