@@ -27,8 +27,7 @@ export async function readBalance(
   accountId: string,
   query: BalanceQuery,
 ): Promise<Balance> {
-  const account = await findOwnAccount(pool, tenantId, accountId);
-  if (!account) throw new ResourceNotFound('account', accountId);
+  const account = await ownAccount(pool, tenantId, accountId);
   const [balance, held] =
     query.at === undefined
       ? [account.balance, account.held]
@@ -72,8 +71,7 @@ export async function readBalanceHistory(
   accountId: string,
   query: BalanceHistoryQuery,
 ): Promise<BalanceHistory> {
-  const account = await findOwnAccount(pool, tenantId, accountId);
-  if (!account) throw new ResourceNotFound('account', accountId);
+  const account = await ownAccount(pool, tenantId, accountId);
   const rows = await closingBalances(pool, {
     accountId,
     from: query.from,
@@ -89,4 +87,11 @@ export async function readBalanceHistory(
       `at most ${BALANCE_HISTORY_INTERVALS_MAX} intervals of an ${query.interval} from \`from\``,
     );
   return { account_id: accountId, currency: account.currency, interval: query.interval, data: rows };
+}
+
+/** Another tenant's account, or a system one, is not found like one that does not exist. */
+async function ownAccount(pool: Pool, tenantId: string, accountId: string) {
+  const account = await findOwnAccount(pool, tenantId, accountId);
+  if (!account) throw new ResourceNotFound('account', accountId);
+  return account;
 }
