@@ -1,4 +1,5 @@
 import {
+  AWAIT_DEPENDENCY,
   backoffDelay,
   CLAIM_FAILURE,
   DATABASE_OUTAGE,
@@ -42,7 +43,7 @@ describe('backoffDelay', () => {
     expect(backoffDelay(2, { ...DATABASE_OUTAGE, max_ms: 30 }, () => 0.5)).toBe(15);
   });
 
-  it.each(Object.entries({ KAFKA_PROBE, RESTART }))(
+  it.each(Object.entries({ AWAIT_DEPENDENCY, KAFKA_PROBE, RESTART }))(
     '%s: never retries at once, waiting its floor before the jittered backoff',
     (_, policy) => {
       const floor = policy.floor_ms!;

@@ -78,6 +78,9 @@ export const WRITE_CONFLICT: BackoffPolicy = { base_ms: 20, max_ms: 200 };
 /** Claiming due webhook attempts failed (the database, usually): the delivery loop waits. */
 export const CLAIM_FAILURE: BackoffPolicy = { base_ms: 50, max_ms: 5_000 };
 
+/** Waiting for a dependency to answer (untilItWorks): RECONNECT, and never again at once. */
+export const AWAIT_DEPENDENCY: BackoffPolicy = { ...RECONNECT, floor_ms: RECONNECT.base_ms / 2 };
+
 /** A Kafka setup step (creating topics, waiting for leaders) that met metadata still settling. */
 export const KAFKA_SETUP: BackoffPolicy = { base_ms: 50, max_ms: 1_000 };
 
@@ -116,7 +119,7 @@ export async function untilItWorks<T>(
   step: () => Promise<T>,
   options: { logger: Logger; policy?: BackoffPolicy; stopped?: () => boolean },
 ): Promise<T> {
-  const policy = options.policy ?? RECONNECT;
+  const policy = options.policy ?? AWAIT_DEPENDENCY;
   for (let attempt = 0; ; attempt++) {
     try {
       const result = await step();
@@ -125,7 +128,7 @@ export async function untilItWorks<T>(
     } catch (error) {
       if (options.stopped?.()) throw error;
       if (attempt % 10 === 0) options.logger.warn({ err: error, attempt: attempt + 1 }, `${what}: waiting`);
-      await sleep(Math.max(policy.base_ms / 2, backoffDelay(attempt, policy)));
+      await sleep(backoffDelay(attempt, policy));
     }
   }
 }
