@@ -73,8 +73,9 @@ export interface Spent {
  * Redis stops counting it.
  *
  * What a lease costs: a block set by another process reaches requests admitted from a lease only
- * at its next renewal or its end (at most `lease_ms`), and a process that stops sending (or dies) holding a lease
- * leaves its unspent tokens charged until the limit refills them (at most 1/8 of the room, 512).
+ * at its next renewal or its end (at most `lease_ms`), and a process that stops sending (or dies)
+ * holding a lease leaves its unspent tokens charged until the limit refills them (at most 1/8 of
+ * the room, 512).
  */
 export function createLeases(options: { lease_ms: number; entries_max?: number }) {
   const entriesMax = options.entries_max ?? 10_000;
