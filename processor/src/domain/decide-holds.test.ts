@@ -34,6 +34,21 @@ type Op =
   | { t: 'void'; hold: number }
   | { t: 'expire'; hold: number };
 
+/** A batch's state: these accounts (and known holds), nothing decided before, no exchange rates. */
+const stateOf = (
+  accounts: Map<string, AccountState>,
+  holds: Map<string, HoldSnapshot> | undefined,
+  now: Date,
+): BatchState => ({
+  existing: new Map(),
+  transferIdOwners: new Map(),
+  accounts,
+  systemAccountId: () => WORLD,
+  rate: () => undefined,
+  ...(holds ? { holds } : {}),
+  now,
+});
+
 const amount = fc.integer({ min: 1, max: 400 });
 const who = fc.integer({ min: 0, max: CUSTOMERS.length - 1 });
 const holdRef = fc.integer({ min: 0, max: 30 });
@@ -163,14 +178,7 @@ describe('holds, captures, voids and expiries decided in partition order (proper
     const accounts = ledgerOf();
     const hold = toCommand({ t: 'hold', from: 0, to: 1, amount: 10 }, []);
     const voiding = toCommand({ t: 'void', hold: 0 }, [hold.transferId]);
-    const d = decideBatch([hold, voiding], {
-      existing: new Map(),
-      transferIdOwners: new Map(),
-      accounts,
-      systemAccountId: () => WORLD,
-      rate: () => undefined,
-      now: new Date(0),
-    });
+    const d = decideBatch([hold, voiding], stateOf(accounts, undefined, new Date(0)));
     expect(d.duplicates).toEqual([]);
     expect(d.outcomes.map((o) => o.reason)).toEqual(['insufficient_funds', 'hold_not_open']);
   });
@@ -208,16 +216,7 @@ describe('holds, captures, voids and expiries decided in partition order (proper
             // follow-ups land before, exactly at and after expires_at.
             elapsed_ms += gaps[b % gaps.length]! * DAY_MS;
             const now = new Date(elapsed_ms);
-            const state: BatchState = {
-              existing: new Map(),
-              transferIdOwners: new Map(),
-              accounts,
-              systemAccountId: () => WORLD,
-              rate: () => undefined,
-              holds,
-              now,
-            };
-            const d = decideBatch(batch, state);
+            const d = decideBatch(batch, stateOf(accounts, holds, now));
             const got = new Map<Command, string>();
             for (const o of d.outcomes) got.set(o.command, o.reason ? `rejected:${o.reason}` : o.status);
             for (const x of d.duplicates) got.set(x.command, `dup:${x.kind}`);
@@ -273,15 +272,6 @@ describe('holds, captures, voids and expiries decided in partition order (proper
 describe('a capture or void decided at or after the hold expires_at', () => {
   const EXPIRES = new Date(7 * DAY_MS);
   const ledger = () => ledgerOf((id) => (id === WORLD ? -100n : id === 'a' ? 100n : 0n));
-  const state = (accounts: Map<string, AccountState>, holds: Map<string, HoldSnapshot>, now: Date) => ({
-    existing: new Map(),
-    transferIdOwners: new Map(),
-    accounts,
-    systemAccountId: () => WORLD,
-    rate: () => undefined,
-    holds,
-    now,
-  });
   /** A hold of 40 from a to b, open, due at EXPIRES; and the ledger as it left it. */
   function openHold() {
     const accounts = ledger();
@@ -289,7 +279,7 @@ describe('a capture or void decided at or after the hold expires_at', () => {
       ...toCommand({ t: 'hold', from: 0, to: 1, amount: 40 }, []),
       hold: { expiresAt: EXPIRES.toISOString() },
     };
-    const d = decideBatch([hold], state(accounts, new Map(), new Date(0)));
+    const d = decideBatch([hold], stateOf(accounts, new Map(), new Date(0)));
     expect(d.outcomes.map((o) => o.status)).toEqual(['held']);
     for (const [id, held] of d.held) accounts.set(id, { ...accounts.get(id)!, held });
     return { accounts, holds: d.holds, holdId: hold.transferId };
@@ -304,7 +294,7 @@ describe('a capture or void decided at or after the hold expires_at', () => {
     (kind, late_ms) => {
       const { accounts, holds, holdId } = openHold();
       const followUp = toCommand({ t: kind, hold: 0, amount: null }, [holdId]);
-      const d = decideBatch([followUp], state(accounts, holds, new Date(EXPIRES.getTime() + late_ms)));
+      const d = decideBatch([followUp], stateOf(accounts, holds, new Date(EXPIRES.getTime() + late_ms)));
 
       const expiry = expiryCommand(T, holdId);
       expect(d.duplicates).toEqual([]);
@@ -330,7 +320,7 @@ describe('a capture or void decided at or after the hold expires_at', () => {
   it('a capture 1 ms before expires_at still captures', () => {
     const { accounts, holds, holdId } = openHold();
     const capture = toCommand({ t: 'capture', hold: 0, amount: 15 }, [holdId]);
-    const d = decideBatch([capture], state(accounts, holds, new Date(EXPIRES.getTime() - 1)));
+    const d = decideBatch([capture], stateOf(accounts, holds, new Date(EXPIRES.getTime() - 1)));
     expect(d.outcomes.map((o) => [o.command.kind, o.status])).toEqual([['capture', 'committed']]);
     expect(d.holds.get(holdId)!.status).toBe('captured');
   });
@@ -340,7 +330,7 @@ describe('a capture or void decided at or after the hold expires_at', () => {
     const late = new Date(EXPIRES.getTime() + 5_000);
     const capture = toCommand({ t: 'capture', hold: 0, amount: null }, [holdId]);
     const sweeperExpiry = expiryCommand(T, holdId);
-    const d = decideBatch([capture, sweeperExpiry], state(accounts, holds, late));
+    const d = decideBatch([capture, sweeperExpiry], stateOf(accounts, holds, late));
     expect(d.outcomes.map((o) => [o.command.kind, o.status])).toEqual([
       ['expire', 'committed'],
       ['capture', 'rejected'],
@@ -359,7 +349,7 @@ describe('a capture or void decided at or after the hold expires_at', () => {
     const scope = `${T}\n${sweeperExpiry.idempotencyKey}`;
     for (const existing of [new Map(), new Map([[scope, onRecord]])]) {
       const again = decideBatch([expiryCommand(T, holdId)], {
-        ...state(accounts, d.holds, new Date(late.getTime() + 1_000)),
+        ...stateOf(accounts, d.holds, new Date(late.getTime() + 1_000)),
         existing,
       });
       expect(again.outcomes).toEqual([]);
