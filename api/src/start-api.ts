@@ -125,7 +125,7 @@ export async function startApi(config: ApiConfig, logger: Logger, tracing: Traci
   return {
     port,
     url: `http://${config.API_HOST}:${port}`,
-    /** Rate-limit counters (decisions in Redis or memory, fallbacks, refusals) for metrics. */
+    /** Rate-limit counters (decisions in Redis, from a lease or in memory; fallbacks) for metrics. */
     rateLimitStats: rateLimits.limiter.stats,
     /** Stop accepting, finish requests in flight, flush publishes, close clients. */
     async stop(): Promise<void> {

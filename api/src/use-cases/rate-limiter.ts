@@ -21,15 +21,12 @@ export interface RateLimitStats {
   fallback_active: boolean;
   /** How many times decisions moved from Redis to memory. */
   fallbacks: number;
-  limited: number;
-  blocked: number;
 }
 
-/** A decision, the limits it enforced (each process's share in memory) and where it was made. */
+/** A decision and the limits it enforced (each process's share in memory). */
 export interface Decided {
   decision: Decision;
   limits: Limit[];
-  store: 'redis' | 'memory';
 }
 
 export interface RateLimiterOptions {
@@ -68,8 +65,6 @@ export function createRateLimiter(options: RateLimiterOptions) {
     decisions_memory: 0,
     fallback_active: false,
     fallbacks: 0,
-    limited: 0,
-    blocked: 0,
   };
   let redisAgainAt = 0;
 
@@ -84,12 +79,6 @@ export function createRateLimiter(options: RateLimiterOptions) {
     );
   };
 
-  const count = (r: Decided): Decided => {
-    if (r.decision.outcome === 'limited') stats.limited++;
-    else if (r.decision.outcome === 'blocked') stats.blocked++;
-    return r;
-  };
-
   // Each policy's share is made once: the same objects on every request (the headers' text is
   // cached per policy object too).
   const shares = new WeakMap<Policy, Policy>();
@@ -102,7 +91,7 @@ export function createRateLimiter(options: RateLimiterOptions) {
   const inMemory = (limits: Limit[]): Decided => {
     const shared = limits.map((l) => ({ ...l, policy: shareOfPolicy(l.policy) }));
     stats.decisions_memory++;
-    return count({ decision: memory.decide(shared), limits: shared, store: 'memory' });
+    return { decision: memory.decide(shared), limits: shared };
   };
 
   const inRedis = (decision: Decision, limits: Limit[]): Decided => {
@@ -112,7 +101,7 @@ export function createRateLimiter(options: RateLimiterOptions) {
       stats.fallback_active = false;
       log.info('rate limits decided in Redis again');
     }
-    return count({ decision, limits, store: 'redis' });
+    return { decision, limits };
   };
 
   return {

@@ -10,8 +10,8 @@ import type { Limit, Policy } from '../../domain/rate-limits/policies';
  * Policy names are lower-case tokens, valid sf-strings as they are.
  */
 export function rateLimitPolicyHeader(limits: Limit[]): string {
-  // The same one or two policies (from the configuration) on every request of a route class:
-  // their text is made once. Policies made per request (shares, in memory) are simply not reused.
+  // The same one or two policies (from the configuration, or their in-memory shares, each made
+  // once) on every request of a route class: their text is made once.
   const [first, second] = [limits[0]?.policy, limits[1]?.policy];
   if (!first || limits.length > 2) return policyText(limits);
   let bySecond = policyTexts.get(first);
