@@ -115,7 +115,7 @@ export async function databaseAnswers(pool: Pool, timeout_ms = 1_500): Promise<b
 /**
  * Resolves once PostgreSQL answers: a service started before its database (a machine booting, a
  * failover under way) waits for it and says so, "connecting to PostgreSQL: waiting" at the first
- * failure and every tenth retry (backoff RECONNECT), "…: done" once it answers.
+ * failure and every tenth retry (backoff AWAIT_DEPENDENCY), "…: done" once it answers.
  * @throws the last error once `stopped()` says the service is stopping
  */
 export async function untilDatabaseAnswers(

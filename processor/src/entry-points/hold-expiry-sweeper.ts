@@ -31,14 +31,15 @@ export interface HoldExpirySweeperOptions {
 /**
  * Expires holds without a client: publishes a `transfer.expire` command for each open hold past
  * its `expires_at`, keyed by the hold's source account, so that the expiry reaches the hold's
- * partition and is ordered there with its capture and void (whichever is first wins; the
- * processor rejects a capture or void that comes after as `hold_not_open`, and skips an expiry
- * of a hold no longer open). A capture or void decided at or after `expires_at` never wins,
- * even before this expiry arrives: the processor expires the hold in its place (decide-batch.ts). Runs in every processor: a claim (FOR UPDATE SKIP LOCKED, stamped
- * `expiry_requested_at`) shares due holds among them, and whatever is published twice (two
- * sweepers, a crash between the claim and the send, a lost send asked again after
- * `againAfter_ms`) expires the hold once, as the processor acts only on an open hold, under its
- * row lock, and records the expiry under a key of the hold's own.
+ * partition and is ordered there with its capture and void (whichever is first wins; the processor
+ * rejects a capture or void that comes after as `hold_not_open`, and skips an expiry of a hold no
+ * longer open). A capture or void decided at or after `expires_at` never wins, even before this
+ * expiry arrives: the processor expires the hold in its place (decide-batch.ts). Runs in every
+ * processor: a claim (FOR UPDATE SKIP LOCKED, stamped `expiry_requested_at`) shares due holds
+ * among them, and whatever is published twice (two sweepers, a crash between the claim and the
+ * send, a lost send asked again after `againAfter_ms`) expires the hold once, as the processor
+ * acts only on an open hold, under its row lock, and records the expiry under a key of the hold's
+ * own.
  */
 export function createHoldExpirySweeper(options: HoldExpirySweeperOptions) {
   const { logger } = options;
